@@ -1,0 +1,117 @@
+/**
+ * The model card: everything a client needs to use a served model, and everything a user should know
+ * about it (HE parameters, slot layouts, privacy guarantee, accuracy, audit). Written by
+ * `privinfer import` / `privinfer train` to models/<id>/card.json and served by GET /v1/models/{id}.
+ *
+ * This file is the contract between compiler, trainer, service and client. Extend it; do not rename.
+ */
+
+/**
+ * Public, data-independent preprocessing the client applies before encryption.
+ * - none: the input vector is used as given (flattened row-major, inputSize elements).
+ * - avgpool: the raw input is an image of shape [height, width] (row-major); it is reduced by
+ *   non-overlapping `pool` x `pool` averages to [height/pool, width/pool], flattened row-major.
+ */
+export type InputPreprocessing =
+  | { kind: 'none' }
+  | { kind: 'avgpool'; height: number; width: number; pool: number }
+
+/**
+ * Where the (preprocessed) input vector x, of length `inputSize`, sits in the CKKS slots.
+ * For each block, slot (slotStart + q), 0 <= q < length, holds x[inputOffset + q] when
+ * 0 <= inputOffset + q < inputSize, and 0 otherwise. Slots outside every block hold 0.
+ * Blocks never overlap. A plain replicated layout with period P is blocks
+ * {slotStart: k*P, length: P, inputOffset: 0}; pre-rotated replicas have other inputOffsets.
+ */
+export interface InputLayout {
+  slotCount: number
+  inputSize: number
+  blocks: Array<{ slotStart: number; length: number; inputOffset: number }>
+}
+
+/**
+ * Where the outputs sit in the decrypted slots: output[j] = sum_{t < copies} slot[offset + j + t * period]
+ * for 0 <= j < outputSize. copies = 1 means no client-side summation.
+ */
+export interface OutputLayout {
+  slotCount: number
+  outputSize: number
+  offset: number
+  period: number
+  copies: number
+}
+
+export interface HeCard {
+  scheme: 'ckks'
+  securityLevel: 128
+  polyModulusDegree: number
+  /** Bit sizes of the coefficient modulus primes, the last one being the special (key-switching) prime. */
+  coeffModulusBits: number[]
+  scaleBits: number
+  /** SEAL-serialized EncryptionParameters (compression none), base64. */
+  encryptionParametersBase64: string
+  /** Multiplicative depth consumed by the plan. */
+  depth: number
+  /** Rotation steps for which the client must generate Galois keys (and no others). */
+  galoisSteps: number[]
+  needsRelinKeys: boolean
+  /** Level (number of data primes minus one) of the ciphertext the client must send / will receive. */
+  inputLevel: number
+  outputLevel: number
+  /** Human-readable reasons behind N, the chain and the scale. */
+  reasons: string[]
+  /** Counted from the plan: rotations, plaintext products, ciphertext products, rescales. */
+  opCounts: Record<string, number>
+}
+
+export interface HeComparison {
+  /** Number of calibration/test inputs compared. */
+  inputs: number
+  /** max |HE output - onnxruntime output| over all inputs and outputs. */
+  maxAbsError: number
+  /** Bound derived from the scale and plan that maxAbsError must stay under. */
+  tolerance: number
+  argmaxAgreement: number
+}
+
+export interface PrivacyCard {
+  epsilon: number
+  delta: number
+  accountant: 'rdp' | 'prv'
+  epsilonRdp: number
+  epsilonPrv: number
+  noiseMultiplier: number
+  sampleRate: number
+  steps: number
+  epochs: number
+  clippingNorm: number
+  notes?: string[]
+}
+
+export interface ModelCard {
+  formatVersion: 1
+  id: string
+  title: string
+  description: string
+  /** True for models trained without differential privacy (labelled as such everywhere). */
+  nonPrivate: boolean
+  onnxFile: string
+  labels: string[]
+  input: {
+    /** Raw input element count before preprocessing (e.g. 784 for a 28x28 image). */
+    rawSize: number
+    /** Model input element count after preprocessing (the ONNX input's size). */
+    size: number
+    preprocessing: InputPreprocessing
+    layout: InputLayout
+  }
+  output: { size: number; layout: OutputLayout }
+  he: HeCard
+  comparison?: HeComparison
+  privacy?: PrivacyCard | null
+  data?: { dataset: string; trainSize: number; testSize: number; testIndicesFile?: string }
+  accuracy?: { plaintext: number; he: number; nonPrivateTwin?: number; testExamples: number }
+  audit?: Record<string, unknown>
+  training?: Record<string, unknown>
+  createdAt: string
+}

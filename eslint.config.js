@@ -1,0 +1,30 @@
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'models/**', 'bench/results/**', 'web/dist/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  // Rooms and doors (DESIGN.md): arrows point one way.
+  {
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/service/**', '**/client/**', '**/training/**', 'express', 'onnxruntime-node'] }],
+    },
+  },
+  {
+    files: ['service/compiler/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/runtime/**', '**/http/**', '**/pool/**', 'node-seal', 'express'] }] },
+  },
+  {
+    files: ['service/runtime/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/http/**', '**/pool/**', 'express'] }] },
+  },
+  {
+    files: ['client/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/service/**', 'express', 'onnxruntime-node'] }] },
+  },
+)
