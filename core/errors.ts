@@ -43,6 +43,8 @@ export const ERROR_CODES = [
   'DATASET_UNAVAILABLE',
   'ACCOUNTANT_INVALID',
   'INTERNAL',
+  // service (appended)
+  'CONFIG_INVALID',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
