@@ -1,0 +1,127 @@
+/**
+ * Service configuration, read from the environment in this one place (nothing else reads process.env).
+ *
+ * `loadConfig(env)` parses every variable once, collects every problem, and throws one
+ * `PrivinferError('CONFIG_INVALID')` listing them all; on success it returns a deeply frozen object.
+ */
+import { availableParallelism } from 'node:os'
+import { PrivinferError } from '../core/errors.ts'
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export interface Config {
+  /** TCP port to listen on (PORT, default 8080; 0 picks a free port). */
+  readonly port: number
+  /** Interface to bind (HOST, default 0.0.0.0). */
+  readonly host: string
+  /** Folder holding one sub-folder per model (MODELS_DIR, default models). */
+  readonly modelsDir: string
+  /** Model served when a client names none (DEFAULT_MODEL, default: mnist-dp if present, else the first one). */
+  readonly defaultModel: string | undefined
+  /** Folder of the filesystem key store (KEYS_DIR, default keys). */
+  readonly keysDir: string
+  /** Lifetime of an uploaded key set in seconds (KEY_TTL_SECONDS, default 3600). */
+  readonly keyTtlSeconds: number
+  /** Worker threads running HE work (WORKERS, default: number of cores). */
+  readonly workers: number
+  /** Loaded key sets cached per worker (KEY_CACHE_SIZE, default 8). */
+  readonly keyCacheSize: number
+  /** Tasks waiting for a worker before requests get 503 OVERLOADED (MAX_QUEUE, default 256). */
+  readonly maxQueue: number
+  /** Allowed CORS origins (CORS_ORIGINS, comma separated; `*` for any; empty: CORS off). */
+  readonly corsOrigins: readonly string[]
+  /** Rate-limit window in milliseconds (RATE_LIMIT_WINDOW_MS, default 60000). */
+  readonly rateLimitWindowMs: number
+  /** Requests per client and window (RATE_LIMIT_MAX, default 600; 0 disables). */
+  readonly rateLimitMax: number
+  /** Optional bearer token required on every /v1 route except health and openapi (AUTH_TOKEN). */
+  readonly authToken: string | undefined
+  /** Enables POST /v1/models/{id}/plain (ENABLE_PLAIN=true; default false). */
+  readonly enablePlain: boolean
+  /** pino log level (LOG_LEVEL, default info). */
+  readonly logLevel: LogLevel
+  /** Trust X-Forwarded-For from this many proxies, for rate limiting (TRUST_PROXY, default 0). */
+  readonly trustProxyHops: number
+  /** Grace period for draining on SIGTERM, milliseconds (SHUTDOWN_TIMEOUT_MS, default 30000). */
+  readonly shutdownTimeoutMs: number
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/**
+ * Parses the environment. Throws one error listing every invalid variable.
+ * @example loadConfig({ PORT: '9000', ENABLE_PLAIN: 'true' }).port === 9000
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const problems: string[] = []
+  const text = (name: string): string | undefined => {
+    const raw = env[name]
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim()
+  }
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name)
+    if (raw === undefined) return fallback
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer in [${min}, ${max}], got '${raw}'`)
+      return fallback
+    }
+    return value
+  }
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = text(name)?.toLowerCase()
+    if (raw === undefined) return fallback
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false
+    problems.push(`${name} must be true or false, got '${raw}'`)
+    return fallback
+  }
+
+  const logLevelRaw = text('LOG_LEVEL') ?? 'info'
+  if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevelRaw}'`)
+  }
+  const authToken = text('AUTH_TOKEN')
+  if (authToken !== undefined && authToken.length < 16) {
+    problems.push('AUTH_TOKEN must be at least 16 characters long')
+  }
+  const corsOrigins = (text('CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0)
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`CORS_ORIGINS entry '${origin}' must be '*' or an origin like https://example.org`)
+    }
+  }
+  const defaultModel = text('DEFAULT_MODEL')
+  if (defaultModel !== undefined && !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(defaultModel)) {
+    problems.push(`DEFAULT_MODEL '${defaultModel}' is not a model id`)
+  }
+
+  const config: Config = {
+    port: integer('PORT', 8080, 0, 65535),
+    host: text('HOST') ?? '0.0.0.0',
+    modelsDir: text('MODELS_DIR') ?? 'models',
+    defaultModel,
+    keysDir: text('KEYS_DIR') ?? 'keys',
+    keyTtlSeconds: integer('KEY_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
+    workers: integer('WORKERS', Math.max(1, availableParallelism()), 1, 256),
+    keyCacheSize: integer('KEY_CACHE_SIZE', 8, 1, 1024),
+    maxQueue: integer('MAX_QUEUE', 256, 0, 1_000_000),
+    corsOrigins: Object.freeze(corsOrigins),
+    rateLimitWindowMs: integer('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 24 * 3600 * 1000),
+    rateLimitMax: integer('RATE_LIMIT_MAX', 600, 0, 10_000_000),
+    authToken,
+    enablePlain: boolean('ENABLE_PLAIN', false),
+    logLevel: logLevelRaw as LogLevel,
+    trustProxyHops: integer('TRUST_PROXY', 0, 0, 10),
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
+  }
+  if (problems.length > 0) {
+    throw new PrivinferError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+      problems,
+    })
+  }
+  return Object.freeze(config)
+}

@@ -1,0 +1,23 @@
+/**
+ * Expiry arithmetic shared by the key stores. Times are milliseconds since the epoch (`Date.now()`).
+ */
+import { PrivinferError } from '../../core/errors.ts'
+import type { KeyRecord } from './key-store.ts'
+
+/** A clock in milliseconds since the epoch; injectable so tests need not wait. */
+export type Clock = () => number
+
+export function isExpired(record: KeyRecord, nowMs: number): boolean {
+  return Date.parse(record.expiresAt) <= nowMs
+}
+
+export function keyNotFound(): PrivinferError {
+  // The id is not echoed back: it is a bearer capability.
+  return new PrivinferError('KEY_NOT_FOUND', 'no keys with this id (never uploaded, deleted, or swept)')
+}
+
+export function keyExpired(record: KeyRecord): PrivinferError {
+  return new PrivinferError('KEY_EXPIRED', `the keys expired at ${record.expiresAt}; upload new keys`, {
+    expiresAt: record.expiresAt,
+  })
+}
