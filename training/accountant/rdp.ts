@@ -184,6 +184,7 @@ export interface EpsilonRdpArguments extends RdpArguments {
 export function epsilonRdp(args: EpsilonRdpArguments): RdpEpsilon {
   const orders = args.orders ?? DEFAULT_RDP_ORDERS
   checkDelta(args.delta)
+  checkSteps(args.steps)
   const rdp = computeRdp({ ...args, orders })
   return rdpToEpsilon(orders, rdp, args.delta)
 }

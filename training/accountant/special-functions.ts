@@ -94,6 +94,8 @@ export function normalSf(x: number): number {
 
 /** log(Phi(x)) without underflow in the lower tail (SciPy's special.log_ndtr). */
 export function logNormalCdf(x: number): number {
+  // In the upper half Phi is close to 1: log1p of the small survival probability keeps its digits.
+  if (x > 0) return Math.log1p(-normalSf(x))
   return Math.log(0.5) + logErfc(-x / SQRT2)
 }
 
