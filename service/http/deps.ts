@@ -1,0 +1,47 @@
+/**
+ * Everything `createApp` needs, passed in (tests pass fakes; service/main.ts builds the real ones).
+ */
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import type { ModelCard } from '../../core/card.ts'
+import type { Config } from '../config.ts'
+import type { KeyStore } from '../keystore/key-store.ts'
+import type { HeExecutor } from '../pool/he-executor.ts'
+
+/** A model the service serves: its public card (GET /v1/models/{id}). */
+export interface ServedModel {
+  readonly id: string
+  readonly card: ModelCard
+}
+
+/** The models being served; empty until start-up has compiled them. */
+export interface ModelCatalog {
+  list(): readonly ServedModel[]
+  /** Undefined when there is no such model. */
+  find(id: string): ServedModel | undefined
+}
+
+/** The onnxruntime reference path (POST /v1/models/{id}/plain). */
+export interface PlainRunner {
+  /** Runs the model on one input vector (after preprocessing, `card.input.size` numbers). */
+  run(modelId: string, input: Float64Array): Promise<Float64Array>
+}
+
+export interface AppDeps {
+  config: Pick<
+    Config,
+    'corsOrigins' | 'rateLimitWindowMs' | 'rateLimitMax' | 'authToken' | 'enablePlain' | 'trustProxyHops'
+  >
+  models: ModelCatalog
+  keyStore: KeyStore
+  executor: HeExecutor
+  /** Required when config.enablePlain. */
+  plain?: PlainRunner
+  logger: Logger
+  /** Prometheus registry served at /metrics (one per app, so tests can build several). */
+  registry: Registry
+  /** True once the models are compiled and the workers are up. */
+  isReady: () => boolean
+  /** The OpenAPI document served at GET /v1/openapi.json. */
+  openapi: unknown
+}

@@ -1,0 +1,108 @@
+/**
+ * POST /v1/keys (multipart: field modelId; files galoisKeys, relinKeys) -> 201 {keyId, expiresAt, modelId}
+ * DELETE /v1/keys/{keyId} -> 204
+ *
+ * Keys are validated in a worker against the model's parameters before they are stored.
+ */
+import { Router } from 'express'
+import type { Logger } from 'pino'
+import { PrivinferError } from '../../../core/errors.ts'
+import type { EvaluationKeyBytes, KeyStore } from '../../keystore/key-store.ts'
+import type { HeExecutor } from '../../pool/he-executor.ts'
+import type { ModelCatalog } from '../deps.ts'
+import type { HttpMetrics } from '../metrics.ts'
+import { optionalFile, parseMultipart, requireField } from '../multipart.ts'
+import { uploadLimitsFor } from '../upload-limits.ts'
+import { findModel } from './models.ts'
+
+export interface KeysRouteDeps {
+  models: ModelCatalog
+  keyStore: KeyStore
+  executor: HeExecutor
+  logger: Logger
+  metrics: HttpMetrics
+}
+
+export function keysRouter(deps: KeysRouteDeps): Router {
+  const { models, keyStore, executor, logger, metrics } = deps
+  const router = Router()
+  // The model is named inside the body, so multer gets the largest limit over all models and the
+  // exact one is checked once modelId is known.
+  const largestKeyBytes = () =>
+    Math.max(
+      1,
+      ...models.list().map(({ card }) => {
+        const limits = uploadLimitsFor(card)
+        return Math.max(limits.galoisKeyBytes, limits.relinKeyBytes)
+      }),
+    )
+  router.post(
+    '/v1/keys',
+    (req, res, next) =>
+      parseMultipart({ files: ['galoisKeys', 'relinKeys'], fields: ['modelId'], maxFileBytes: largestKeyBytes() })(
+        req,
+        res,
+        next,
+      ),
+    async (req, res) => {
+      const started = performance.now()
+      const model = findModel(models, requireField(req, 'modelId'))
+      const { he } = model.card
+      const limits = uploadLimitsFor(model.card)
+      const galoisKeys = optionalFile(req, 'galoisKeys')
+      const relinKeys = optionalFile(req, 'relinKeys')
+      if (galoisKeys === undefined && he.galoisSteps.length > 0) {
+        throw new PrivinferError('FIELD_MISSING', `the multipart file 'galoisKeys' is required for model '${model.id}'`, {
+          field: 'galoisKeys',
+        })
+      }
+      if (relinKeys === undefined && he.needsRelinKeys) {
+        throw new PrivinferError('FIELD_MISSING', `the multipart file 'relinKeys' is required for model '${model.id}'`, {
+          field: 'relinKeys',
+        })
+      }
+      if (relinKeys !== undefined && !he.needsRelinKeys) {
+        throw new PrivinferError('BAD_REQUEST', `model '${model.id}' needs no relinearization keys; do not upload them`, {
+          field: 'relinKeys',
+        })
+      }
+      for (const [field, bytes, limit] of [
+        ['galoisKeys', galoisKeys, limits.galoisKeyBytes],
+        ['relinKeys', relinKeys, limits.relinKeyBytes],
+      ] as const) {
+        if (bytes !== undefined && bytes.byteLength > limit) {
+          throw new PrivinferError('BODY_TOO_LARGE', `'${field}' is ${bytes.byteLength} bytes, at most ${limit} for this model`, {
+            field,
+            bytes: bytes.byteLength,
+            limit,
+          })
+        }
+      }
+      const keys: EvaluationKeyBytes = {
+        galoisKeys: galoisKeys ?? new Uint8Array(0),
+        ...(relinKeys ? { relinKeys } : {}),
+      }
+      const galoisKeyBytes = keys.galoisKeys.byteLength
+      const relinKeyBytes = keys.relinKeys?.byteLength ?? 0
+      metrics.uploadBytes.observe({ kind: 'galoisKeys' }, galoisKeyBytes)
+      if (relinKeyBytes > 0) metrics.uploadBytes.observe({ kind: 'relinKeys' }, relinKeyBytes)
+      // The store gets copies: the validation transfers (detaches) the buffers it is given.
+      const toStore: EvaluationKeyBytes = {
+        galoisKeys: keys.galoisKeys.slice(),
+        ...(keys.relinKeys ? { relinKeys: keys.relinKeys.slice() } : {}),
+      }
+      await executor.validateKeys(model.id, keys)
+      const { keyId, expiresAt } = await keyStore.put(model.id, toStore)
+      logger.info(
+        { requestId: res.locals.requestId, modelId: model.id, galoisKeyBytes, relinKeyBytes, ms: Math.round(performance.now() - started) },
+        'keys stored',
+      )
+      res.status(201).location(`/v1/keys/${keyId}`).json({ keyId, expiresAt, modelId: model.id })
+    },
+  )
+  router.delete('/v1/keys/:keyId', async (req, res) => {
+    await keyStore.delete(req.params.keyId)
+    res.status(204).end()
+  })
+  return router
+}

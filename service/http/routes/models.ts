@@ -1,0 +1,37 @@
+/**
+ * GET /v1/models and GET /v1/models/{id}: the public model cards.
+ */
+import { Router } from 'express'
+import { PrivinferError } from '../../../core/errors.ts'
+import type { ModelCatalog, ServedModel } from '../deps.ts'
+
+/** The model or MODEL_NOT_FOUND. */
+export function findModel(models: ModelCatalog, id: string): ServedModel {
+  const model = models.find(id)
+  if (!model) throw new PrivinferError('MODEL_NOT_FOUND', `no model '${id.slice(0, 64)}'`, { modelId: id.slice(0, 64) })
+  return model
+}
+
+export function modelsRouter(models: ModelCatalog): Router {
+  const router = Router()
+  router.get('/v1/models', (_req, res) => {
+    res.json({
+      models: models.list().map(({ card }) => ({
+        id: card.id,
+        title: card.title,
+        description: card.description,
+        nonPrivate: card.nonPrivate,
+        labels: card.labels,
+        inputSize: card.input.rawSize,
+        outputSize: card.output.size,
+        polyModulusDegree: card.he.polyModulusDegree,
+        epsilon: card.privacy?.epsilon ?? null,
+        accuracy: card.accuracy ?? null,
+      })),
+    })
+  })
+  router.get('/v1/models/:id', (req, res) => {
+    res.json(findModel(models, req.params.id).card)
+  })
+  return router
+}
