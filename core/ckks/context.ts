@@ -80,6 +80,10 @@ export interface CkksContext {
   levelOf(object: HasParmsId): number
   /** True when the parms_id is SEAL's key level (all primes including the special one). */
   isKeyLevel(object: HasParmsId): boolean
+  /** The data level whose parms_id has this hex key (see {@link parmsIdKey}), or undefined. */
+  levelOfParmsIdKey(key: string): number | undefined
+  /** Hex key of SEAL's key-level parms_id (where relinearization and Galois keys live). */
+  readonly keyParmsIdKey: string
   /** SEAL-serialized EncryptionParameters (compression none), base64: what the model card carries. */
   encryptionParametersBase64(): string
   /** Frees every SEAL object the context owns. Idempotent. */
@@ -249,6 +253,8 @@ export function createCkksContext(seal: SealModule, params: ParameterSet): CkksC
       isKeyLevel(object) {
         return parmsIdKeyOf(object) === keyParmsIdKey
       },
+      levelOfParmsIdKey: (key) => levelByKey.get(key),
+      keyParmsIdKey,
       encryptionParametersBase64: () => encryptionParametersBase64,
       delete() {
         if (isDeleted) return
