@@ -1,0 +1,148 @@
+/**
+ * `privinfer train`: DP-SGD (or --non-private) training of an MLP with HE-friendly activations,
+ * ONNX export checked by onnxruntime-node, HE compilation and evaluation when the compiler is
+ * available, membership-inference audit, and models/<id>/{model.onnx, card.json, card.md, test-indices.json}.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PrivinferError } from '../../core/errors.ts'
+import { buildTrainingCard } from '../../training/card/training-card.ts'
+import { writeModelFolder } from '../../training/model-folder.ts'
+import { runTraining, type TrainingConfig } from '../../training/pipeline.ts'
+import { evaluateHe } from '../../training/he-evaluation.ts'
+import { emit, numberOption, parseCommandArgs } from '../args.ts'
+import { createProgress, type Progress } from '../progress.ts'
+import type { Command } from './index.ts'
+
+const USAGE = `usage: privinfer train --dataset mnist|fashion-mnist (--epsilon E --delta D | --non-private) [options] [--json]
+
+  --id ID               model folder name (default <dataset>-dp or <dataset>-nonprivate)
+  --hidden 64           hidden layer widths, comma-separated
+  --activation poly     poly (a*x^2 + b*x, a and b trained) | square (x^2)
+  --pool 2              public client-side average pooling of the 28x28 image (1 = none)
+  --epochs 15 --batch-size 512 --lr 0.005 --optimizer adam|sgd --schedule constant|cosine
+  --clip 1              per-example L2 clipping norm C
+  --weight-gain 1 --poly-a 0.1 --seed 1
+  --twin ID             non-private twin whose card gives accuracy.nonPrivateTwin and audit
+  --validation 0.1      tuning mode: train on the rest, report validation accuracy, write nothing
+  --no-he               skip the HE compilation and evaluation
+  --models-dir models`
+
+export const command: Command = {
+  name: 'train',
+  summary: 'train an MLP with DP-SGD, export ONNX, compile, write the card',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, {
+      dataset: { type: 'string' },
+      epsilon: { type: 'string' },
+      delta: { type: 'string' },
+      id: { type: 'string' },
+      hidden: { type: 'string' },
+      activation: { type: 'string' },
+      pool: { type: 'string' },
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      optimizer: { type: 'string' },
+      schedule: { type: 'string' },
+      clip: { type: 'string' },
+      'weight-gain': { type: 'string' },
+      'poly-a': { type: 'string' },
+      'non-private': { type: 'boolean' },
+      seed: { type: 'string' },
+      twin: { type: 'string' },
+      validation: { type: 'string' },
+      'no-he': { type: 'boolean' },
+      'models-dir': { type: 'string' },
+    })
+    const json = Boolean(values.json)
+    const dataset = values.dataset ?? 'mnist'
+    const nonPrivate = Boolean(values['non-private'])
+    if (!nonPrivate && values.epsilon === undefined) {
+      throw new PrivinferError('FIELD_MISSING', '--epsilon is required (or --non-private)')
+    }
+    const activation = values.activation ?? 'poly'
+    if (activation !== 'poly' && activation !== 'square') throw new PrivinferError('BAD_REQUEST', `--activation must be poly or square`)
+    const optimizer = values.optimizer ?? 'adam'
+    if (optimizer !== 'adam' && optimizer !== 'sgd') throw new PrivinferError('BAD_REQUEST', `--optimizer must be adam or sgd`)
+    const schedule = values.schedule ?? 'constant'
+    if (schedule !== 'constant' && schedule !== 'cosine') throw new PrivinferError('BAD_REQUEST', `--schedule must be constant or cosine`)
+    const hidden = (values.hidden ?? '64').split(',').map((width) => Number(width))
+    if (hidden.some((width) => !Number.isInteger(width) || width < 1)) throw new PrivinferError('BAD_REQUEST', `--hidden must be positive integers`)
+    const config: TrainingConfig = {
+      dataset,
+      privacy: nonPrivate ? undefined : { epsilon: numberOption(values, 'epsilon'), delta: numberOption(values, 'delta', 1e-5) },
+      hidden,
+      activation,
+      pool: numberOption(values, 'pool', 2),
+      epochs: numberOption(values, 'epochs', 15),
+      batchSize: numberOption(values, 'batch-size', 512),
+      learningRate: numberOption(values, 'lr', 0.005),
+      optimizer,
+      schedule,
+      clippingNorm: numberOption(values, 'clip', 1),
+      seed: numberOption(values, 'seed', 1),
+      weightGain: numberOption(values, 'weight-gain', 1),
+      polyA: numberOption(values, 'poly-a', 0.1),
+      validationFraction: values.validation === undefined ? undefined : numberOption(values, 'validation'),
+    }
+    const id = values.id ?? `${dataset}-${nonPrivate ? 'nonprivate' : 'dp'}`
+    const modelsDir = values['models-dir'] ?? 'models'
+
+    let progress: Progress | undefined
+    const outcome = await runTraining(config, {
+      onStep(report, epsilonSpent) {
+        progress ??= createProgress(`train ${id}`, report.steps)
+        const fields: Record<string, string | number> = { epoch: Number(report.epoch.toFixed(2)), loss: report.batchLoss, acc: report.batchAccuracy }
+        if (!nonPrivate) fields.eps = epsilonSpent
+        if (report.step === report.steps) progress.finish(fields)
+        else progress.tick(report.step, fields)
+      },
+    })
+    const summary = {
+      id,
+      evaluation: outcome.evaluationName,
+      accuracy: outcome.onnx.accuracy,
+      trainerAccuracy: outcome.trainerAccuracy,
+      onnxMaxAbsLogitError: outcome.onnx.maxAbsLogitError,
+      privacy: outcome.privacy,
+      steps: outcome.result.steps,
+      trainSeconds: outcome.trainSeconds,
+      clippedFraction: outcome.result.clippedFraction,
+    }
+    if (outcome.evaluationName === 'validation') {
+      emit(json, summary, () => `${id}: validation accuracy ${(100 * outcome.onnx.accuracy).toFixed(2)}% (nothing written)`)
+      return
+    }
+
+    const twinId = values.twin
+    const twinCard = twinId ? readCard(join(modelsDir, twinId, 'card.json')) : undefined
+    const he = values['no-he'] ? null : await evaluateHe(outcome, (label, total) => createProgress(label, total))
+    const card = buildTrainingCard({
+      id,
+      outcome,
+      heAccuracy: he?.accuracy ?? Number.NaN,
+      nonPrivateTwin: twinCard?.accuracy ? { id: twinId as string, accuracy: twinCard.accuracy.plaintext } : undefined,
+      twinAudit: (twinCard?.audit as { attacks?: never[] } | undefined)?.attacks,
+    })
+    const merged = he ? he.mergeInto(card) : card
+    const folder = writeModelFolder(modelsDir, { onnxBytes: outcome.onnxBytes, card: merged, testIndices: outcome.splits.testIndices, testIndicesSource: outcome.splits.source })
+    emit(json, { ...summary, folder, heAccuracy: he?.accuracy ?? null, audit: outcome.audit && { auc: outcome.audit.auc, tprAt01PercentFpr: outcome.audit.tprAt01PercentFpr } }, () =>
+      [
+        `${folder}: test accuracy ${(100 * outcome.onnx.accuracy).toFixed(2)}% (onnxruntime, ${outcome.evaluation.count} examples)` +
+          (he ? `, HE ${(100 * he.accuracy).toFixed(2)}%` : ', HE not measured'),
+        outcome.privacy
+          ? `epsilon ${outcome.privacy.epsilonRdp.toFixed(3)} (RDP), ${Number.isNaN(outcome.privacy.epsilonPrv) ? 'PRV n/a' : outcome.privacy.epsilonPrv.toFixed(3) + ' (PRV)'}, delta ${outcome.privacy.delta}, sigma ${outcome.privacy.noiseMultiplier.toFixed(4)}`
+          : 'NON-PRIVATE',
+        outcome.audit ? `loss-threshold MIA: AUC ${outcome.audit.auc.toFixed(4)}, TPR@0.1%FPR ${(100 * outcome.audit.tprAt01PercentFpr).toFixed(2)}%` : '',
+        `trained in ${outcome.trainSeconds.toFixed(0)} s`,
+      ].join('\n'),
+    )
+  },
+}
+
+function readCard(path: string): { accuracy?: { plaintext: number }; audit?: unknown } | undefined {
+  if (!existsSync(path)) throw new PrivinferError('MODEL_NOT_FOUND', `twin card not found: ${path}`)
+  return JSON.parse(readFileSync(path, 'utf8')) as { accuracy?: { plaintext: number }; audit?: unknown }
+}

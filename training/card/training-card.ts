@@ -1,0 +1,146 @@
+/**
+ * The trainer's part of models/<id>/card.json (core/card.ts ModelCard): privacy, data, accuracy,
+ * audit, training. The HE part (he, comparison, input.layout, output.layout) comes from the compiler
+ * (B2's compileModel, or `privinfer import` afterwards); until then those fields are absent.
+ */
+import type { HeCard, HeComparison, InputLayout, ModelCard, OutputLayout } from '../../core/card.ts'
+import type { AttackResult } from '../audit/loss-threshold.ts'
+import type { TrainingOutcome } from '../pipeline.ts'
+
+/** A ModelCard whose HE fields may still be missing (before compilation). */
+export type TrainingCard = Omit<ModelCard, 'he' | 'input' | 'output'> & {
+  input: Omit<ModelCard['input'], 'layout'> & { layout?: InputLayout }
+  output: { size: number; layout?: OutputLayout }
+  he?: HeCard
+  comparison?: HeComparison
+}
+
+export interface CardInputs {
+  id: string
+  outcome: TrainingOutcome
+  /** Accuracy of the HE evaluation on the full test split, NaN when not measured. */
+  heAccuracy: number
+  /** Test accuracy of the non-private twin (read from its card), if known. */
+  nonPrivateTwin?: { id: string; accuracy: number }
+  /** Stronger attacks (shadow models) to add beside the loss-threshold one. */
+  extraAttacks?: AttackResult[]
+  /** The audit of the twin, when run in the same command. */
+  twinAudit?: AttackResult[]
+  tuning?: unknown
+}
+
+export const TUNING_NOT_COUNTED =
+  'Hyperparameters were chosen on a validation split carved from the training set; these tuning runs are NOT counted in epsilon (the stated epsilon covers the final training run only).'
+
+export function buildTrainingCard(inputs: CardInputs): TrainingCard {
+  const { id, outcome } = inputs
+  const { config, privacy, result, splits } = outcome
+  const nonPrivate = privacy === null
+  const datasetTitle = config.dataset === 'mnist' ? 'MNIST digits' : 'Fashion-MNIST'
+  const architecture = [outcome.train.inputSize, ...config.hidden, 10].join('-')
+  const activationText = config.activation === 'square' ? 'x^2' : 'a*x^2 + b*x'
+  return {
+    formatVersion: 1,
+    id,
+    title: `${datasetTitle} MLP ${architecture} (${nonPrivate ? 'NON-PRIVATE' : `DP, epsilon ${round(privacy.epsilonRdp, 3)}`})`,
+    description:
+      `${architecture} MLP with ${activationText} activation on ${datasetTitle}, ` +
+      (nonPrivate
+        ? 'trained WITHOUT differential privacy (a baseline; its training data has no formal protection).'
+        : `trained with DP-SGD: (${round(privacy.epsilonRdp, 3)}, ${privacy.delta})-DP for the training examples (RDP accountant).`),
+    nonPrivate,
+    onnxFile: 'model.onnx',
+    labels: outcome.train.labelNames,
+    input: { rawSize: splits.train.inputSize, size: outcome.train.inputSize, preprocessing: outcome.preprocessing },
+    output: { size: 10 },
+    privacy: privacy && {
+      epsilon: privacy.epsilonRdp,
+      delta: privacy.delta,
+      accountant: 'rdp',
+      epsilonRdp: privacy.epsilonRdp,
+      epsilonPrv: privacy.epsilonPrv,
+      noiseMultiplier: privacy.noiseMultiplier,
+      sampleRate: privacy.sampleRate,
+      steps: privacy.steps,
+      epochs: config.epochs,
+      clippingNorm: config.clippingNorm,
+      notes: [
+        `Target epsilon ${config.privacy?.epsilon}; sigma calibrated with the RDP accountant (best order ${round(privacy.bestOrder, 2)}); the PRV epsilon is reported beside${Number.isNaN(privacy.epsilonPrv) ? ' (not available when this card was written)' : ''}.`,
+        'Unit of privacy: one training example (add/remove adjacency, Poisson subsampling).',
+        'Noise and Poisson sampling come from node:crypto (OS CSPRNG); initialization and data splits are seeded.',
+        TUNING_NOT_COUNTED,
+      ],
+    },
+    data: { dataset: config.dataset, trainSize: outcome.train.count, testSize: outcome.evaluation.count, testIndicesFile: 'test-indices.json' },
+    accuracy: {
+      plaintext: outcome.onnx.accuracy,
+      he: inputs.heAccuracy,
+      ...(inputs.nonPrivateTwin ? { nonPrivateTwin: inputs.nonPrivateTwin.accuracy } : {}),
+      testExamples: outcome.evaluation.count,
+    },
+    audit: {
+      description:
+        'Membership inference: members = training examples, non-members = held-out test examples, balanced. Score > threshold = "member". AUC 0.5 and TPR = FPR mean no measurable leakage by this attack.',
+      attacks: [outcome.audit, ...(inputs.extraAttacks ?? [])].filter((attack) => attack !== null),
+      ...(inputs.twinAudit ? { nonPrivateTwin: { id: inputs.nonPrivateTwin?.id, attacks: inputs.twinAudit } } : {}),
+    },
+    training: {
+      command: commandFor(id, config),
+      dataSource: splits.source,
+      architecture,
+      activation: config.activation,
+      activationCoefficients: outcome.model.activationOffsets.map((offset) => ({ a: outcome.model.params[offset], b: outcome.model.params[offset + 1] })),
+      inputNormalization: { mean: outcome.model.shape.inputMean, std: outcome.model.shape.inputStd, foldedIntoFirstLayer: true },
+      optimizer: config.optimizer,
+      learningRate: config.learningRate,
+      schedule: config.schedule,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      expectedBatchSize: nonPrivate ? undefined : result.sampleRate * outcome.train.count,
+      meanRealizedBatchSize: result.meanBatchSize,
+      steps: result.steps,
+      clippingNorm: nonPrivate ? undefined : config.clippingNorm,
+      clippedFraction: nonPrivate ? undefined : result.clippedFraction,
+      seed: config.seed,
+      weightGain: config.weightGain,
+      trainSeconds: outcome.trainSeconds,
+      onnxCheck: {
+        runtime: 'onnxruntime-node',
+        maxAbsLogitError: outcome.onnx.maxAbsLogitError,
+        argmaxDisagreements: outcome.onnx.argmaxDisagreements,
+        trainerAccuracy: outcome.trainerAccuracy,
+      },
+      tuning: inputs.tuning ?? null,
+      tuningNotCountedInEpsilon: TUNING_NOT_COUNTED,
+      machine: 'shared 2-core VM, Node 24, nice -n 10',
+    },
+    createdAt: new Date().toISOString(),
+  }
+}
+
+/** The one command that reproduces this model (seeded except the DP noise). */
+export function commandFor(id: string, config: TrainingOutcome['config']): string {
+  const parts = [
+    'nice -n 10 npx privinfer train',
+    `--dataset ${config.dataset}`,
+    config.privacy ? `--epsilon ${config.privacy.epsilon} --delta ${config.privacy.delta}` : '--non-private',
+    `--id ${id}`,
+    `--hidden ${config.hidden.join(',')}`,
+    `--activation ${config.activation}`,
+    `--pool ${config.pool}`,
+    `--epochs ${config.epochs}`,
+    `--batch-size ${config.batchSize}`,
+    `--optimizer ${config.optimizer}`,
+    `--lr ${config.learningRate}`,
+    `--schedule ${config.schedule}`,
+    config.privacy ? `--clip ${config.clippingNorm}` : '',
+    `--weight-gain ${config.weightGain}`,
+    config.activation === 'poly' ? `--poly-a ${config.polyA}` : '',
+    `--seed ${config.seed}`,
+  ]
+  return parts.filter((part) => part !== '').join(' ')
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits))
+}

@@ -1,0 +1,59 @@
+/**
+ * Runs an exported model through onnxruntime-node (the service's plain reference path) and compares
+ * it with the trainer's float64 forward pass.
+ */
+import * as ort from 'onnxruntime-node'
+import type { Dataset } from './data/dataset.ts'
+import { forward, type Mlp } from './dp-sgd/mlp.ts'
+import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.ts'
+
+export interface OnnxAgreement {
+  /** Accuracy of onnxruntime's argmax on `data`. */
+  accuracy: number
+  /** max |onnxruntime logit - trainer logit| over all rows and classes. */
+  maxAbsLogitError: number
+  /** Largest |trainer logit| (scale for the float32 error). */
+  maxAbsLogit: number
+  /** Rows where the two argmaxes differ. */
+  argmaxDisagreements: number
+  /** onnxruntime logits, count x classes. */
+  logits: Float32Array
+}
+
+/** Loads `onnxBytes` in onnxruntime-node, runs all rows of `data` (batched), compares with `model`. */
+export async function checkOnnxAgainstTrainer(onnxBytes: Uint8Array, model: Mlp, data: Dataset): Promise<OnnxAgreement> {
+  const session = await ort.InferenceSession.create(onnxBytes)
+  try {
+    const classes = model.shape.sizes[model.shape.sizes.length - 1]
+    const logits = new Float32Array(data.count * classes)
+    const batch = 1000
+    for (let start = 0; start < data.count; start += batch) {
+      const rows = Math.min(batch, data.count - start)
+      const input = new ort.Tensor('float32', data.inputs.slice(start * data.inputSize, (start + rows) * data.inputSize), [rows, data.inputSize])
+      const output = await session.run({ [ONNX_INPUT_NAME]: input })
+      logits.set(output[ONNX_OUTPUT_NAME].data as Float32Array, start * classes)
+    }
+    const reference = new Float64Array(data.count * classes)
+    forward(model, data.inputs, data.count, reference)
+    let maxAbsLogitError = 0
+    let maxAbsLogit = 0
+    let disagreements = 0
+    let correct = 0
+    for (let r = 0; r < data.count; r++) {
+      let ortBest = 0
+      let refBest = 0
+      for (let c = 0; c < classes; c++) {
+        const i = r * classes + c
+        maxAbsLogitError = Math.max(maxAbsLogitError, Math.abs(logits[i] - reference[i]))
+        maxAbsLogit = Math.max(maxAbsLogit, Math.abs(reference[i]))
+        if (logits[i] > logits[r * classes + ortBest]) ortBest = c
+        if (reference[i] > reference[r * classes + refBest]) refBest = c
+      }
+      if (ortBest !== refBest) disagreements++
+      if (ortBest === data.labels[r]) correct++
+    }
+    return { accuracy: correct / data.count, maxAbsLogitError, maxAbsLogit, argmaxDisagreements: disagreements, logits }
+  } finally {
+    await session.release()
+  }
+}
