@@ -1,0 +1,42 @@
+/**
+ * Messages between the HTTP thread and the pool's worker threads (structured-cloned; byte arrays are
+ * transferred). Errors cross the thread boundary as data ({code, message, details}) because a
+ * cloned Error loses its class and code.
+ */
+import type { ModelCard } from '../../core/card.ts'
+import type { ErrorCode } from '../../core/errors.ts'
+
+/** What each worker is started with (workerData). */
+export interface WorkerStartData {
+  models: Array<{ card: ModelCard; compiled: unknown }>
+  /** Loaded key sets a worker keeps (LRU). */
+  keyCacheSize: number
+}
+
+export type WorkerTask =
+  | { kind: 'warmup' }
+  | { kind: 'validate-keys'; modelId: string; galoisKeys: Uint8Array; relinKeys?: Uint8Array }
+  | {
+      kind: 'infer'
+      modelId: string
+      keyId: string
+      /** Expiry of the key set, milliseconds since the epoch. */
+      keyExpiresAtMs: number
+      input: Uint8Array
+      /** Present on the second attempt, after the worker answered 'need-keys'. */
+      keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array }
+    }
+
+export interface WorkerFailure {
+  kind: 'error'
+  code: ErrorCode
+  message: string
+  details: Record<string, unknown>
+}
+
+export type WorkerResult =
+  | { kind: 'ready'; threadId: number; models: string[] }
+  | { kind: 'valid' }
+  | { kind: 'need-keys' }
+  | { kind: 'output'; output: Uint8Array; ms: number }
+  | WorkerFailure

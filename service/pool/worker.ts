@@ -1,0 +1,67 @@
+/**
+ * The pool's worker thread (piscina). At start it loads SEAL once and every model's plan (all
+ * plaintexts encoded once, service/runtime); then it answers WorkerTasks one at a time. It keeps a
+ * bounded LRU cache of loaded key sets by key id. All HE work of the service runs here, never on the
+ * HTTP event loop.
+ */
+import { threadId, workerData } from 'node:worker_threads'
+import Piscina from 'piscina'
+import { isPrivinferError } from '../../core/errors.ts'
+import { loadSeal } from '../../core/seal/load.ts'
+import { KeyCache } from './key-cache.ts'
+import type { WorkerResult, WorkerStartData, WorkerTask } from './messages.ts'
+import { createModelEngine, type LoadedKeys, type ModelEngine } from './model-engine.ts'
+
+async function start(): Promise<(task: WorkerTask) => WorkerResult> {
+  const data = workerData as WorkerStartData
+  const seal = await loadSeal()
+  const engines = new Map<string, ModelEngine>()
+  for (const model of data.models) engines.set(model.card.id, await createModelEngine(seal, model.card, model.compiled))
+  const keyCache = new KeyCache<LoadedKeys>(data.keyCacheSize)
+
+  const engineOf = (modelId: string): ModelEngine => {
+    const engine = engines.get(modelId)
+    // The HTTP side checks model ids first; reaching this is a bug, reported as INTERNAL.
+    if (!engine) throw new Error(`worker has no model '${modelId}'`)
+    return engine
+  }
+
+  const handle = (task: WorkerTask): WorkerResult => {
+    switch (task.kind) {
+      case 'warmup':
+        return { kind: 'ready', threadId, models: [...engines.keys()] }
+      case 'validate-keys': {
+        engineOf(task.modelId).loadKeys(task.galoisKeys, task.relinKeys).delete()
+        return { kind: 'valid' }
+      }
+      case 'infer': {
+        const engine = engineOf(task.modelId)
+        const cacheKey = `${task.modelId}/${task.keyId}`
+        let keys = keyCache.get(cacheKey)
+        if (!keys) {
+          if (!task.keys) return { kind: 'need-keys' }
+          keys = engine.loadKeys(task.keys.galoisKeys, task.keys.relinKeys)
+          keyCache.set(cacheKey, keys, task.keyExpiresAtMs)
+        }
+        const started = performance.now()
+        const output = engine.infer(keys, task.input)
+        return { kind: 'output', output: Piscina.move(output) as Uint8Array, ms: performance.now() - started }
+      }
+    }
+  }
+
+  return (task) => {
+    try {
+      return handle(task)
+    } catch (error) {
+      if (isPrivinferError(error)) {
+        return { kind: 'error', code: error.code, message: error.message, details: { ...error.details } }
+      }
+      throw error
+    }
+  }
+}
+
+// piscina awaits an exported promise of the handler: the worker counts as started once SEAL and the
+// plans are loaded.
+export default start()
