@@ -1,0 +1,108 @@
+/**
+ * The HTTP calls of the v1 API (fetch + FormData + Blob: Node >= 18 and browsers). Upload functions
+ * accept only the branded types core/he creates: an `EvaluationKeyBundle` (Galois and relinearization
+ * keys; it has no secret-key field) and an `EncryptedInput` (a ciphertext). Nothing here can send a
+ * secret key or a decrypted value.
+ */
+import type { ModelCard } from '../core/card.ts'
+import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
+import { problemFromResponse } from './problem-error.ts'
+
+export interface ServiceApiOptions {
+  /** e.g. http://localhost:8080 (no trailing /v1). */
+  baseUrl: string
+  /** Bearer token, when the service sets AUTH_TOKEN. */
+  token?: string
+  /** A fetch implementation (default: globalThis.fetch). */
+  fetch?: typeof fetch
+}
+
+/** A model as listed by GET /v1/models. */
+export interface ModelSummary {
+  id: string
+  title: string
+  description: string
+  nonPrivate: boolean
+  labels: string[]
+  inputSize: number
+  outputSize: number
+  polyModulusDegree: number
+  epsilon: number | null
+}
+
+export interface StoredKeyInfo {
+  keyId: string
+  /** ISO-8601. */
+  expiresAt: string
+  modelId: string
+}
+
+/** The result ciphertext as returned by the service (SEAL-serialized). */
+export type EncryptedOutput = Uint8Array & { readonly __brand: 'EncryptedOutput' }
+
+export class ServiceApi {
+  readonly #baseUrl: string
+  readonly #token: string | undefined
+  readonly #fetch: typeof fetch
+
+  constructor(options: ServiceApiOptions) {
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '')
+    this.#token = options.token
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
+  }
+
+  async health(): Promise<{ status: string; models: string[] }> {
+    return (await this.#request('GET', '/v1/health')).json()
+  }
+
+  async listModels(): Promise<ModelSummary[]> {
+    const body = (await (await this.#request('GET', '/v1/models')).json()) as { models: ModelSummary[] }
+    return body.models
+  }
+
+  async getModel(modelId: string): Promise<ModelCard> {
+    return (await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}`)).json()
+  }
+
+  /** POST /v1/keys. */
+  async uploadKeys(modelId: string, bundle: EvaluationKeyBundle): Promise<StoredKeyInfo> {
+    const form = new FormData()
+    form.append('modelId', modelId)
+    form.append('galoisKeys', blobOf(bundle.galoisKeys), 'galois-keys.seal')
+    if (bundle.relinKeys !== undefined) form.append('relinKeys', blobOf(bundle.relinKeys), 'relin-keys.seal')
+    return (await this.#request('POST', '/v1/keys', form)).json()
+  }
+
+  /** DELETE /v1/keys/{keyId}. */
+  async deleteKeys(keyId: string): Promise<void> {
+    await this.#request('DELETE', `/v1/keys/${encodeURIComponent(keyId)}`)
+  }
+
+  /** POST /v1/models/{id}/infer: the encrypted input in, the encrypted result out. */
+  async infer(modelId: string, keyId: string, input: EncryptedInput): Promise<EncryptedOutput> {
+    const form = new FormData()
+    form.append('keyId', keyId)
+    form.append('input', blobOf(input), 'input.seal')
+    const response = await this.#request('POST', `/v1/models/${encodeURIComponent(modelId)}/infer`, form)
+    return new Uint8Array(await response.arrayBuffer()) as EncryptedOutput
+  }
+
+  /** POST /v1/models/{id}/plain (public test data only; the service must enable it). */
+  async inferPlain(modelId: string, input: ArrayLike<number>): Promise<{ output: number[]; label: number }> {
+    const response = await this.#request('POST', `/v1/models/${encodeURIComponent(modelId)}/plain`, JSON.stringify({ input: Array.from(input) }), 'application/json')
+    return response.json()
+  }
+
+  async #request(method: string, path: string, body?: FormData | string, contentType?: string): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json, application/octet-stream' }
+    if (this.#token !== undefined) headers.Authorization = `Bearer ${this.#token}`
+    if (contentType !== undefined) headers['Content-Type'] = contentType
+    const response = await this.#fetch(`${this.#baseUrl}${path}`, { method, headers, body })
+    if (!response.ok) throw await problemFromResponse(response)
+    return response
+  }
+}
+
+function blobOf(bytes: Uint8Array): Blob {
+  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' })
+}

@@ -1,0 +1,83 @@
+/**
+ * One model session: the client's keys for one model (secret key inside, never sent), the remote key id,
+ * and the encrypted round trip. Created by `PrivinferClient.openSession`.
+ */
+import type { ModelCard } from '../core/card.ts'
+import type { CkksContext } from '../core/ckks/context.ts'
+import { PrivinferError } from '../core/errors.ts'
+import { type ClientKeys, decryptOutput, encryptInput } from '../core/he/index.ts'
+import { toPrediction, type Prediction } from './prediction.ts'
+import { preprocessInput } from './preprocess.ts'
+import type { ServiceApi } from './service-api.ts'
+
+export interface SessionParts {
+  api: ServiceApi
+  card: ModelCard
+  ctx: CkksContext
+  keys: ClientKeys
+  keyId: string
+  expiresAt: string
+  /** Frees the context too (false when it is shared). */
+  ownsContext: boolean
+}
+
+export class PrivinferSession {
+  readonly card: ModelCard
+  /** The remote id of the uploaded evaluation keys. */
+  readonly keyId: string
+  /** ISO-8601 expiry of the remote keys. */
+  readonly expiresAt: string
+  readonly #api: ServiceApi
+  readonly #ctx: CkksContext
+  readonly #keys: ClientKeys
+  readonly #ownsContext: boolean
+  #closed = false
+
+  constructor(parts: SessionParts) {
+    this.card = parts.card
+    this.keyId = parts.keyId
+    this.expiresAt = parts.expiresAt
+    this.#api = parts.api
+    this.#ctx = parts.ctx
+    this.#keys = parts.keys
+    this.#ownsContext = parts.ownsContext
+  }
+
+  get modelId(): string {
+    return this.card.id
+  }
+
+  /**
+   * Preprocesses (card.input.preprocessing), encrypts per card.input.layout, POSTs, decrypts the
+   * result and decodes it per card.output.layout.
+   * @param input the raw input, card.input.rawSize numbers (e.g. 784 pixels in [0, 1], row-major).
+   * @throws PrivinferError INPUT_INVALID for a wrong length; the service's problem codes otherwise.
+   */
+  async infer(input: ArrayLike<number>): Promise<Prediction> {
+    this.#assertOpen()
+    const { card } = this
+    const modelInput = preprocessInput(card.input.preprocessing, input, card.input.rawSize)
+    const encrypted = encryptInput(this.#ctx, this.#keys, card.input.layout, modelInput)
+    const result = await this.#api.infer(card.id, this.keyId, encrypted)
+    const logits = decryptOutput(this.#ctx, this.#keys, result, card.output.layout, card.he.outputLevel)
+    return toPrediction(logits, card.labels)
+  }
+
+  /** Deletes the remote keys (ignoring KEY_NOT_FOUND / KEY_EXPIRED) and frees the SEAL objects. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    try {
+      await this.#api.deleteKeys(this.keyId)
+    } catch (error) {
+      if (!(error instanceof PrivinferError && (error.code === 'KEY_NOT_FOUND' || error.code === 'KEY_EXPIRED'))) throw error
+    } finally {
+      this.#keys.delete()
+      if (this.#ownsContext) this.#ctx.delete()
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new PrivinferError('BAD_REQUEST', 'this session is closed')
+  }
+}
