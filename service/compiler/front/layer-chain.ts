@@ -1,0 +1,72 @@
+/**
+ * LayerChain: the layers emitted so far and the frontier they end at. Lowerings ask it for an
+ * affine view of an activation; a degree >= 2 polynomial is then committed as layers.
+ */
+import type { Layer } from '../ir.ts'
+import { applyAffinePolynomial, identityMap, isIdentityMap, type AffineMap } from './affine-map.ts'
+import { NodeProblem } from './node-problem.ts'
+import { polynomialDegree, trimPolynomial } from './polynomial.ts'
+import { linearActivation, type ActivationValue } from './symbolic-value.ts'
+
+export class LayerChain {
+  readonly layers: Layer[] = []
+  /** Increments at every committed polynomial layer. */
+  generation = 0
+
+  /** @throws NodeProblem when the value was computed before the latest activation layer. */
+  assertCurrent(value: ActivationValue): void {
+    if (value.generation !== this.generation) {
+      throw new NodeProblem(
+        'uses a tensor computed before the latest activation layer (a skip connection or a second ' +
+          'branch): only a chain of layers is supported',
+      )
+    }
+  }
+
+  /**
+   * The affine map (of the frontier) that equals `value`. A degree >= 2 polynomial is committed
+   * first: LinearLayer(base) unless the base is the identity, then PolyLayer(p); the frontier moves.
+   */
+  affineOf(value: ActivationValue): AffineMap {
+    const current = this.commit(value)
+    return applyAffinePolynomial(current.base, current.polynomial, current.polynomialNodes)
+  }
+
+  /** Emits a degree >= 2 polynomial as layers and returns the value on the new frontier. */
+  commit(value: ActivationValue): ActivationValue {
+    this.assertCurrent(value)
+    if (polynomialDegree(value.polynomial) < 2) return value
+    this.emitLinear(value.base)
+    this.layers.push({
+      kind: 'poly',
+      name: value.polynomialNodes.join('+'),
+      coefficients: trimPolynomial(value.polynomial),
+    })
+    this.generation++
+    return linearActivation(identityMap(value.base.outSize), value.shape, this.generation)
+  }
+
+  /**
+   * Ends the chain at `value`: commits it and emits its remaining affine part. A model that is
+   * the identity gets one identity linear layer so the chain is never empty.
+   */
+  finish(value: ActivationValue): void {
+    const map = this.affineOf(value)
+    if (!isIdentityMap(map) || this.layers.length === 0) this.emitLinear(map, true)
+  }
+
+  private emitLinear(map: AffineMap, force = false): void {
+    if (!force && isIdentityMap(map)) return
+    const weights = new Float64Array(map.outSize * map.inSize)
+    if (map.weights) weights.set(map.weights)
+    else for (let i = 0; i < map.outSize; i++) weights[i * map.inSize + i] = 1
+    this.layers.push({
+      kind: 'linear',
+      name: map.nodes.join('+') || 'identity',
+      inFeatures: map.inSize,
+      outFeatures: map.outSize,
+      weights,
+      bias: Float64Array.from(map.bias),
+    })
+  }
+}

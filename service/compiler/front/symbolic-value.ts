@@ -1,0 +1,60 @@
+/**
+ * What the symbolic pass knows about each ONNX tensor.
+ *
+ * - constant: an initializer, a Constant output, or shape arithmetic folded from them.
+ * - activation: p(u) element-wise, where u = base(v) is an affine map of the frontier v (the model
+ *   input, or the output of the latest committed polynomial layer) and p a polynomial. A linear
+ *   op keeps p of degree <= 1 folded into a new base; Mul/Pow of tensors with the same base
+ *   multiply their polynomials; anything that needs a linear view of a degree >= 2 polynomial
+ *   commits it (emits LinearLayer(base) + PolyLayer(p)) and moves the frontier.
+ * - opaque: the output of a node that could not be imported (its problem is already recorded);
+ *   it lets the pass continue to find every other problem without follow-up noise.
+ */
+import type { AffineMap } from './affine-map.ts'
+import type { ConstantTensor } from './constant-tensor.ts'
+import { IDENTITY_POLYNOMIAL, type Polynomial } from './polynomial.ts'
+
+export interface ConstantValue {
+  kind: 'constant'
+  tensor: ConstantTensor
+}
+
+export interface ActivationValue {
+  kind: 'activation'
+  /** Shape without the batch dimension (the full ONNX shape is [batch, ...shape]). */
+  shape: readonly number[]
+  /** Frontier generation: values of an older generation were computed before the latest activation layer. */
+  generation: number
+  base: AffineMap
+  polynomial: Polynomial
+  /** Nodes that built `polynomial` (for layer names). */
+  polynomialNodes: readonly string[]
+}
+
+export interface OpaqueValue {
+  kind: 'opaque'
+}
+
+export type SymbolicValue = ConstantValue | ActivationValue | OpaqueValue
+
+export const OPAQUE: OpaqueValue = { kind: 'opaque' }
+
+export function constantValue(dims: number[], values: Float64Array): ConstantValue {
+  return { kind: 'constant', tensor: { dims, values } }
+}
+
+/** An activation equal to its base (p = x). */
+export function linearActivation(
+  base: AffineMap,
+  shape: readonly number[],
+  generation: number,
+): ActivationValue {
+  return {
+    kind: 'activation',
+    shape,
+    generation,
+    base,
+    polynomial: IDENTITY_POLYNOMIAL,
+    polynomialNodes: [],
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The ONNX front end: ONNX bytes -> LayerModel (ir.ts), a chain of linear and polynomial layers.
+ *
+ * One symbolic pass over the nodes in file order (ONNX requires topological order). Every tensor is
+ * a constant, an element-wise polynomial of an affine map of the current frontier, or opaque after
+ * a problem (front/symbolic-value.ts). Linear ops fold into the pending affine map, so consecutive
+ * Gemms and a scalar multiply after a Gemm cost one layer; a polynomial of degree >= 2 becomes a
+ * PolyLayer when the next linear op (or the output) needs it. Unsupported nodes are all collected
+ * and reported in one UnsupportedModelError.
+ */
+import type { OnnxGraph, OnnxNode } from '../../onnx/graph.ts'
+import { readOnnxModel } from '../../onnx/read.ts'
+import { PrivinferError } from '../../core/errors.ts'
+import type { LayerModel } from './ir.ts'
+import { identityMap } from './front/affine-map.ts'
+import { LayerChain } from './front/layer-chain.ts'
+import { LOWERINGS, SUPPORTED_OPS } from './front/lowerings.ts'
+import { NodeProblem } from './front/node-problem.ts'
+import {
+  OPAQUE,
+  constantValue,
+  linearActivation,
+  type SymbolicValue,
+} from './front/symbolic-value.ts'
+import { UnsupportedModelError, type UnsupportedNode } from './front/unsupported-model-error.ts'
+
+export interface ImportOptions {
+  /**
+   * Drop a trailing Softmax, LogSoftmax or ArgMax over the feature axis at the graph output.
+   * They are monotone per example, so the argmax (the predicted class) is unchanged, but the
+   * LayerModel's output is then the logits, not probabilities or an index. Default false: such
+   * nodes are reported as unsupported with a hint to set this option.
+   */
+  dropArgmaxPreservingOutputOps?: boolean
+}
+
+export interface ImportResult {
+  model: LayerModel
+  /** Names of output nodes dropped under `dropArgmaxPreservingOutputOps`, last first. */
+  droppedOutputNodes: string[]
+}
+
+/** Ops that keep the argmax over the feature axis of each example. */
+const ARGMAX_PRESERVING = new Set(['Softmax', 'LogSoftmax', 'ArgMax'])
+
+/**
+ * Parses ONNX bytes into a LayerModel.
+ *
+ * @example
+ * const model = importOnnx(readFileSync('models/mnist-mlp/model.onnx'))
+ * model.layers.map((layer) => layer.kind) // ['linear', 'poly', 'linear']
+ * @throws PrivinferError INVALID_MODEL for bytes that are not ONNX; UnsupportedModelError
+ *   (UNSUPPORTED_MODEL) listing every node outside the supported ops or patterns.
+ */
+export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): LayerModel {
+  return importOnnxGraphWithReport(readOnnxModel(bytes), options).model
+}
+
+/** importOnnx on an already parsed graph (onnx/read.ts). */
+export function importOnnxGraph(graph: OnnxGraph, options: ImportOptions = {}): LayerModel {
+  return importOnnxGraphWithReport(graph, options).model
+}
+
+/** importOnnx that also reports which output nodes were dropped (see ImportOptions). */
+export function importOnnxWithReport(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
+  return importOnnxGraphWithReport(readOnnxModel(bytes), options)
+}
+
+/** importOnnxGraph that also reports which output nodes were dropped (see ImportOptions). */
+export function importOnnxGraphWithReport(
+  graph: OnnxGraph,
+  options: ImportOptions = {},
+): ImportResult {
+  const problems: UnsupportedNode[] = []
+  const fail = (): never => {
+    throw new UnsupportedModelError(problems, SUPPORTED_OPS)
+  }
+
+  if (graph.inputs.length !== 1) {
+    problems.push({
+      node: graph.inputs.map((input) => input.name).join(', ') || '(none)',
+      opType: 'graph input',
+      reason: `the graph has ${graph.inputs.length} inputs; exactly one is supported`,
+    })
+  }
+  if (graph.outputs.length !== 1) {
+    problems.push({
+      node: graph.outputs.map((output) => output.name).join(', ') || '(none)',
+      opType: 'graph output',
+      reason: `the graph has ${graph.outputs.length} outputs; exactly one is supported`,
+    })
+  }
+  if (problems.length > 0) fail()
+  const input = graph.inputs[0]
+  const output = graph.outputs[0]
+
+  const inputShape = logicalInputShape(input.dims)
+  if (typeof inputShape === 'string') {
+    problems.push({ node: input.name, opType: 'graph input', reason: inputShape })
+    fail()
+  }
+  const shape = inputShape as number[]
+  const inputSize = shape.reduce((product, dim) => product * dim, 1)
+
+  const producers = new Map<string, OnnxNode>()
+  for (const node of graph.nodes)
+    for (const name of node.outputs) if (name) producers.set(name, node)
+
+  // Trailing argmax-preserving ops: drop (option) or report with a hint.
+  let outputName = output.name
+  const droppedOutputNodes: string[] = []
+  const hints = new Map<OnnxNode, string>()
+  for (
+    let producer = producers.get(outputName);
+    producer && ARGMAX_PRESERVING.has(producer.opType);
+  ) {
+    if (!isOverFeatureAxis(producer)) break
+    if (!options.dropArgmaxPreservingOutputOps) {
+      hints.set(
+        producer,
+        `not a polynomial; at the output it preserves the argmax: import with ` +
+          `dropArgmaxPreservingOutputOps to drop it (the output is then the logits)`,
+      )
+      break
+    }
+    droppedOutputNodes.push(producer.name)
+    outputName = producer.inputs[0]
+    producer = producers.get(outputName)
+  }
+
+  const needed = nodesNeededFor(outputName, producers)
+  const values = new Map<string, SymbolicValue>()
+  for (const [name, tensor] of graph.initializers) {
+    values.set(name, constantValue([...tensor.dims], tensor.values))
+  }
+  const chain = new LayerChain()
+  values.set(input.name, linearActivation(identityMap(inputSize), shape, chain.generation))
+
+  for (const node of graph.nodes) {
+    if (!needed.has(node)) continue
+    const setOutputs = (outputs: SymbolicValue[]): void =>
+      node.outputs.forEach((name, i) => name && values.set(name, outputs[i] ?? OPAQUE))
+    const lowering =
+      node.domain === '' || node.domain === 'ai.onnx'
+        ? Object.hasOwn(LOWERINGS, node.opType)
+          ? LOWERINGS[node.opType]
+          : undefined
+        : undefined
+    if (!lowering) {
+      const reason =
+        hints.get(node) ??
+        (node.domain && node.domain !== 'ai.onnx'
+          ? `op of custom domain '${node.domain}' is not supported`
+          : `${node.opType} is not supported (not a linear map or a polynomial)`)
+      problems.push({ node: node.name, opType: node.opType, reason })
+      setOutputs([])
+      continue
+    }
+    try {
+      const inputs = node.inputs.map((name) => {
+        if (name === '') return undefined
+        const value = values.get(name)
+        if (!value)
+          throw new NodeProblem(
+            `input '${name}' is not produced by any node, initializer or graph input`,
+          )
+        return value
+      })
+      setOutputs(lowering(node, inputs, chain))
+    } catch (error) {
+      if (error instanceof NodeProblem || error instanceof PrivinferError) {
+        problems.push({ node: node.name, opType: node.opType, reason: error.message })
+        setOutputs([])
+      } else {
+        throw error
+      }
+    }
+  }
+
+  const result = values.get(outputName)
+  if (problems.length === 0) {
+    if (!result || result.kind !== 'activation') {
+      problems.push({
+        node: outputName,
+        opType: 'graph output',
+        reason: result
+          ? 'the output does not depend on the input'
+          : 'the output is not produced by any node',
+      })
+    } else {
+      try {
+        chain.finish(result)
+      } catch (error) {
+        if (!(error instanceof NodeProblem)) throw error
+        problems.push({ node: outputName, opType: 'graph output', reason: error.message })
+      }
+    }
+  }
+  if (problems.length > 0) fail()
+
+  const layers = chain.layers
+  const last = [...layers].reverse().find((layer) => layer.kind === 'linear')
+  const outputSize = last && last.kind === 'linear' ? last.outFeatures : inputSize
+  return {
+    model: {
+      inputName: input.name,
+      inputShape: [1, ...shape],
+      inputSize,
+      outputName: output.name,
+      outputSize,
+      layers,
+    },
+    droppedOutputNodes,
+  }
+}
+
+/** The input shape without batch, or the reason it cannot be used. */
+function logicalInputShape(dims: readonly (number | string)[] | undefined): number[] | string {
+  if (!dims || dims.length < 2) {
+    return `input shape [${dims?.join(', ') ?? ''}] must be [batch, features...] (rank >= 2)`
+  }
+  const [batch, ...rest] = dims
+  if (typeof batch === 'number' && batch !== 1) {
+    return `the batch dimension is fixed to ${batch}; export with a symbolic batch (dynamic_axes) or batch 1`
+  }
+  if (rest.some((dim) => typeof dim !== 'number' || dim <= 0)) {
+    return `input shape [${dims.join(', ')}] has unknown dimensions beyond the batch`
+  }
+  return rest as number[]
+}
+
+/** Softmax/LogSoftmax/ArgMax over the last (feature) axis of a [batch, features] tensor. */
+function isOverFeatureAxis(node: OnnxNode): boolean {
+  const attribute = node.attributes.axis
+  const axis =
+    attribute && attribute.kind === 'int' ? attribute.value : node.opType === 'ArgMax' ? 0 : -1
+  // ASSUME: the tensor is [batch, features] (the chain's output), so axes 1 and -1 coincide;
+  // opset < 13 Softmax defaults to axis 1, which is the same axis.
+  return axis === -1 || axis === 1 || (node.opType !== 'ArgMax' && attribute === undefined)
+}
+
+/** Nodes on a path to `outputName` (dead branches are ignored, not rejected). */
+function nodesNeededFor(
+  outputName: string,
+  producers: ReadonlyMap<string, OnnxNode>,
+): Set<OnnxNode> {
+  const needed = new Set<OnnxNode>()
+  const pending = [outputName]
+  while (pending.length > 0) {
+    const node = producers.get(pending.pop() ?? '')
+    if (!node || needed.has(node)) continue
+    needed.add(node)
+    pending.push(...node.inputs.filter((name) => name !== ''))
+  }
+  return needed
+}
