@@ -36,8 +36,12 @@ export const DEFAULT_SCALE_TOLERANCE = 1e-9
 export interface CiphertextExpectation {
   /** Data level (number of data primes left minus one; see core/ckks/context.ts). */
   level: number
-  /** Expected scale (not bits); defaults to the context's 2^scaleBits. */
-  scale?: number
+  /**
+   * Expected scale (not bits); defaults to the context's 2^scaleBits. null accepts any scale SEAL
+   * accepts (SEAL checks 1 <= scale < the level's modulus on load), for results whose scale the
+   * caller does not know.
+   */
+  scale?: number | null
   /** Relative tolerance on the scale; defaults to {@link DEFAULT_SCALE_TOLERANCE}. */
   scaleTolerance?: number
 }
@@ -169,6 +173,7 @@ function checkPrelude(
 }
 
 function checkScale(ctx: CkksContext, scale: number, expected: CiphertextExpectation) {
+  if (expected.scale === null) return
   const expectedScale = expected.scale ?? ctx.scale
   const tolerance = expected.scaleTolerance ?? DEFAULT_SCALE_TOLERANCE
   // Written so that NaN fails the check.
