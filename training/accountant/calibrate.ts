@@ -54,12 +54,20 @@ export function calibrateNoiseMultiplier({
   const epsilonAt = (noiseMultiplier: number) =>
     computeEpsilon({ sampleRate, noiseMultiplier, steps, delta, accountant }).epsilon
 
-  let high = 1
+  // PRV costs ~1 s per epsilon: start from the RDP answer (milliseconds), which is close and
+  // usually an upper end (RDP overstates epsilon), and bracket by factors of 1.25.
+  const start =
+    accountant === 'prv'
+      ? calibrateNoiseMultiplier({ sampleRate, steps, delta, epsilon: targetEpsilon, accountant: 'rdp', relativeTolerance: 1e-3 })
+          .noiseMultiplier
+      : 1
+  const factor = accountant === 'prv' ? 1.25 : 2
+  let high = start
   let highEpsilon = epsilonAt(high)
   let low = high
   while (highEpsilon > targetEpsilon) {
     low = high
-    high *= 2
+    high *= factor
     if (high > MAX_SIGMA) {
       throw new PrivinferError('ACCOUNTANT_INVALID', `epsilon ${targetEpsilon} needs a noise multiplier above ${MAX_SIGMA}`, {
         argument: 'epsilon',
@@ -69,11 +77,11 @@ export function calibrateNoiseMultiplier({
     highEpsilon = epsilonAt(high)
   }
   if (low === high) {
-    // sigma = 1 already suffices: walk down until the target is exceeded.
-    low = high / 2
+    // The start already suffices: walk down until the target is exceeded.
+    low = high / factor
     while (epsilonAt(low) <= targetEpsilon) {
       high = low
-      low /= 2
+      low /= factor
       if (low < MIN_SIGMA) {
         return { noiseMultiplier: high, epsilon: epsilonAt(high), accountant }
       }

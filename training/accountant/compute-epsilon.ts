@@ -44,6 +44,8 @@ export interface EpsilonResult {
   epsilonLower?: number
   /** PRV only: the point estimate without the error margins. */
   epsilonEstimate?: number
+  /** PRV only: grid size, mesh and half-width of the discretization. */
+  grid?: { size: number; mesh: number; halfWidth: number }
 }
 
 /**

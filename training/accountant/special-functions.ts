@@ -92,6 +92,15 @@ export function normalSf(x: number): number {
   return 0.5 * erfc(x / SQRT2)
 }
 
+/**
+ * Phi(x) and 1 - Phi(x) together from one erfc evaluation: the smaller of the two is erfc(|x|/sqrt 2)/2
+ * (accurate in relative terms), the larger is 1 minus it.
+ */
+export function normalCdfAndSf(x: number): { cdf: number; sf: number } {
+  const small = 0.5 * erfc(Math.abs(x) / SQRT2)
+  return x >= 0 ? { cdf: 1 - small, sf: small } : { cdf: small, sf: 1 - small }
+}
+
 /** log(Phi(x)) without underflow in the lower tail (SciPy's special.log_ndtr). */
 export function logNormalCdf(x: number): number {
   // In the upper half Phi is close to 1: log1p of the small survival probability keeps its digits.
