@@ -4,15 +4,18 @@
 import { PrivinferError } from '../core/errors.ts'
 import type { OnnxAttribute, OnnxNode, OnnxTensor } from './graph.ts'
 
+/** An attribute a writer can store: every OnnxAttribute kind but 'unsupported'. */
+export type OnnxAttributeInput = Exclude<OnnxAttribute, { kind: 'unsupported' }>
+
 /** Attribute constructors for OnnxModelBuilder.addNode, e.g. `{ transB: attr.int(1), alpha: attr.float(0.5) }`. */
 export const attr = {
-  int: (value: number): OnnxAttribute => ({ kind: 'int', value }),
-  float: (value: number): OnnxAttribute => ({ kind: 'float', value }),
-  string: (value: string): OnnxAttribute => ({ kind: 'string', value }),
-  tensor: (value: OnnxTensor): OnnxAttribute => ({ kind: 'tensor', value }),
-  ints: (value: number[]): OnnxAttribute => ({ kind: 'ints', value }),
-  floats: (value: number[]): OnnxAttribute => ({ kind: 'floats', value }),
-  strings: (value: string[]): OnnxAttribute => ({ kind: 'strings', value }),
+  int: (value: number): OnnxAttributeInput => ({ kind: 'int', value }),
+  float: (value: number): OnnxAttributeInput => ({ kind: 'float', value }),
+  string: (value: string): OnnxAttributeInput => ({ kind: 'string', value }),
+  tensor: (value: OnnxTensor): OnnxAttributeInput => ({ kind: 'tensor', value }),
+  ints: (value: number[]): OnnxAttributeInput => ({ kind: 'ints', value }),
+  floats: (value: number[]): OnnxAttributeInput => ({ kind: 'floats', value }),
+  strings: (value: string[]): OnnxAttributeInput => ({ kind: 'strings', value }),
 } as const
 
 function attributeOf<K extends OnnxAttribute['kind']>(

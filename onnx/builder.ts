@@ -3,7 +3,8 @@
  */
 import { PrivinferError } from '../core/errors.ts'
 import { ONNX_DATA_TYPES, type OnnxDataType } from './data-type.ts'
-import type { OnnxAttribute, OnnxDim, OnnxTensor } from './graph.ts'
+import type { OnnxAttributeInput } from './attributes.ts'
+import type { OnnxDim, OnnxTensor } from './graph.ts'
 import {
   onnx,
   type IAttributeProto,
@@ -32,9 +33,6 @@ export interface InitializerOptions {
   /** Element type; default float. */
   dataType?: OnnxDataType
 }
-
-/** Exclude 'unsupported' (graph attributes etc.): the builder writes only what it can read back. */
-export type OnnxAttributeInput = Exclude<OnnxAttribute, { kind: 'unsupported' }>
 
 /**
  * Builds an ONNX model step by step. Nodes must be added in topological order.

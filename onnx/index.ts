@@ -7,16 +7,22 @@ export {
   OnnxModelBuilder,
   type OnnxModelBuilderOptions,
   type InitializerOptions,
-  type OnnxAttributeInput,
 } from './builder.ts'
-export { attr, intAttribute, floatAttribute, intsAttribute, tensorAttribute } from './attributes.ts'
+export {
+  attr,
+  floatAttribute,
+  intAttribute,
+  intsAttribute,
+  tensorAttribute,
+  type OnnxAttributeInput,
+} from './attributes.ts'
 export type {
+  OnnxAttribute,
+  OnnxDim,
   OnnxGraph,
   OnnxNode,
   OnnxTensor,
-  OnnxAttribute,
   OnnxValueInfo,
-  OnnxDim,
 } from './graph.ts'
 export { ONNX_DATA_TYPES, type OnnxDataType } from './data-type.ts'
 export { elementCount, type TensorEncoding } from './tensor.ts'
