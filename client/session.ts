@@ -57,7 +57,7 @@ export class PrivinferSession {
     this.#assertOpen()
     const { card } = this
     const modelInput = preprocessInput(card.input.preprocessing, input, card.input.rawSize)
-    const encrypted = encryptInput(this.#ctx, this.#keys, card.input.layout, modelInput)
+    const encrypted = encryptInput(this.#ctx, this.#keys, card.input.layout, modelInput, { level: card.he.inputLevel })
     const result = await this.#api.infer(card.id, this.keyId, encrypted)
     const logits = decryptOutput(this.#ctx, this.#keys, result, card.output.layout, card.he.outputLevel)
     return toPrediction(logits, card.labels)

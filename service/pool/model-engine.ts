@@ -5,18 +5,13 @@
  */
 import type { ModelCard } from '../../core/card.ts'
 import { createCkksContext } from '../../core/ckks/context.ts'
-import type { GaloisKeys, RelinKeys, SealModule } from '../../core/seal/load.ts'
+import type { SealModule } from '../../core/seal/load.ts'
 import { loadCiphertext, saveCiphertext } from '../../core/wire/ciphertext.ts'
-import { loadGaloisKeys, loadRelinKeys } from '../../core/wire/keys.ts'
-import { PrivinferError } from '../../core/errors.ts'
+import { loadEvaluationKeys, type EvaluationKeys } from '../../core/he/evaluation-keys.ts'
 import { loadPlan, runPlan } from '../runtime/index.ts'
 
 /** A client's evaluation keys, loaded and validated under one model's context. */
-export interface LoadedKeys {
-  readonly galoisKeys: GaloisKeys
-  readonly relinKeys: RelinKeys | undefined
-  delete(): void
-}
+export type LoadedKeys = EvaluationKeys
 
 export interface ModelEngine {
   readonly modelId: string
@@ -41,26 +36,11 @@ export async function createModelEngine(seal: SealModule, card: ModelCard, compi
   return {
     modelId: card.id,
     loadKeys(galoisBytes, relinBytes) {
-      if (needsRelinKeys && relinBytes === undefined) {
-        throw new PrivinferError('FIELD_MISSING', 'this model needs relinearization keys', { field: 'relinKeys' })
-      }
-      const galoisKeys = galoisSteps.length > 0 || galoisBytes.byteLength > 0 ? loadGaloisKeys(ctx, galoisBytes, galoisSteps) : undefined
-      let relinKeys: RelinKeys | undefined
-      try {
-        relinKeys = needsRelinKeys && relinBytes ? loadRelinKeys(ctx, relinBytes) : undefined
-      } catch (error) {
-        galoisKeys?.delete()
-        throw error
-      }
-      const emptyGalois = galoisKeys ?? new ctx.seal.GaloisKeys()
-      return {
-        galoisKeys: emptyGalois,
-        relinKeys,
-        delete() {
-          emptyGalois.delete()
-          relinKeys?.delete()
-        },
-      }
+      return loadEvaluationKeys(
+        ctx,
+        relinBytes === undefined ? { galoisKeys: galoisBytes } : { galoisKeys: galoisBytes, relinKeys: relinBytes },
+        { galoisSteps, relin: needsRelinKeys },
+      )
     },
     infer(keys, inputBytes) {
       const input = loadCiphertext(ctx, inputBytes, { level: inputLevel })

@@ -7,7 +7,7 @@
  * to a worker only on a cache miss.
  */
 import { fileURLToPath } from 'node:url'
-import Piscina from 'piscina'
+import { Piscina } from 'piscina'
 import { PrivinferError } from '../../core/errors.ts'
 import type { ModelCard } from '../../core/card.ts'
 import type { EvaluationKeyBytes } from '../keystore/key-store.ts'

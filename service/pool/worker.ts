@@ -5,7 +5,7 @@
  * HTTP event loop.
  */
 import { threadId, workerData } from 'node:worker_threads'
-import Piscina from 'piscina'
+import { move } from 'piscina'
 import { isPrivinferError } from '../../core/errors.ts'
 import { loadSeal } from '../../core/seal/load.ts'
 import { KeyCache } from './key-cache.ts'
@@ -45,7 +45,7 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
         }
         const started = performance.now()
         const output = engine.infer(keys, task.input)
-        return { kind: 'output', output: Piscina.move(output) as Uint8Array, ms: performance.now() - started }
+        return { kind: 'output', output: move(output) as Uint8Array, ms: performance.now() - started }
       }
     }
   }

@@ -1,0 +1,85 @@
+/**
+ * PNG -> 28x28 MNIST-style input (Node only: pngjs). Steps, documented in docs/api.md:
+ * 1. decode (any PNG colour type and bit depth; pngjs expands to 8-bit RGBA);
+ * 2. grayscale: luminance 0.299 R + 0.587 G + 0.114 B, alpha-composited over white, scaled to [0, 1];
+ * 3. polarity: MNIST digits are light on a dark background; if the image's border is mostly light
+ *    (mean border intensity > 0.5), intensities are inverted (1 - v);
+ * 4. resize to width x height (28 x 28) by area averaging (each output pixel is the mean of the
+ *    source area it covers, with fractional weights), which handles up- and down-scaling;
+ * 5. flatten row-major.
+ */
+import { PNG } from 'pngjs'
+import { PrivinferError } from '../../core/errors.ts'
+
+/** Largest accepted image side, pixels (bounds memory and time). */
+const MAX_SIDE = 4096
+
+/**
+ * Decodes a PNG and maps it to `width * height` intensities in [0, 1] (see the file comment).
+ * @throws PrivinferError INPUT_INVALID for bytes that are not a PNG or an image that is too large.
+ */
+export function pngToInput(bytes: Uint8Array, width = 28, height = 28): Float64Array {
+  let image: PNG
+  try {
+    image = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+  } catch (error) {
+    throw new PrivinferError('INPUT_INVALID', `not a readable PNG: ${(error as Error).message}`)
+  }
+  if (image.width > MAX_SIDE || image.height > MAX_SIDE || image.width === 0 || image.height === 0) {
+    throw new PrivinferError('INPUT_INVALID', `image is ${image.width}x${image.height}; at most ${MAX_SIDE}x${MAX_SIDE}`)
+  }
+  const gray = new Float64Array(image.width * image.height)
+  for (let i = 0; i < gray.length; i++) {
+    const r = image.data[4 * i]
+    const g = image.data[4 * i + 1]
+    const b = image.data[4 * i + 2]
+    const alpha = image.data[4 * i + 3] / 255
+    const luminance = (0.299 * r + 0.587 * g + 0.114 * b) / 255
+    gray[i] = luminance * alpha + (1 - alpha)
+  }
+  if (borderMean(gray, image.width, image.height) > 0.5) {
+    for (let i = 0; i < gray.length; i++) gray[i] = 1 - gray[i]
+  }
+  return resizeByArea(gray, image.width, image.height, width, height)
+}
+
+function borderMean(gray: Float64Array, width: number, height: number): number {
+  let sum = 0
+  let count = 0
+  for (let x = 0; x < width; x++) {
+    sum += gray[x] + gray[(height - 1) * width + x]
+    count += 2
+  }
+  for (let y = 0; y < height; y++) {
+    sum += gray[y * width] + gray[y * width + width - 1]
+    count += 2
+  }
+  return sum / count
+}
+
+/** Area-averaging resize of a row-major single-channel image. */
+export function resizeByArea(source: Float64Array, sourceWidth: number, sourceHeight: number, width: number, height: number): Float64Array {
+  const out = new Float64Array(width * height)
+  const scaleX = sourceWidth / width
+  const scaleY = sourceHeight / height
+  for (let y = 0; y < height; y++) {
+    const y0 = y * scaleY
+    const y1 = y0 + scaleY
+    for (let x = 0; x < width; x++) {
+      const x0 = x * scaleX
+      const x1 = x0 + scaleX
+      let sum = 0
+      let area = 0
+      for (let sy = Math.floor(y0); sy < Math.min(sourceHeight, Math.ceil(y1)); sy++) {
+        const wy = Math.min(y1, sy + 1) - Math.max(y0, sy)
+        for (let sx = Math.floor(x0); sx < Math.min(sourceWidth, Math.ceil(x1)); sx++) {
+          const wx = Math.min(x1, sx + 1) - Math.max(x0, sx)
+          sum += source[sy * sourceWidth + sx] * wx * wy
+          area += wx * wy
+        }
+      }
+      out[y * width + x] = area > 0 ? sum / area : 0
+    }
+  }
+  return out
+}
