@@ -1,0 +1,230 @@
+/**
+ * Rewrites a LayerModel into the HE step sequence: linear maps and squares only.
+ *
+ * A quadratic activation a·x² + b·x + d (a ≠ 0) is evaluated as a·(x + c)² + (d − a·c²) with
+ * c = b / 2a: +c folds into the previous linear layer's bias, a and the constant fold into the next
+ * linear layer (W' = a·W, b' = b + W·(d − a c²)·1), leaving a bare square (one level). When |c| is
+ * large next to the calibrated range of x (> `shiftLimit` · max|x|), the shift would cost precision,
+ * so the step is x² + (b/a)·x instead (same depth, one extra plaintext product). Linear activations
+ * (a = 0) fold into their neighbours entirely; consecutive linear layers are multiplied out.
+ * Degrees above 2 are rejected (PLAN_INVALID).
+ */
+import { PrivinferError } from '../../core/errors.ts'
+import type { Layer, LayerModel, LinearLayer } from './ir.ts'
+
+export interface DenseStep {
+  kind: 'linear'
+  name: string
+  rows: number
+  columns: number
+  /** Row-major rows x columns. */
+  weights: Float64Array
+  bias: Float64Array
+}
+
+export interface SquareStep {
+  kind: 'square'
+  name: string
+  /** x² + linearCoefficient·x (0 for a bare square). */
+  linearCoefficient: number
+}
+
+export type HeStep = DenseStep | SquareStep
+
+export interface FoldActivationsOptions {
+  /** max |pre-activation| per poly layer index (from calibration), to decide completing the square. */
+  preActivationMaxAbs?: ReadonlyMap<number, number>
+  /** Complete the square only when |c| <= shiftLimit · max|x| (default 1). */
+  shiftLimit?: number
+}
+
+export interface FoldedSteps {
+  steps: HeStep[]
+  reasons: string[]
+}
+
+/** Trims trailing zero coefficients and returns the polynomial degree. */
+function degreeOf(coefficients: readonly number[]): number {
+  let degree = coefficients.length - 1
+  while (degree > 0 && coefficients[degree] === 0) degree--
+  return Math.max(0, degree)
+}
+
+function toDense(layer: LinearLayer): DenseStep {
+  return {
+    kind: 'linear',
+    name: layer.name,
+    rows: layer.outFeatures,
+    columns: layer.inFeatures,
+    weights: Float64Array.from(layer.weights),
+    bias: Float64Array.from(layer.bias),
+  }
+}
+
+/** second ∘ first as one dense step. */
+function composeDense(first: DenseStep, second: DenseStep): DenseStep {
+  const weights = new Float64Array(second.rows * first.columns)
+  const bias = Float64Array.from(second.bias)
+  for (let i = 0; i < second.rows; i++) {
+    for (let k = 0; k < first.rows; k++) {
+      const w = second.weights[i * second.columns + k]
+      if (w === 0) continue
+      bias[i] += w * first.bias[k]
+      for (let j = 0; j < first.columns; j++)
+        weights[i * first.columns + j] += w * first.weights[k * first.columns + j]
+    }
+  }
+  return {
+    kind: 'linear',
+    name: `${first.name}+${second.name}`,
+    rows: second.rows,
+    columns: first.columns,
+    weights,
+    bias,
+  }
+}
+
+/** y ↦ scale·y + offset applied on the input side of a dense step: W' = scale·W, b' = b + W·offset·1. */
+function absorbAffineInput(step: DenseStep, scale: number, offset: number): DenseStep {
+  const weights = new Float64Array(step.weights.length)
+  const bias = Float64Array.from(step.bias)
+  for (let i = 0; i < step.rows; i++) {
+    let rowSum = 0
+    for (let j = 0; j < step.columns; j++) {
+      const w = step.weights[i * step.columns + j]
+      weights[i * step.columns + j] = scale * w
+      rowSum += w
+    }
+    bias[i] += rowSum * offset
+  }
+  return { ...step, weights, bias }
+}
+
+/** Identity dense step of size n (for a model that ends in an activation). */
+function identityStep(name: string, size: number): DenseStep {
+  const weights = new Float64Array(size * size)
+  for (let i = 0; i < size; i++) weights[i * size + i] = 1
+  return { kind: 'linear', name, rows: size, columns: size, weights, bias: new Float64Array(size) }
+}
+
+/**
+ * Folds activations into linear steps.
+ * @throws PrivinferError PLAN_INVALID for polynomial degrees above 2, a model without a linear layer,
+ *   or a model starting with an activation.
+ */
+export function foldActivations(
+  model: LayerModel,
+  options: FoldActivationsOptions = {},
+): FoldedSteps {
+  const shiftLimit = options.shiftLimit ?? 1
+  const reasons: string[] = []
+  const tooHigh = model.layers
+    .filter((layer): layer is Extract<Layer, { kind: 'poly' }> => layer.kind === 'poly')
+    .filter((layer) => degreeOf(layer.coefficients) > 2)
+  if (tooHigh.length > 0) {
+    throw new PrivinferError(
+      'PLAN_INVALID',
+      `polynomial activations of degree > 2 are not supported yet: ${tooHigh
+        .map((layer) => `${layer.name} (degree ${degreeOf(layer.coefficients)})`)
+        .join(', ')}`,
+      { layers: tooHigh.map((layer) => layer.name) },
+    )
+  }
+  if (model.layers.length === 0 || model.layers[0].kind !== 'linear') {
+    throw new PrivinferError(
+      'PLAN_INVALID',
+      'the model must start with a linear layer (Gemm/MatMul)',
+    )
+  }
+
+  const steps: HeStep[] = []
+  // Pending affine map y ↦ scale·y + offset to apply to the input of the next linear step.
+  let pending: { scale: number; offset: number } | undefined
+  let size = model.inputSize
+  model.layers.forEach((layer, index) => {
+    if (layer.kind === 'linear') {
+      let dense = toDense(layer)
+      if (pending !== undefined) {
+        dense = absorbAffineInput(dense, pending.scale, pending.offset)
+        pending = undefined
+      }
+      const previous = steps[steps.length - 1]
+      if (previous?.kind === 'linear') steps[steps.length - 1] = composeDense(previous, dense)
+      else steps.push(dense)
+      size = dense.rows
+      return
+    }
+    const [d = 0, b = 0, a = 0] = layer.coefficients
+    const previous = steps[steps.length - 1]
+    if (previous?.kind !== 'linear') {
+      throw new PrivinferError(
+        'PLAN_INVALID',
+        `activation ${layer.name} must follow a linear layer`,
+      )
+    }
+    if (a === 0) {
+      // Linear activation: scale and shift the previous linear step's output.
+      for (let i = 0; i < previous.weights.length; i++) previous.weights[i] *= b
+      for (let i = 0; i < previous.bias.length; i++) previous.bias[i] = b * previous.bias[i] + d
+      reasons.push(`${layer.name}: linear activation ${b}·x + ${d} folded into ${previous.name}`)
+      return
+    }
+    const c = b / (2 * a)
+    const range = options.preActivationMaxAbs?.get(index)
+    const complete = c === 0 || (range !== undefined ? Math.abs(c) <= shiftLimit * range : true)
+    if (complete) {
+      for (let i = 0; i < previous.bias.length; i++) previous.bias[i] += c
+      steps.push({ kind: 'square', name: layer.name, linearCoefficient: 0 })
+      pending = { scale: a, offset: d - a * c * c }
+      if (c !== 0) {
+        reasons.push(
+          `${layer.name}: ${a}·x² + ${b}·x + ${d} = a·(x + ${c.toPrecision(4)})² + const; shift folded into ${previous.name}'s bias, a and the constant into the next layer`,
+        )
+      }
+    } else {
+      steps.push({ kind: 'square', name: layer.name, linearCoefficient: b / a })
+      pending = { scale: a, offset: d }
+      reasons.push(
+        `${layer.name}: shift c = ${c.toPrecision(4)} is large next to max|x| = ${range?.toPrecision(4)}; evaluated as x² + (b/a)·x (one extra plaintext product, same depth)`,
+      )
+    }
+    size = previous.rows
+  })
+  if (pending !== undefined) {
+    // The model ends with an activation: apply a and the constant through an identity layer.
+    const last = absorbAffineInput(
+      identityStep('output-scale', size),
+      pending.scale,
+      pending.offset,
+    )
+    steps.push(last)
+    reasons.push(
+      'the model ends with an activation: its leading coefficient is applied by an extra diagonal layer (one level)',
+    )
+  }
+  return { steps, reasons }
+}
+
+/** Dense float64 evaluation of the steps (reference and calibration). Calls `observe` per step. */
+export function evaluateSteps(
+  steps: readonly HeStep[],
+  input: ArrayLike<number>,
+  observe?: (stepIndex: number, values: Float64Array) => void,
+): Float64Array {
+  let x = Float64Array.from(input)
+  steps.forEach((step, index) => {
+    if (step.kind === 'linear') {
+      const y = Float64Array.from(step.bias)
+      for (let i = 0; i < step.rows; i++) {
+        let sum = 0
+        for (let j = 0; j < step.columns; j++) sum += step.weights[i * step.columns + j] * x[j]
+        y[i] += sum
+      }
+      x = y
+    } else {
+      x = x.map((v) => v * v + step.linearCoefficient * v)
+    }
+    observe?.(index, x)
+  })
+  return x
+}

@@ -1,0 +1,213 @@
+/**
+ * Lowers a LayerModel to an HE plan (DESIGN.md §Packing, §Levels and scale): activations folded
+ * (fold-activations.ts), each linear layer as a baby-step giant-step diagonal product over the full
+ * slot vector, a fold, a bias add; each square followed by a rescale.
+ *
+ * Strategies:
+ * - optimized (default): pre-rotated input replicas for the first layer (choose-input-layout.ts),
+ *   giant step minimizing rotations, partial fold of the last layer (only the copies that hold
+ *   products), and lazy rescaling of a first layer followed by a square: the product is not rescaled
+ *   before the square, which saves a whole level, so every top-level rotation runs with one prime
+ *   fewer (measured in bench/lowering.ts).
+ * - baseline: the straightforward method (input padded to nextPow2(n) and replicated, M diagonals,
+ *   giant step 8, rescale after every product, full folds): the reference point of the bench.
+ */
+import type { LayerModel } from './ir.ts'
+import { assignDiagonals, type DiagonalAssignment } from '../../core/layout/diagonal-assignment.ts'
+import { bestGiantStep, splitBabyGiant } from '../../core/layout/baby-giant.ts'
+import { foldStages, rotationsOfFold } from '../../core/layout/fold.ts'
+import { nextPowerOfTwo } from '../../core/layout/rotate.ts'
+import { replicatedContents } from '../../core/layout/slot-contents.ts'
+import { PrivinferError } from '../../core/errors.ts'
+import type { InputLayout, OutputLayout } from '../../core/card.ts'
+import { chooseInputLayout, replicatedChoice } from './choose-input-layout.ts'
+import { foldActivations, type DenseStep, type HeStep } from './fold-activations.ts'
+import { galoisStepsOf, type HePlan, type PlanOp } from './plan.ts'
+
+export interface LowerOptions {
+  /** Number of CKKS slots (N/2). */
+  slotCount: number
+  strategy?: 'optimized' | 'baseline'
+  /**
+   * Leave the last fold to the client (OutputLayout.copies > 1): fewer rotations and keys, but the
+   * client then sees the partial sums of the last layer, which reveals more about the weights than
+   * the outputs do (model privacy). Default false.
+   */
+  clientFold?: boolean
+  /** Rescale each giant-step group before its giant rotation (cheaper rotations, more rescales). */
+  rescaleGroups?: boolean
+  /** Lazy rescaling of a first layer followed by a square (optimized only). Default true. */
+  lazyRescale?: boolean
+  /** Giant step for every layer (default: the one minimizing rotations; baseline: 8). */
+  giantStep?: number
+  /** Largest fold radix (2 = log2 rotate-and-adds, one key each; larger = fewer keys). */
+  foldRadix?: number
+  /** From calibration: max |pre-activation| by poly layer index (see foldActivations). */
+  preActivationMaxAbs?: ReadonlyMap<number, number>
+}
+
+export interface LoweredModel {
+  plan: HePlan
+  steps: HeStep[]
+  reasons: string[]
+}
+
+function assignOrThrow(
+  step: DenseStep,
+  rowPeriod: number,
+  contents: Int32Array,
+  start: number,
+): DiagonalAssignment {
+  for (let rotationCount = start; rotationCount <= contents.length; rotationCount *= 2) {
+    const assignment = assignDiagonals({
+      weights: step.weights,
+      rows: step.rows,
+      columns: step.columns,
+      rowPeriod,
+      contents,
+      rotationCount,
+    })
+    if (assignment.uncovered === 0) return assignment
+  }
+  throw new PrivinferError('PLAN_INVALID', `no diagonal cover found for layer ${step.name}`)
+}
+
+/** Lowers a model; see LowerOptions for the knobs. */
+export function lowerLayerModel(model: LayerModel, options: LowerOptions): LoweredModel {
+  const { slotCount } = options
+  const strategy = options.strategy ?? 'optimized'
+  const baseline = strategy === 'baseline'
+  const { steps, reasons } = foldActivations(model, {
+    preActivationMaxAbs: options.preActivationMaxAbs,
+  })
+  const ops: PlanOp[] = []
+  const plaintexts: Float64Array[] = []
+  const addPlaintext = (values: Float64Array) => plaintexts.push(values) - 1
+  let inputLayout: InputLayout | undefined
+  let outputLayout: OutputLayout | undefined
+  let contents: Int32Array | undefined
+  let depth = 0
+  let lastLinear = -1
+  steps.forEach((step, index) => {
+    if (step.kind === 'linear') lastLinear = index
+  })
+
+  steps.forEach((step, index) => {
+    if (step.kind === 'square') {
+      let linearPlaintext: number | undefined
+      if (step.linearCoefficient !== 0)
+        linearPlaintext = addPlaintext(new Float64Array(slotCount).fill(step.linearCoefficient))
+      ops.push({ kind: 'square', layer: step.name, linearPlaintext })
+      ops.push({ kind: 'rescale', layer: step.name })
+      depth++
+      return
+    }
+    const rowPeriod = nextPowerOfTwo(step.rows)
+    if (rowPeriod > slotCount) {
+      throw new PrivinferError(
+        'PLAN_INVALID',
+        `layer ${step.name} has ${step.rows} outputs, more than ${slotCount} slots`,
+      )
+    }
+    let assignment: DiagonalAssignment
+    if (contents === undefined) {
+      const choice = baseline
+        ? replicatedChoice(step, slotCount)
+        : chooseInputLayout(step, slotCount)
+      inputLayout = choice.layout
+      assignment = choice.assignment
+      reasons.push(`${step.name}: ${choice.description}`)
+    } else {
+      assignment = assignOrThrow(
+        step,
+        rowPeriod,
+        contents,
+        Math.min(rowPeriod, previousPeriod(contents)),
+      )
+    }
+    const isLast = index === lastLinear
+    const giantStep = options.giantStep ?? (baseline ? 8 : bestGiantStep(assignment.diagonals))
+    const split = splitBabyGiant(assignment.diagonals, giantStep)
+    const lazy =
+      !baseline && (options.lazyRescale ?? true) && index === 0 && steps[1]?.kind === 'square'
+    const rescale = lazy ? 'none' : options.rescaleGroups ? 'groups' : 'end'
+    ops.push({
+      kind: 'matVec',
+      layer: step.name,
+      giantStep,
+      maxBaby: split.maxBaby,
+      giantRotations: split.giantRotations,
+      groups: split.groups.map((group) => ({
+        index: group.index,
+        terms: group.terms.map((term) => ({
+          baby: term.baby,
+          plaintext: addPlaintext(term.diagonal),
+        })),
+      })),
+      scale: lazy ? { kind: 'fixed' } : { kind: 'target', role: isLast ? 'output' : 'hidden' },
+      rescale,
+    })
+    if (!lazy) depth++
+    // Fold: middle layers need the full replication (the next layer reads every copy); the last
+    // layer only needs the copies that hold products.
+    const fullCopies = slotCount / rowPeriod
+    const usedCopies = baseline ? fullCopies : nextPowerOfTwo(assignment.maxCopyIndex + 1)
+    let copies = 1
+    if (isLast && options.clientFold) {
+      copies = assignment.maxCopyIndex + 1
+    } else {
+      const stages = foldStages(rowPeriod, isLast ? usedCopies : fullCopies, options.foldRadix ?? 2)
+      if (stages.length > 0) ops.push({ kind: 'fold', layer: step.name, stages })
+    }
+    if (step.bias.some((value) => value !== 0)) {
+      const bias = new Float64Array(slotCount)
+      // Last layer: bias in copy 0 only (with a client fold the client sums the copies).
+      const biasSlots = isLast ? rowPeriod : slotCount
+      for (let s = 0; s < biasSlots; s++) {
+        const row = s % rowPeriod
+        if (row < step.rows) bias[s] = step.bias[row]
+      }
+      ops.push({ kind: 'addPlain', layer: step.name, plaintext: addPlaintext(bias) })
+    }
+    const foldOp = ops[ops.length - 1]?.kind === 'fold' ? ops[ops.length - 1] : ops[ops.length - 2]
+    const foldRotations =
+      foldOp?.kind === 'fold' && foldOp.layer === step.name ? rotationsOfFold(foldOp.stages) : 0
+    reasons.push(
+      `${step.name}: ${step.rows}x${step.columns}, ${assignment.diagonals.size} diagonals, giant step ${giantStep}: ` +
+        `${split.maxBaby} baby + ${split.giantRotations} giant + ${foldRotations} fold rotations` +
+        (lazy ? ', lazy rescale (product carried into the square)' : '') +
+        (isLast && options.clientFold ? `, ${copies} copies summed by the client` : ''),
+    )
+    contents = replicatedContents(step.rows, rowPeriod, slotCount)
+    if (isLast) {
+      outputLayout = { slotCount, outputSize: step.rows, offset: 0, period: rowPeriod, copies }
+    }
+  })
+  if (inputLayout === undefined || outputLayout === undefined) {
+    throw new PrivinferError('PLAN_INVALID', 'the model has no linear layer')
+  }
+  const plan: HePlan = {
+    formatVersion: 1,
+    slotCount,
+    depth,
+    inputLayout,
+    outputLayout,
+    ops,
+    plaintexts,
+    galoisSteps: galoisStepsOf(ops),
+    needsRelinKeys: ops.some((op) => op.kind === 'square'),
+    notes: [],
+  }
+  return { plan, steps, reasons }
+}
+
+/** Period of a replicated contents map (smallest p with contents[s] = contents[s mod p]). */
+function previousPeriod(contents: Int32Array): number {
+  for (let period = 1; period < contents.length; period *= 2) {
+    let periodic = true
+    for (let s = period; s < contents.length && periodic; s++)
+      periodic = contents[s] === contents[s % period]
+    if (periodic) return period
+  }
+  return contents.length
+}

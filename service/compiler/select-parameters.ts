@@ -1,0 +1,143 @@
+/**
+ * Chooses N, the modulus chain and the scales for a lowered plan (DESIGN.md §CKKS parameters).
+ *
+ * - The chain follows the plan's nominal scale walk: a product with a 'target' rule rescales by a
+ *   prime of (current scale bits + weight bits − target bits), a rescale after a square by half the
+ *   square's scale bits, so every plaintext keeps >= weightScaleBits of precision.
+ * - q0 = output scale bits + integer headroom: ceil(log2(max|output| · margin)) + 1 (sign) bits, and
+ *   more if an intermediate value at a lower level needs it (ranges from calibration).
+ * - The special prime is the largest data prime (at least as large as every data prime).
+ * - N: the smallest ring whose 128-bit budget (core/ckks/parameter-set.ts) holds the chain, and whose
+ *   slots hold the layout (the caller lowers once per candidate N).
+ * - scaleBits: the largest value <= maxScaleBits that fits (40 for the eager chain as in DESIGN.md;
+ *   30 with lazy rescaling, whose post-square primes are scaleBits + weightScaleBits <= 60 bits).
+ */
+import {
+  MAX_COEFF_MODULUS_BITS,
+  MAX_PRIME_BITS,
+  MIN_PRIME_BITS,
+  validateParameterSet,
+} from '../../core/ckks/parameter-set.ts'
+import { targetBits, type HeParameters } from './he-parameters.ts'
+import type { ValueRanges } from './measure-ranges.ts'
+import type { HePlan } from './plan.ts'
+
+export interface SelectParametersOptions {
+  /** Largest input scale bits tried (default 40, or 30 when the plan has a lazy product). */
+  maxScaleBits?: number
+  /** Smallest acceptable scale bits before moving to a larger N (default 24). */
+  minScaleBits?: number
+  /** Largest weight scale bits of lazy products (default 32). */
+  maxWeightScaleBits?: number
+  /** Largest output scale bits (default 26: keeps q0 and the output ciphertext small). */
+  maxOutputScaleBits?: number
+  /** Safety factor on the calibrated max |value| (default 2). */
+  headroomMargin?: number
+}
+
+export interface ParameterChoice {
+  parameters: HeParameters
+  totalBits: number
+  budgetBits: number
+  reasons: string[]
+}
+
+/** Bits of the data primes q0..q(depth) for given scales, or undefined when a prime is out of range. */
+export function chainFor(
+  plan: HePlan,
+  ranges: ValueRanges,
+  scales: { scaleBits: number; weightScaleBits: number; outputScaleBits: number },
+  headroomMargin: number,
+): { dataBits: number[]; headroomBits: number } | undefined {
+  const parameters = { ...scales, polyModulusDegree: 0, coeffModulusBits: [] } as HeParameters
+  const bits = new Array<number>(plan.depth + 1).fill(0)
+  let level = plan.depth
+  let current = scales.scaleBits
+  const states: Array<{ level: number; scaleBits: number; maxAbs: number }> = []
+  plan.ops.forEach((op, index) => {
+    if (op.kind === 'matVec') {
+      if (op.scale.kind === 'fixed') current += scales.weightScaleBits
+      else {
+        const target = targetBits(parameters, op.scale.role)
+        bits[level] = current + scales.weightScaleBits - target
+        current = target
+        level--
+      }
+    } else if (op.kind === 'square') {
+      current *= 2
+    } else if (op.kind === 'rescale') {
+      const prime = Math.floor(current / 2)
+      bits[level] = prime
+      current -= prime
+      level--
+    } else if (op.kind === 'modSwitchTo') {
+      level = op.level
+    }
+    states.push({ level, scaleBits: current, maxAbs: ranges.afterOp[index] })
+  })
+  const need = (maxAbs: number) =>
+    Math.max(1, Math.ceil(Math.log2(Math.max(maxAbs, 1e-300) * headroomMargin)) + 1)
+  let q0 = scales.outputScaleBits + need(ranges.outputMaxAbs)
+  for (const state of states) {
+    let above = 0
+    for (let k = 1; k <= state.level; k++) above += bits[k]
+    q0 = Math.max(q0, state.scaleBits + need(state.maxAbs) - above)
+  }
+  bits[0] = q0
+  if (bits.some((b) => b < MIN_PRIME_BITS || b > MAX_PRIME_BITS)) return undefined
+  return { dataBits: bits, headroomBits: q0 - scales.outputScaleBits }
+}
+
+/**
+ * Picks the scales and chain for a plan lowered for `polyModulusDegree`, or undefined when nothing
+ * fits that ring's 128-bit budget with scaleBits >= minScaleBits.
+ */
+export function selectParameters(
+  plan: HePlan,
+  ranges: ValueRanges,
+  polyModulusDegree: number,
+  options: SelectParametersOptions = {},
+): ParameterChoice | undefined {
+  const lazy = plan.ops.some((op) => op.kind === 'matVec' && op.scale.kind === 'fixed')
+  const maxScaleBits = options.maxScaleBits ?? (lazy ? 30 : 40)
+  const minScaleBits = options.minScaleBits ?? 24
+  const margin = options.headroomMargin ?? 2
+  const budgetBits = MAX_COEFF_MODULUS_BITS[polyModulusDegree]
+  if (budgetBits === undefined || plan.slotCount !== polyModulusDegree / 2) return undefined
+  for (let scaleBits = maxScaleBits; scaleBits >= minScaleBits; scaleBits--) {
+    // Eager chains use weight scale = scaleBits (one prime of scaleBits per level, as in DESIGN.md).
+    const outputScaleBits = Math.min(scaleBits, options.maxOutputScaleBits ?? 26)
+    // Lazy chains: the post-square prime is s + w and the next product's prime s + 2w − out, both
+    // <= 60 bits; within that, w as large as possible (weight rounding dominated the error at
+    // w = 24: 1e-3 on MNIST logits vs 6e-5 at w = 28, bench/scratch/variants.ts).
+    const weightScaleBits = lazy
+      ? Math.min(
+          options.maxWeightScaleBits ?? 32,
+          MAX_PRIME_BITS - scaleBits,
+          Math.floor((MAX_PRIME_BITS + outputScaleBits - scaleBits) / 2),
+        )
+      : scaleBits
+    const chain = chainFor(plan, ranges, { scaleBits, weightScaleBits, outputScaleBits }, margin)
+    if (chain === undefined) continue
+    const special = Math.max(...chain.dataBits)
+    const coeffModulusBits = [...chain.dataBits, special]
+    const totalBits = coeffModulusBits.reduce((a, b) => a + b, 0)
+    if (totalBits > budgetBits) continue
+    const parameters: HeParameters = {
+      polyModulusDegree,
+      coeffModulusBits,
+      scaleBits,
+      weightScaleBits,
+      outputScaleBits,
+    }
+    if (validateParameterSet(parameters).length > 0) continue
+    const reasons = [
+      `N = ${polyModulusDegree}: smallest ring whose 128-bit budget (${budgetBits} bits) holds the chain and ${plan.slotCount} slots hold the layout`,
+      `depth ${plan.depth}: ${plan.depth + 1} data primes [${chain.dataBits.join(', ')}] + special prime ${special} = ${totalBits} bits`,
+      `scale 2^${scaleBits} for the input (largest <= ${maxScaleBits} that fits), weights 2^${weightScaleBits}, output 2^${outputScaleBits}`,
+      `q0 = ${chain.dataBits[0]} bits: output scale ${outputScaleBits} + ${chain.headroomBits} bits of headroom for max|output| ${ranges.outputMaxAbs.toPrecision(3)} x margin ${margin}`,
+    ]
+    return { parameters, totalBits, budgetBits, reasons }
+  }
+  return undefined
+}
