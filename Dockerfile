@@ -1,0 +1,46 @@
+# privinfer service image: multi-stage, Node 24 slim, production dependencies only, non-root.
+#   docker build -t privinfer .
+#   docker run -p 8080:8080 -v privinfer-keys:/app/keys privinfer
+# Node 24 runs the TypeScript sources directly (type stripping); there is no build step.
+
+# ---- dependencies ---------------------------------------------------------------------------
+FROM node:24-slim AS deps
+WORKDIR /app
+# .npmrc carries onnxruntime-node-install=skip (no GPU download).
+COPY package.json package-lock.json .npmrc ./
+# --omit=dev drops the `node` devDependency (the npm-packaged Node 24 for the Node 20 dev machine):
+# the base image already is Node 24. --ignore-scripts: no production dependency needs an install
+# script (onnxruntime-node ships its CPU binaries in the package, node-seal is WebAssembly), which
+# matches the allowScripts policy of package.json.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+# ---- runtime --------------------------------------------------------------------------------
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=8080 \
+    HOST=0.0.0.0 \
+    MODELS_DIR=/app/models \
+    KEYS_DIR=/app/keys
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY core ./core
+COPY onnx ./onnx
+COPY service ./service
+COPY training ./training
+COPY client ./client
+COPY cli ./cli
+COPY models ./models
+COPY docs/openapi.json ./docs/openapi.json
+# keys/ holds uploaded evaluation keys (never secret keys): owner-only, on a volume, writable by
+# the unprivileged `node` user (uid 1000) of the base image. Models and code stay root-owned.
+RUN mkdir -p /app/keys && chown node:node /app/keys && chmod 700 /app/keys
+USER node
+VOLUME ["/app/keys"]
+EXPOSE 8080
+# 503 until the models are compiled and the workers are up; compiling takes a while on first start.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/v1/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# node directly (not npm start) so SIGTERM reaches the service and it drains gracefully.
+CMD ["node", "service/main.ts"]
