@@ -22,6 +22,7 @@ import {
   linearActivation,
   type SymbolicValue,
 } from './front/symbolic-value.ts'
+import { unsupportedOpReason } from './front/unsupported-reasons.ts'
 import { UnsupportedModelError, type UnsupportedNode } from './front/unsupported-model-error.ts'
 
 export interface ImportOptions {
@@ -151,7 +152,7 @@ export function importOnnxGraphWithReport(
         hints.get(node) ??
         (node.domain && node.domain !== 'ai.onnx'
           ? `op of custom domain '${node.domain}' is not supported`
-          : `${node.opType} is not supported (not a linear map or a polynomial)`)
+          : unsupportedOpReason(node.opType))
       problems.push({ node: node.name, opType: node.opType, reason })
       setOutputs([])
       continue

@@ -1,0 +1,195 @@
+/**
+ * What the front end rejects: one UnsupportedModelError listing every unsupported node (with the
+ * supported ops), and INVALID_MODEL for bytes that are not ONNX.
+ */
+import { describe, expect, it } from 'vitest'
+import { PrivinferError } from '../../../../core/errors.ts'
+import { attr } from '../../../../onnx/attributes.ts'
+import { OnnxModelBuilder } from '../../../../onnx/builder.ts'
+import { SUPPORTED_OPS, LOWERINGS } from '../../../../service/compiler/front/lowerings.ts'
+import { UnsupportedModelError } from '../../../../service/compiler/front/unsupported-model-error.ts'
+import { evaluateLayerModel } from '../../../../service/compiler/evaluate-layer-model.ts'
+import { importOnnx, importOnnxWithReport } from '../../../../service/compiler/onnx-import.ts'
+import { createPlainModel } from '../../../../service/plain/onnx-runtime.ts'
+import { buildMlpOnnx, randomInputs } from '../../../support/onnx-fixtures.ts'
+
+function catchError(run: () => unknown): unknown {
+  try {
+    run()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected an error')
+}
+
+function ones(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => ((i % 5) - 2) / 4)
+}
+
+describe('unsupported models', () => {
+  it('lists every unsupported node, op type and reason in one error, with the supported ops', () => {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 1, 4, 4])
+    builder.addInitializer('kernel', [2, 1, 3, 3], ones(18))
+    builder.addNode('Conv', ['x', 'kernel'], ['c'], {}, 'conv1')
+    builder.addNode('Relu', ['c'], ['r'], {}, 'relu1')
+    builder.addNode('Flatten', ['r'], ['f'], {}, 'flatten')
+    builder.addInitializer('W1', [8, 8], ones(64))
+    builder.addNode('Gemm', ['f', 'W1'], ['h'], { transB: attr.int(1) }, 'fc1')
+    builder.addNode('Sigmoid', ['h'], ['s'], {}, 'sigmoid1')
+    builder.addInitializer('W2', [8, 8], ones(64))
+    builder.addNode('MatMul', ['s', 'W2'], ['g'], {}, 'fc2')
+    builder.addNode('MatMul', ['g', 'h'], ['gh'], {}, 'attention')
+    builder.addInitializer('exponents', [2], [2, 3])
+    builder.addNode('Pow', ['gh', 'exponents'], ['p'], {}, 'vector_pow')
+    builder.addNode('Softmax', ['p'], ['y'], { axis: attr.int(0) }, 'softmax_over_batch')
+    builder.addOutput('y', ['batch', 8])
+    const error = catchError(() => importOnnx(builder.toBytes()))
+
+    expect(error).toBeInstanceOf(UnsupportedModelError)
+    const unsupported = error as UnsupportedModelError
+    expect(unsupported.code).toBe('UNSUPPORTED_MODEL')
+    expect(unsupported.unsupported.map((problem) => [problem.node, problem.opType])).toEqual([
+      ['conv1', 'Conv'],
+      ['relu1', 'Relu'],
+      ['sigmoid1', 'Sigmoid'],
+      ['attention', 'MatMul'],
+      ['vector_pow', 'Pow'],
+      ['softmax_over_batch', 'Softmax'],
+    ])
+    const message = unsupported.message
+    for (const name of [
+      'conv1',
+      'relu1',
+      'sigmoid1',
+      'attention',
+      'vector_pow',
+      'softmax_over_batch',
+    ]) {
+      expect(message).toContain(name)
+    }
+    expect(message).toMatch(/attention \(MatMul\): MatMul of two computed tensors/)
+    expect(message).toMatch(/vector_pow \(Pow\): the exponent has shape \[2\]: it must be a scalar/)
+    expect(message).toContain(`Supported ops: ${SUPPORTED_OPS.join(', ')}`)
+    expect(SUPPORTED_OPS).toEqual(Object.keys(LOWERINGS))
+    expect(unsupported.details).toMatchObject({ supportedOps: SUPPORTED_OPS })
+  })
+
+  it.each([
+    ['a fractional exponent', 2.5, /must be an integer/],
+    ['a computed exponent', 'h', /the exponent must be a constant/],
+  ])('rejects Pow with %s', (_label, exponent, pattern) => {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 4])
+    builder.addInitializer('W', [4, 4], ones(16))
+    builder.addNode('Gemm', ['x', 'W'], ['h'], { transB: attr.int(1) })
+    if (typeof exponent === 'number') builder.addConstant('e', exponent)
+    builder.addNode('Pow', ['h', typeof exponent === 'number' ? 'e' : exponent], ['y'], {}, 'pow')
+    builder.addOutput('y', ['batch', 4])
+    expect(() => importOnnx(builder.toBytes())).toThrow(pattern)
+  })
+
+  it('rejects a skip connection around an activation (not a chain)', () => {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 4])
+    builder.addInitializer('W1', [4, 4], ones(16))
+    builder.addInitializer('W2', [4, 4], ones(16))
+    builder.addNode('Gemm', ['x', 'W1'], ['h'], { transB: attr.int(1) })
+    builder.addNode('Mul', ['h', 'h'], ['s'])
+    builder.addNode('Gemm', ['s', 'W2'], ['g'], { transB: attr.int(1) })
+    builder.addNode('Add', ['g', 'h'], ['y'], {}, 'residual')
+    builder.addOutput('y', ['batch', 4])
+    const error = catchError(() => importOnnx(builder.toBytes())) as UnsupportedModelError
+    expect(error.unsupported).toEqual([
+      expect.objectContaining({
+        node: 'residual',
+        opType: 'Add',
+        reason: expect.stringMatching(/skip connection/),
+      }),
+    ])
+  })
+
+  it('rejects the product of two different linear maps of the input', () => {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 4])
+    builder.addInitializer('W1', [4, 4], ones(16))
+    builder.addInitializer('W2', [4, 4], ones(16).reverse())
+    builder.addNode('Gemm', ['x', 'W1'], ['a'], { transB: attr.int(1) })
+    builder.addNode('Gemm', ['x', 'W2'], ['b'], { transB: attr.int(1) })
+    builder.addNode('Mul', ['a', 'b'], ['y'], {}, 'gate')
+    builder.addOutput('y', ['batch', 4])
+    expect(() => importOnnx(builder.toBytes())).toThrow(
+      /gate \(Mul\): multiplies two different tensors/,
+    )
+  })
+
+  it('rejects a graph with two inputs', () => {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 4]).addInput('z', ['batch', 4])
+    builder.addNode('Add', ['x', 'z'], ['y'])
+    builder.addOutput('y', ['batch', 4])
+    const error = catchError(() => importOnnx(builder.toBytes()))
+    expect(error).toBeInstanceOf(UnsupportedModelError)
+    expect((error as Error).message).toMatch(/2 inputs; exactly one is supported/)
+  })
+
+  it('rejects a Reshape that merges the batch into the features', () => {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 4])
+    builder.addInitializer('shape', [1], [-1], { dataType: 'int64' })
+    builder.addNode('Reshape', ['x', 'shape'], ['y'], {}, 'merge_batch')
+    builder.addOutput('y', [-1])
+    expect(() => importOnnx(builder.toBytes())).toThrow(
+      /merge_batch \(Reshape\): .*move the batch dimension/,
+    )
+  })
+})
+
+describe('a trailing Softmax (argmax-preserving)', () => {
+  function withSoftmax(): Uint8Array {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 6])
+    builder.addInitializer('W', [4, 6], ones(24))
+    builder.addInitializer('b', [4], [0.1, -0.2, 0.3, 0])
+    builder.addNode('Gemm', ['x', 'W', 'b'], ['logits'], { transB: attr.int(1) }, 'fc')
+    builder.addNode('Softmax', ['logits'], ['probabilities'], { axis: attr.int(-1) }, 'softmax')
+    builder.addOutput('probabilities', ['batch', 4])
+    return builder.toBytes()
+  }
+
+  it('is rejected by default with a hint', () => {
+    expect(() => importOnnx(withSoftmax())).toThrow(
+      /softmax \(Softmax\): .*dropArgmaxPreservingOutputOps/,
+    )
+  })
+
+  it('is dropped on request, reported, and the argmax agrees with onnxruntime', async () => {
+    const bytes = withSoftmax()
+    const { model, droppedOutputNodes } = importOnnxWithReport(bytes, {
+      dropArgmaxPreservingOutputOps: true,
+    })
+    expect(droppedOutputNodes).toEqual(['softmax'])
+    expect(model.layers).toHaveLength(1)
+    const plain = await createPlainModel(bytes)
+    const inputs = randomInputs(32, 6, 3)
+    const probabilities = await plain.run(inputs)
+    await plain.close()
+    const argmax = (values: ArrayLike<number>): number =>
+      Array.from(values).reduce((best, value, i, all) => (value > all[best] ? i : best), 0)
+    inputs.forEach((input, n) =>
+      expect(argmax(evaluateLayerModel(model, input))).toBe(argmax(probabilities[n])),
+    )
+  })
+})
+
+describe('malformed models', () => {
+  it.each([
+    ['garbage bytes', new TextEncoder().encode('definitely not protobuf')],
+    ['an empty buffer', new Uint8Array()],
+    ['a truncated model', buildMlpOnnx({ sizes: [8, 4], activation: 'none' }).subarray(0, 50)],
+  ])('rejects %s with INVALID_MODEL', (_label, bytes) => {
+    const error = catchError(() => importOnnx(bytes))
+    expect(error).toBeInstanceOf(PrivinferError)
+    expect((error as PrivinferError).code).toBe('INVALID_MODEL')
+  })
+})
