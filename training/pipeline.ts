@@ -43,6 +43,8 @@ export interface TrainingConfig {
   seed: number
   weightGain: number
   polyA: number
+  /** Parameter EMA decay per step (undefined = last iterate). */
+  emaDecay?: number
   /** Train on (train minus a seeded validation part) and report validation accuracy instead of test. */
   validationFraction?: number
 }
@@ -112,6 +114,7 @@ export async function runTraining(config: TrainingConfig, hooks: PipelineHooks =
       optimizer: { kind: config.optimizer, learningRate: config.learningRate },
       schedule: config.schedule,
       seed: config.seed,
+      emaDecay: config.emaDecay,
       dp: privacy ? { noiseMultiplier: privacy.noiseMultiplier, clippingNorm: config.clippingNorm } : undefined,
     },
     hooks.onStep ? (report) => hooks.onStep?.(report, epsilonAfter(report.step)) : undefined,

@@ -23,6 +23,7 @@ const USAGE = `usage: privinfer train --dataset mnist|fashion-mnist (--epsilon E
   --epochs 15 --batch-size 512 --lr 0.005 --optimizer adam|sgd --schedule constant|cosine
   --clip 1              per-example L2 clipping norm C
   --weight-gain 1 --poly-a 0.1 --seed 1
+  --ema 0.99            average the parameters over the steps (post-processing, free in epsilon)
   --twin ID             non-private twin whose card gives accuracy.nonPrivateTwin and audit
   --validation 0.1      tuning mode: train on the rest, report validation accuracy, write nothing
   --no-he               skip the HE compilation and evaluation
@@ -49,6 +50,7 @@ export const command: Command = {
       clip: { type: 'string' },
       'weight-gain': { type: 'string' },
       'poly-a': { type: 'string' },
+      ema: { type: 'string' },
       'non-private': { type: 'boolean' },
       seed: { type: 'string' },
       twin: { type: 'string' },
@@ -85,6 +87,7 @@ export const command: Command = {
       seed: numberOption(values, 'seed', 1),
       weightGain: numberOption(values, 'weight-gain', 1),
       polyA: numberOption(values, 'poly-a', 0.1),
+      emaDecay: values.ema === undefined ? undefined : numberOption(values, 'ema'),
       validationFraction: values.validation === undefined ? undefined : numberOption(values, 'validation'),
     }
     const id = values.id ?? `${dataset}-${nonPrivate ? 'nonprivate' : 'dp'}`

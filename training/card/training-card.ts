@@ -94,6 +94,7 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
       optimizer: config.optimizer,
       learningRate: config.learningRate,
       schedule: config.schedule,
+      emaDecay: config.emaDecay ?? null,
       epochs: config.epochs,
       batchSize: config.batchSize,
       expectedBatchSize: nonPrivate ? undefined : result.sampleRate * outcome.train.count,
@@ -136,6 +137,7 @@ export function commandFor(id: string, config: TrainingOutcome['config']): strin
     config.privacy ? `--clip ${config.clippingNorm}` : '',
     `--weight-gain ${config.weightGain}`,
     config.activation === 'poly' ? `--poly-a ${config.polyA}` : '',
+    config.emaDecay === undefined ? '' : `--ema ${config.emaDecay}`,
     `--seed ${config.seed}`,
   ]
   return parts.filter((part) => part !== '').join(' ')

@@ -12,6 +12,7 @@ import { SeededRandom } from '../random/seeded-random.ts'
 import type { Dataset } from '../data/dataset.ts'
 import { batchGradient } from './batch-gradient.ts'
 import type { Mlp } from './mlp.ts'
+import { privatizeInPlace } from './privatize.ts'
 import { createOptimizer, type OptimizerOptions } from './optimizer.ts'
 
 export interface DpSettings {
@@ -32,6 +33,12 @@ export interface TrainSettings {
   dp?: DpSettings
   /** Seed for the non-private shuffles. */
   seed: number
+  /**
+   * Exponential moving average of the parameters (decay per step, e.g. 0.99); the model ends with the
+   * averaged parameters. Post-processing of the private iterates: no privacy cost (De et al. 2022,
+   * arXiv:2204.13650). undefined = keep the last iterate.
+   */
+  emaDecay?: number
 }
 
 export interface StepReport {
@@ -72,6 +79,7 @@ export function trainMlp(model: Mlp, train: Dataset, settings: TrainSettings, on
   let batchTotal = 0
   let clipped = 0
   let examples = 0
+  const average = settings.emaDecay === undefined ? undefined : Float64Array.from(model.params)
   for (let step = 0; step < steps; step++) {
     let indices: ArrayLike<number>
     if (settings.dp) {
@@ -88,9 +96,7 @@ export function trainMlp(model: Mlp, train: Dataset, settings: TrainSettings, on
     const gradient = batch.gradientSum
     if (settings.dp) {
       const { noiseMultiplier, clippingNorm } = settings.dp
-      secure.addGaussianInPlace(gradient, noiseMultiplier * clippingNorm)
-      const expected = sampleRate * n
-      for (let i = 0; i < gradient.length; i++) gradient[i] /= expected
+      privatizeInPlace(gradient, noiseMultiplier, clippingNorm, sampleRate * n, secure)
       for (const norm of batch.norms) if (norm > clippingNorm) clipped++
     } else {
       for (let i = 0; i < gradient.length; i++) gradient[i] /= Math.max(1, batch.count)
@@ -101,6 +107,11 @@ export function trainMlp(model: Mlp, train: Dataset, settings: TrainSettings, on
     const learningRate =
       settings.schedule === 'cosine' ? base * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * step) / steps))) : base
     optimizer.step(model.params, gradient, learningRate)
+    if (average && settings.emaDecay !== undefined) {
+      // Bias-corrected warm-up: early steps use a shorter average (decay min(d, (1+t)/(10+t))).
+      const decay = Math.min(settings.emaDecay, (1 + step) / (10 + step))
+      for (let i = 0; i < average.length; i++) average[i] = decay * average[i] + (1 - decay) * model.params[i]
+    }
     onStep?.({
       step: step + 1,
       steps,
@@ -110,6 +121,7 @@ export function trainMlp(model: Mlp, train: Dataset, settings: TrainSettings, on
       batchSize: batch.count,
     })
   }
+  if (average) model.params.set(average)
   return {
     steps,
     sampleRate,
