@@ -28,12 +28,15 @@ const WORKER_FILE = fileURLToPath(new URL('./worker.ts', import.meta.url))
 
 export class WorkerPool implements HeExecutor {
   readonly #pool: Piscina<WorkerTask, WorkerResult>
-  readonly #maxQueue: number
+  /** Tasks admitted at once: one running per worker plus maxQueue waiting. */
+  readonly #capacity: number
+  /** Tasks admitted and not yet settled (running or queued). */
+  #inFlight = 0
   #closing = false
 
-  private constructor(pool: Piscina<WorkerTask, WorkerResult>, maxQueue: number) {
+  private constructor(pool: Piscina<WorkerTask, WorkerResult>, capacity: number) {
     this.#pool = pool
-    this.#maxQueue = maxQueue
+    this.#capacity = capacity
   }
 
   /**
@@ -52,7 +55,7 @@ export class WorkerPool implements HeExecutor {
       idleTimeout: 2 ** 31 - 1,
       workerData,
     })
-    const executor = new WorkerPool(pool, options.maxQueue)
+    const executor = new WorkerPool(pool, options.workers + options.maxQueue)
     try {
       const warm = await Promise.all(Array.from({ length: options.workers }, () => pool.run({ kind: 'warmup' })))
       if (warm.some((result) => result.kind !== 'ready')) throw new Error('a worker did not start')
@@ -114,12 +117,13 @@ export class WorkerPool implements HeExecutor {
   async #submit(task: WorkerTask, transferList: ArrayBufferLike[], firstAttempt = false): Promise<WorkerResult> {
     if (this.#closing) throw new PrivinferError('NOT_READY', 'the service is shutting down')
     // A retry after 'need-keys' skips the queue bound: its first attempt was already admitted.
-    if (firstAttempt || task.kind !== 'infer') {
-      if (this.#pool.queueSize >= this.#maxQueue) {
-        throw new PrivinferError('OVERLOADED', `${this.#pool.queueSize} HE tasks are waiting; retry later`)
-      }
+    if ((firstAttempt || task.kind !== 'infer') && this.#inFlight >= this.#capacity) {
+      throw new PrivinferError('OVERLOADED', `${this.#pool.queueSize} HE tasks are waiting; retry later`, {
+        queued: this.#pool.queueSize,
+      })
     }
     let result: WorkerResult
+    this.#inFlight++
     try {
       result = await this.#pool.run(task, { transferList: transferList as ArrayBuffer[] })
     } catch (error) {
@@ -128,6 +132,8 @@ export class WorkerPool implements HeExecutor {
         throw new PrivinferError('OVERLOADED', 'HE task queue full; retry later')
       }
       throw error
+    } finally {
+      this.#inFlight--
     }
     if (result.kind === 'error') throw new PrivinferError(result.code, result.message, result.details)
     return result

@@ -5,7 +5,7 @@
  * HTTP event loop.
  */
 import { threadId, workerData } from 'node:worker_threads'
-import { move } from 'piscina'
+import { move, transferableSymbol, valueSymbol } from 'piscina'
 import { isPrivinferError } from '../../core/errors.ts'
 import { loadSeal } from '../../core/seal/load.ts'
 import { KeyCache } from './key-cache.ts'
@@ -45,7 +45,7 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
         }
         const started = performance.now()
         const output = engine.infer(keys, task.input)
-        return { kind: 'output', output: move(output) as Uint8Array, ms: performance.now() - started }
+        return transferred({ kind: 'output', output, ms: performance.now() - started }, output.buffer)
       }
     }
   }
@@ -60,6 +60,23 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
       throw error
     }
   }
+}
+
+/**
+ * Marks a result whose ArrayBuffer is transferred, not copied, to the main thread (piscina's
+ * transferable protocol: piscina sends `value` with `buffer` in the transfer list).
+ */
+function transferred(value: WorkerResult, buffer: ArrayBufferLike): WorkerResult {
+  const wrapper = {
+    get [transferableSymbol]() {
+      return [buffer]
+    },
+    get [valueSymbol]() {
+      return value
+    },
+  }
+  // move() marks the wrapper movable (a private piscina mark), so piscina unwraps it.
+  return move(wrapper as unknown as Parameters<typeof move>[0]) as unknown as WorkerResult
 }
 
 // piscina awaits an exported promise of the handler: the worker counts as started once SEAL and the
