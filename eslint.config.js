@@ -16,6 +16,14 @@ export default tseslint.config(
     },
   },
   {
+    files: ['onnx/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/service/**', '**/client/**', '**/training/**', '**/cli/**', 'node-seal', 'express'] }] },
+  },
+  {
+    files: ['training/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/service/http/**', '**/service/pool/**', '**/client/**', 'express'] }] },
+  },
+  {
     files: ['service/compiler/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/runtime/**', '**/http/**', '**/pool/**', 'node-seal', 'express'] }] },
   },
