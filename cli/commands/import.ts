@@ -1,0 +1,141 @@
+/**
+ * privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir dir] [--json]
+ * Compiles the ONNX model to an HE plan, checks it against onnxruntime under real encryption on the
+ * calibration inputs and writes <models-dir>/<id>/ (model.onnx, card.json, compiled.json).
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ModelCard } from '../../core/card.ts'
+import { PrivinferError } from '../../core/errors.ts'
+import { compileModel, defaultCalibration, type CompileOptions } from '../../service/compiler/compile.ts'
+import { importOnnx } from '../../service/compiler/onnx-import.ts'
+import { compareHeToPlain } from '../../service/models/compare-he.ts'
+import { withCompiledFields } from '../../service/models/he-card.ts'
+import { CARD_FILE, encryptionParametersBase64Of, writeModelDirectory } from '../../service/models/index.ts'
+import { emit, numberOption, parseCommandArgs, requireString } from '../args.ts'
+import { createProgress } from '../progress.ts'
+import type { Command } from './index.ts'
+
+/** Reads a calibration / input file: a JSON array of input vectors of `size` numbers each. */
+export async function readInputVectors(path: string, size: number): Promise<number[][]> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'))
+  } catch (cause) {
+    throw new PrivinferError('INPUT_INVALID', `${path}: not a JSON file`, {}, { cause })
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new PrivinferError('INPUT_INVALID', `${path}: expected a non-empty JSON array of input vectors`)
+  }
+  parsed.forEach((row, index) => {
+    if (!Array.isArray(row) || row.length !== size || row.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+      throw new PrivinferError('INPUT_INVALID', `${path}: vector ${index} must hold ${size} finite numbers`)
+    }
+  })
+  return parsed as number[][]
+}
+
+/** Compile options shared by import and bench. */
+export const COMPILE_FLAGS = {
+  strategy: { type: 'string' },
+  'client-fold': { type: 'boolean' },
+  'fold-radix': { type: 'string' },
+  'giant-step': { type: 'string' },
+} as const
+
+export function compileOptionsOf(values: Record<string, unknown>): CompileOptions {
+  const strategy = values.strategy
+  if (strategy !== undefined && strategy !== 'optimized' && strategy !== 'baseline') {
+    throw new PrivinferError('BAD_REQUEST', '--strategy must be optimized or baseline')
+  }
+  return {
+    ...(strategy === undefined ? {} : { strategy }),
+    ...(values['client-fold'] ? { clientFold: true } : {}),
+    ...(values['fold-radix'] === undefined ? {} : { foldRadix: numberOption(values, 'fold-radix') }),
+    ...(values['giant-step'] === undefined ? {} : { giantStep: numberOption(values, 'giant-step') }),
+  }
+}
+
+export const command: Command = {
+  name: 'import',
+  summary: 'compile an ONNX model into an HE plan and model card',
+  usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
+       [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--compare N] [--json]
+  --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
+  --compare      how many calibration inputs to run under encryption (default: all, at most 32)`,
+  async run(argv) {
+    const parsed = parseCommandArgs(argv, {
+      id: { type: 'string' },
+      calibration: { type: 'string' },
+      'models-dir': { type: 'string' },
+      compare: { type: 'string' },
+      ...COMPILE_FLAGS,
+    })
+    const values = parsed.values as Record<string, unknown>
+    const positionals = parsed.positionals
+    const onnxPath = positionals[0]
+    if (onnxPath === undefined) throw new PrivinferError('FIELD_MISSING', 'the ONNX file is required')
+    const id = requireString(values, 'id')
+    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(id)) throw new PrivinferError('BAD_REQUEST', `--id '${id}' must be a simple name`)
+    const modelsDir = (values['models-dir'] as string | undefined) ?? 'models'
+    const dir = join(modelsDir, id)
+    const onnxBytes = new Uint8Array(await readFile(onnxPath))
+    const layerModel = importOnnx(onnxBytes)
+    const calibration = values.calibration
+      ? await readInputVectors(values.calibration as string, layerModel.inputSize)
+      : Array.from(defaultCalibration(layerModel.inputSize), (row) => Array.from(row))
+    const options = compileOptionsOf(values)
+    const compiled = compileModel(onnxBytes, { ...options, ...(values.calibration ? { calibration } : {}) })
+    const compareCount = Math.min(calibration.length, numberOption(values, 'compare', 32))
+    const progress = createProgress('HE check', compareCount)
+    const check = await compareHeToPlain(compiled, onnxBytes, calibration.slice(0, compareCount), (done) => progress.tick(done))
+    progress.finish()
+    const existing = (await readFile(join(dir, CARD_FILE), 'utf8').then(
+      (text) => JSON.parse(text) as ModelCard,
+      () => undefined,
+    ))
+    const base: ModelCard = existing ?? {
+      formatVersion: 1,
+      id,
+      title: id,
+      description: `imported from ${onnxPath}`,
+      nonPrivate: true,
+      onnxFile: 'model.onnx',
+      labels: Array.from({ length: layerModel.outputSize }, (_, i) => String(i)),
+      input: { rawSize: layerModel.inputSize, size: layerModel.inputSize, preprocessing: { kind: 'none' }, layout: compiled.inputLayout },
+      output: { size: layerModel.outputSize, layout: compiled.outputLayout },
+      he: undefined as never,
+      privacy: null,
+      createdAt: new Date().toISOString(),
+    }
+    const card: ModelCard = {
+      ...withCompiledFields({ ...base, id, onnxFile: base.onnxFile ?? 'model.onnx' }, compiled, await encryptionParametersBase64Of(compiled.parameters)),
+      comparison: check.comparison,
+    }
+    await writeModelDirectory(dir, { onnxBytes, card, compiled })
+    const { parameters } = compiled
+    emit(
+      Boolean(values.json),
+      {
+        id,
+        dir,
+        polyModulusDegree: parameters.polyModulusDegree,
+        coeffModulusBits: parameters.coeffModulusBits,
+        scaleBits: parameters.scaleBits,
+        galoisSteps: compiled.galoisSteps,
+        depth: compiled.depth,
+        maxAbsError: check.comparison.maxAbsError,
+        tolerance: check.comparison.tolerance,
+        argmaxAgreement: check.comparison.argmaxAgreement,
+        opCounts: compiled.opCounts,
+        reasons: card.he.reasons,
+      },
+      () =>
+        [
+          `imported ${id} into ${dir}`,
+          ...card.he.reasons.map((reason) => `  - ${reason}`),
+          `HE vs onnxruntime on ${check.comparison.inputs} inputs: max |error| ${check.comparison.maxAbsError.toExponential(2)} (tolerance ${check.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * check.comparison.argmaxAgreement).toFixed(1)}%`,
+        ].join('\n'),
+    )
+  },
+}

@@ -1,0 +1,71 @@
+/**
+ * HE vs onnxruntime on the same inputs: the real encrypted round trip (client keys with the card's
+ * steps only, encrypt, validated load, plan, decrypt) against the ONNX file run by onnxruntime-node.
+ * Used by `privinfer import` (card.comparison) and `privinfer evaluate`.
+ */
+import type { HeComparison } from '../../core/card.ts'
+import type { CompiledModel } from '../compiler/compile.ts'
+import { measureRanges } from '../compiler/measure-ranges.ts'
+import { toleranceFor } from '../compiler/tolerance.ts'
+import { createPlainModel } from '../plain/onnx-runtime.ts'
+import { createLocalRoundTrip, type QueryResult } from '../runtime/seal/local-round-trip.ts'
+
+export interface HeVsPlain {
+  comparison: HeComparison
+  heOutputs: Float64Array[]
+  plainOutputs: Float64Array[]
+  /** Server time per query (ms). */
+  serverMs: number[]
+  queries: QueryResult[]
+}
+
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i
+  return best
+}
+
+export async function compareHeToPlain(
+  compiled: CompiledModel,
+  onnxBytes: Uint8Array,
+  inputs: ReadonlyArray<ArrayLike<number>>,
+  onProgress?: (done: number, last: QueryResult) => void,
+): Promise<HeVsPlain> {
+  const plain = await createPlainModel(onnxBytes)
+  let plainOutputs: Float64Array[]
+  try {
+    plainOutputs = await plain.run(inputs.map((x) => Float64Array.from(x)))
+  } finally {
+    await plain.close()
+  }
+  const roundTrip = await createLocalRoundTrip(compiled)
+  const heOutputs: Float64Array[] = []
+  const queries: QueryResult[] = []
+  try {
+    inputs.forEach((x, index) => {
+      const result = roundTrip.query(x)
+      queries.push(result)
+      heOutputs.push(result.outputs)
+      onProgress?.(index + 1, result)
+    })
+  } finally {
+    roundTrip.delete()
+  }
+  let maxAbsError = 0
+  let agree = 0
+  heOutputs.forEach((he, index) => {
+    const reference = plainOutputs[index]
+    for (let j = 0; j < he.length; j++) maxAbsError = Math.max(maxAbsError, Math.abs(he[j] - reference[j]))
+    if (argmax(he) === argmax(reference)) agree++
+  })
+  // The tolerance covers the CKKS error; onnxruntime computes in float32, whose rounding
+  // (~1e-7 relative per operation) is far below it for these sizes.
+  const tolerance = toleranceFor(compiled.parameters, compiled.plan, measureRanges(compiled.plan, inputs))
+  return {
+    comparison: { inputs: inputs.length, maxAbsError, tolerance, argmaxAgreement: inputs.length === 0 ? 1 : agree / inputs.length },
+    heOutputs,
+    plainOutputs,
+    serverMs: queries.map((query) => query.serverMs),
+    queries,
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The HE part of a model card (core/card.ts HeCard) from a compiled model.
+ */
+import type { HeCard, ModelCard } from '../../core/card.ts'
+import type { CompiledModel } from '../compiler/compile.ts'
+
+/** @param encryptionParametersBase64 from core/ckks/context.ts (needs SEAL). */
+export function heCardOf(compiled: CompiledModel, encryptionParametersBase64: string): HeCard {
+  const { parameters, plan } = compiled
+  return {
+    scheme: 'ckks',
+    securityLevel: 128,
+    polyModulusDegree: parameters.polyModulusDegree,
+    coeffModulusBits: [...parameters.coeffModulusBits],
+    scaleBits: parameters.scaleBits,
+    encryptionParametersBase64,
+    depth: compiled.depth,
+    galoisSteps: [...compiled.galoisSteps],
+    needsRelinKeys: plan.needsRelinKeys,
+    inputLevel: plan.depth,
+    outputLevel: 0,
+    reasons: [...compiled.reasons],
+    opCounts: { ...compiled.opCounts },
+  }
+}
+
+/** The card with its HE fields and layouts set from the compiled model (other fields kept). */
+export function withCompiledFields(card: ModelCard, compiled: CompiledModel, encryptionParametersBase64: string): ModelCard {
+  return {
+    ...card,
+    input: { ...card.input, size: compiled.layerModel.inputSize, layout: compiled.inputLayout },
+    output: { ...card.output, size: compiled.layerModel.outputSize, layout: compiled.outputLayout },
+    he: heCardOf(compiled, encryptionParametersBase64),
+  }
+}

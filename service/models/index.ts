@@ -1,0 +1,110 @@
+/**
+ * Model folders: models/<id>/ holds the ONNX file, card.json (core/card.ts ModelCard) and, written
+ * by `privinfer import`, compiled.json (the compiled plan, service/compiler/serialize.ts) so start-up
+ * does not depend on the calibration data. Used by the service (service/pool) and the CLI.
+ */
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ModelCard } from '../../core/card.ts'
+import { PrivinferError } from '../../core/errors.ts'
+import { loadSeal } from '../../core/seal/load.ts'
+import { createCkksContext } from '../../core/ckks/context.ts'
+import { compileModel, type CompiledModel } from '../compiler/compile.ts'
+import { compiledModelFromJson, compiledModelToJson } from '../compiler/serialize.ts'
+import type { HeParameters } from '../compiler/he-parameters.ts'
+import { withCompiledFields } from './he-card.ts'
+
+export const CARD_FILE = 'card.json'
+export const COMPILED_FILE = 'compiled.json'
+
+export interface ModelDirectory {
+  card: ModelCard
+  compiled: CompiledModel
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+/** SEAL-serialized EncryptionParameters (base64) of a parameter set. */
+export async function encryptionParametersBase64Of(parameters: HeParameters): Promise<string> {
+  const ctx = createCkksContext(await loadSeal(), parameters)
+  try {
+    return ctx.encryptionParametersBase64()
+  } finally {
+    ctx.delete()
+  }
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'))
+  } catch (cause) {
+    throw new PrivinferError('INVALID_MODEL', `${path} is missing or not JSON`, {}, { cause })
+  }
+}
+
+function sameParameters(card: ModelCard, compiled: CompiledModel): boolean {
+  const he = card.he
+  const p = compiled.parameters
+  return (
+    he.polyModulusDegree === p.polyModulusDegree &&
+    he.coeffModulusBits.join(',') === p.coeffModulusBits.join(',') &&
+    he.scaleBits === p.scaleBits &&
+    he.galoisSteps.join(',') === compiled.galoisSteps.join(',')
+  )
+}
+
+/**
+ * Loads models/<id>/: the card, and the compiled plan from compiled.json when it matches the ONNX
+ * file (sha256), else compiled afresh with default options. The returned card carries the HE fields
+ * and layouts of the compiled plan.
+ * @throws PrivinferError INVALID_MODEL when files are missing, or the card's HE parameters disagree
+ *   with the compiled plan (run `privinfer import` again); compiler errors otherwise.
+ */
+export async function loadModelDirectory(dir: string): Promise<ModelDirectory> {
+  const card = (await readJson(join(dir, CARD_FILE))) as ModelCard
+  const onnxBytes = new Uint8Array(await readFile(join(dir, card.onnxFile ?? 'model.onnx')))
+  const onnxSha256 = sha256Hex(onnxBytes)
+  let compiled: CompiledModel | undefined
+  const cached = await readFile(join(dir, COMPILED_FILE), 'utf8').catch(() => undefined)
+  if (cached !== undefined) {
+    const { compiled: fromCache, extra } = compiledModelFromJson(cached)
+    if (extra.onnxSha256 === onnxSha256) compiled = fromCache
+  }
+  compiled ??= compileModel(onnxBytes, card.he ? { polyModulusDegree: card.he.polyModulusDegree } : {})
+  if (card.he !== undefined && !sameParameters(card, compiled)) {
+    throw new PrivinferError(
+      'INVALID_MODEL',
+      `${dir}: card.json's HE parameters do not match the compiled model; run privinfer import again`,
+    )
+  }
+  const base64 = card.he?.encryptionParametersBase64 ?? (await encryptionParametersBase64Of(compiled.parameters))
+  return { card: withCompiledFields(card, compiled, base64), compiled }
+}
+
+/** Writes model.onnx (as card.onnxFile), card.json and compiled.json into `dir`. */
+export async function writeModelDirectory(
+  dir: string,
+  files: { onnxBytes: Uint8Array; card: ModelCard; compiled: CompiledModel },
+): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, files.card.onnxFile), files.onnxBytes)
+  await writeFile(
+    join(dir, COMPILED_FILE),
+    compiledModelToJson(files.compiled, { onnxSha256: sha256Hex(files.onnxBytes) }),
+  )
+  await writeFile(join(dir, CARD_FILE), JSON.stringify(files.card, null, 2) + '\n')
+}
+
+/** Ids of the model folders (those with a card.json) in `modelsDir`, sorted. */
+export async function listModels(modelsDir: string): Promise<string[]> {
+  const names = await readdir(modelsDir).catch(() => [] as string[])
+  const ids: string[] = []
+  for (const name of names.sort()) {
+    const isModel = await stat(join(modelsDir, name, CARD_FILE)).then((info) => info.isFile(), () => false)
+    if (isModel) ids.push(name)
+  }
+  return ids
+}
