@@ -1,15 +1,31 @@
 /**
- * C++ exceptions thrown inside node-seal reach JavaScript as `WebAssembly.Exception` objects whose
- * `message` is the pair [type, what()] (e.g. ['std::logic_error', 'incompatible version']).
- * The C++ exception object stays allocated in the WebAssembly heap until its reference count is
- * decremented, so every caught SEAL exception must go through {@link releaseSealException}.
+ * Surviving C++ exceptions thrown inside node-seal.
+ *
+ * They reach JavaScript as `WebAssembly.Exception` objects whose `message` is the pair
+ * [type, what()] (e.g. ['std::logic_error', 'incompatible version']). Two things must then be
+ * undone, or the module dies after a few thousand exceptions (stack-guard.ts):
+ * - the WebAssembly stack pointer, which the escaping exception leaves lowered;
+ * - the C++ exception object's reference count, which keeps it allocated (about 75 bytes each).
+ * So every SEAL call that may throw (loading untrusted bytes, evaluator operations that may meet a
+ * transparent result or a missing key, encoding large values) goes through {@link callSeal}.
  */
 import type { SealModule } from './load.ts'
+import { stackGuardOf } from './stack-guard.ts'
 
 /** What a SEAL exception said: the C++ exception type and its `what()` message. */
 export interface SealExceptionInfo {
   type: string
   message: string
+}
+
+/** A C++ exception thrown by SEAL, already released. */
+export class SealError extends Error {
+  readonly cppType: string
+  constructor(info: SealExceptionInfo) {
+    super(`SEAL ${info.type}: ${info.message}`)
+    this.name = 'SealError'
+    this.cppType = info.type
+  }
 }
 
 interface WasmExceptionConstructor {
@@ -26,10 +42,10 @@ export function isSealException(error: unknown): boolean {
 }
 
 /**
- * Reads a SEAL exception's type and message and frees the C++ exception object.
- * Returns undefined when `error` is not a SEAL exception (a JS error, or a WebAssembly trap such as
- * an out-of-memory abort, after which the module must not be used any more).
- * Call it at most once per caught exception.
+ * Reads a SEAL exception's type and message and frees the C++ exception object. Returns undefined
+ * when `error` is not a SEAL exception (a JS error, or a WebAssembly trap such as an out-of-memory
+ * abort, after which the module must not be used any more). Call it at most once per exception,
+ * and prefer {@link callSeal}, which also restores the stack.
  */
 export function releaseSealException(
   seal: SealModule,
@@ -43,7 +59,7 @@ export function releaseSealException(
   let info: SealExceptionInfo = { type: 'unknown', message: 'unknown SEAL exception' }
   try {
     const [type, message] = module.getExceptionMessage(error)
-    info = { type, message }
+    info = { type, message: message ?? '' }
   } finally {
     module.decrementExceptionRefcount(error)
   }
@@ -51,9 +67,27 @@ export function releaseSealException(
 }
 
 /**
- * Runs `operation`; if SEAL throws a C++ exception, frees it and throws `toError(info)` instead
- * (with the original as `cause` left out on purpose: it is a freed WebAssembly handle).
- * JavaScript errors and WebAssembly traps are rethrown unchanged.
+ * Runs a synchronous SEAL operation. If SEAL throws a C++ exception, restores the WebAssembly
+ * stack pointer, frees the exception and throws a {@link SealError} instead. JavaScript errors and
+ * WebAssembly traps are rethrown unchanged (the stack is restored for them too).
+ * @throws SealError
+ */
+export function callSeal<T>(seal: SealModule, operation: () => T): T {
+  const guard = stackGuardOf(seal)
+  const stackPointer = guard?.save()
+  try {
+    return operation()
+  } catch (error) {
+    if (guard !== undefined && stackPointer !== undefined) guard.restore(stackPointer)
+    const info = releaseSealException(seal, error)
+    if (info === undefined) throw error
+    throw new SealError(info)
+  }
+}
+
+/**
+ * Runs `operation` through {@link callSeal}; a SEAL exception becomes `toError(info)` (typed for the
+ * caller, e.g. CiphertextMalformedError). JavaScript errors and traps are rethrown unchanged.
  */
 export function translateSealExceptions<T>(
   seal: SealModule,
@@ -61,10 +95,11 @@ export function translateSealExceptions<T>(
   toError: (info: SealExceptionInfo) => Error,
 ): T {
   try {
-    return operation()
+    return callSeal(seal, operation)
   } catch (error) {
-    const info = releaseSealException(seal, error)
-    if (info === undefined) throw error
-    throw toError(info)
+    if (error instanceof SealError) {
+      throw toError({ type: error.cppType, message: error.message.replace(/^SEAL [^:]*: /, '') })
+    }
+    throw error
   }
 }

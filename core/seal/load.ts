@@ -4,8 +4,12 @@
  * node-seal 7 is a raw embind API: every object it returns must be freed with `.delete()`
  * (there are no finalizers). The "throws" build is used: any operation that would produce a
  * transparent ciphertext throws instead.
+ *
+ * While loading, the WebAssembly instance's exports are captured so that C++ exceptions can be
+ * survived: see core/seal/exceptions.ts (every SEAL call that may throw goes through `callSeal`).
  */
 import SEAL, { type MainModule } from 'node-seal'
+import { installStackGuard, type WasmExports } from './stack-guard.ts'
 
 /** The node-seal module: constructors (`seal.Ciphertext`, `seal.SEALContext`, ...) and enums. */
 export type SealModule = MainModule
@@ -40,10 +44,47 @@ let sealPromise: Promise<SealModule> | undefined
  */
 export function loadSeal(): Promise<SealModule> {
   if (sealPromise === undefined) {
-    sealPromise = SEAL().catch((error: unknown) => {
+    sealPromise = instantiateSeal().catch((error: unknown) => {
       sealPromise = undefined
       throw error
     })
   }
   return sealPromise
+}
+
+type Instantiate = (...args: unknown[]) => Promise<unknown>
+
+/**
+ * Instantiates node-seal while watching WebAssembly.instantiate(Streaming) for its instance, whose
+ * exports hold the stack-pointer functions the exception guard needs. The originals are restored
+ * as soon as node-seal has loaded.
+ */
+async function instantiateSeal(): Promise<SealModule> {
+  const wasm = WebAssembly as unknown as Record<'instantiate' | 'instantiateStreaming', Instantiate>
+  const originalInstantiate = wasm.instantiate
+  const originalStreaming = wasm.instantiateStreaming
+  const candidates: WasmExports[] = []
+  const capture = (result: unknown) => {
+    const instance =
+      result instanceof WebAssembly.Instance ? result : (result as { instance?: unknown }).instance
+    if (instance instanceof WebAssembly.Instance) candidates.push(instance.exports)
+    return result
+  }
+  wasm.instantiate = function (this: unknown, ...args: unknown[]) {
+    return originalInstantiate.apply(this, args).then(capture)
+  }
+  if (typeof originalStreaming === 'function') {
+    wasm.instantiateStreaming = function (this: unknown, ...args: unknown[]) {
+      return originalStreaming.apply(this, args).then(capture)
+    }
+  }
+  let seal: SealModule
+  try {
+    seal = await SEAL()
+  } finally {
+    wasm.instantiate = originalInstantiate
+    if (typeof originalStreaming === 'function') wasm.instantiateStreaming = originalStreaming
+  }
+  installStackGuard(seal, candidates)
+  return seal
 }
