@@ -136,7 +136,7 @@ export function createProblemHandler(logger: Logger): ErrorRequestHandler {
     if (problem === undefined) {
       logger.error({ err, requestId: res.locals.requestId, path: req.path }, 'unhandled error')
       problem = new PrivinferError('INTERNAL', 'internal error')
-    } else if (statusOf(problem.code) >= 500) {
+    } else if (statusOf(problem.code) >= 500 && problem.code !== 'NOT_READY' && problem.code !== 'OVERLOADED') {
       logger.error({ code: problem.code, requestId: res.locals.requestId, err: problem.cause ?? problem }, problem.message)
     }
     if (res.headersSent) {

@@ -1,0 +1,56 @@
+/**
+ * Starts the real service (config, key store, worker pool with real SEAL) on a free loopback port, with
+ * a temporary keys/ folder and a temporary models/ folder holding a copy of the bundled default model
+ * (mnist-dp when trained, else mnist-mlp).
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { loadConfig } from '../../service/config.ts'
+import { startService, type RunningService } from '../../service/main.ts'
+
+export interface TestService {
+  service: RunningService
+  url: string
+  modelId: string
+  /** The original model folder (for the ONNX file and test indices). */
+  modelDir: string
+  keysDir: string
+  close(): Promise<void>
+}
+
+export const DEFAULT_MODEL_CANDIDATES = ['mnist-dp', 'mnist-mlp']
+
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const modelId = DEFAULT_MODEL_CANDIDATES.find((id) => existsSync(join('models', id, 'card.json')))
+  if (modelId === undefined) throw new Error('no bundled MNIST model in models/')
+  const root = await mkdtemp(join(tmpdir(), 'privinfer-e2e-'))
+  const modelsDir = join(root, 'models')
+  const keysDir = join(root, 'keys')
+  await cp(join('models', modelId), join(modelsDir, modelId), { recursive: true })
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MODELS_DIR: modelsDir,
+    KEYS_DIR: keysDir,
+    WORKERS: '1',
+    RATE_LIMIT_MAX: '0',
+    LOG_LEVEL: 'silent',
+    ...env,
+  })
+  const service = await startService(config, pino({ level: 'silent' }))
+  await service.ready
+  return {
+    service,
+    url: service.url,
+    modelId,
+    modelDir: join('models', modelId),
+    keysDir,
+    async close() {
+      await service.close()
+      await rm(root, { recursive: true, force: true })
+    },
+  }
+}
