@@ -156,7 +156,7 @@ describe('fuzzing the upload routes of the running service', () => {
 
   it('rejects random bytes as keys and keys missing a required step', async () => {
     const bundle = keys.evaluationKeyBundle()
-    const relin = bundle.relinKeys ? { relinKeys: bundle.relinKeys } : {}
+    const relin: Record<string, Uint8Array> = bundle.relinKeys ? { relinKeys: bundle.relinKeys } : {}
     expectRejected(await uploadKeys({ galoisKeys: randomBytes(5000), ...relin }), 400, 'KEYS_MALFORMED')
     expectRejected(await uploadKeys({ galoisKeys: bundle.galoisKeys.slice(0, 1000), ...relin }), 400, 'KEYS_MALFORMED')
     const fewer = createClientKeys(ctx, { galoisSteps: card.he.galoisSteps.slice(1), relin: card.he.needsRelinKeys })
