@@ -46,6 +46,15 @@ export function freshTolerance(params: ParameterSet): number {
   return 2 ** (16 - params.scaleBits)
 }
 
+/**
+ * Largest error expected after one rotation, one square with relinearization and one rescale, for
+ * inputs of magnitude <= 4: the key-switching noise (about L·N·σ·q_max/p <= 2^17 here) is
+ * multiplied by 2|x| <= 2^3 when squaring; with a factor 16 of margin, 2^24 units of the scale.
+ */
+export function evaluatedTolerance(params: ParameterSet): number {
+  return 2 ** (24 - params.scaleBits)
+}
+
 /** Runs `fn` and returns what it threw (fails the test if nothing was thrown). */
 export function thrownBy(fn: () => unknown): unknown {
   try {

@@ -9,7 +9,14 @@ import {
   loadGaloisKeys,
   loadRelinKeys,
 } from '../../../core/wire/keys.ts'
-import { N4096, N8192, N8192_OTHER, seededRandom, thrownBy } from '../support/params.ts'
+import {
+  evaluatedTolerance,
+  N4096,
+  N8192,
+  N8192_OTHER,
+  seededRandom,
+  thrownBy,
+} from '../support/params.ts'
 
 let seal: SealModule
 let ctx: CkksContext
@@ -150,8 +157,8 @@ describe('loadRelinKeys', () => {
     expect(ciphertext.size()).toBe(2)
     ctx.evaluator.rescaleToNextInplace(ciphertext)
     const [a, b] = keys.decrypt(ciphertext)
-    expect(a).toBeCloseTo(2.25, 4)
-    expect(b).toBeCloseTo(4, 4)
+    expect(Math.abs(a - 2.25)).toBeLessThan(evaluatedTolerance(N8192))
+    expect(Math.abs(b - 4)).toBeLessThan(evaluatedTolerance(N8192))
     ciphertext.delete()
     relinKeys.delete()
   })
