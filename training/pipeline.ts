@@ -43,6 +43,9 @@ export interface TrainingConfig {
   seed: number
   weightGain: number
   polyA: number
+  /** Overrides of the public input normalization (default PUBLIC_NORMALIZATION[dataset]). */
+  inputMean?: number
+  inputStd?: number
   /** Parameter EMA decay per step (undefined = last iterate). */
   emaDecay?: number
   /** Train on (train minus a seeded validation part) and report validation accuracy instead of test. */
@@ -90,11 +93,6 @@ export async function runTraining(config: TrainingConfig, hooks: PipelineHooks =
     evaluation = carved.validation
     evaluationName = 'validation'
   }
-  const normalization = PUBLIC_NORMALIZATION[config.dataset]
-  const model = createMlp(
-    { sizes: [train.inputSize, ...config.hidden, 10], activation: config.activation, inputMean: normalization.mean, inputStd: normalization.std },
-    { seed: config.seed, weightGain: config.weightGain, polyA: config.polyA },
-  )
   const steps = stepsFor(config.epochs, train.count, config.batchSize)
   const sampleRate = Math.min(1, config.batchSize / train.count)
   let privacy: PrivacyPlan | null = null
@@ -105,6 +103,38 @@ export async function runTraining(config: TrainingConfig, hooks: PipelineHooks =
     epsilonAfter = budget.createEpsilonTracker(sampleRate, privacy.noiseMultiplier, config.privacy.delta)
   }
   const started = Date.now()
+  const { model, result } = trainWithConfig(
+    config,
+    train,
+    privacy?.noiseMultiplier,
+    hooks.onStep ? (report) => hooks.onStep?.(report, epsilonAfter(report.step)) : undefined,
+  )
+  const trainSeconds = (Date.now() - started) / 1000
+  const onnxBytes = exportMlpToOnnx(model)
+  const onnx = await checkOnnxAgainstTrainer(onnxBytes, model, evaluation)
+  const trainerAccuracy = evaluateMlp(model, evaluation).accuracy
+  const audit = hooks.skipAudit || evaluationName !== 'test' ? null : lossThresholdAttack(model, train, evaluation, config.seed + 2)
+  return { config, model, onnxBytes, preprocessing, splits, train, evaluation, evaluationName, privacy, result, onnx, trainerAccuracy, audit, trainSeconds }
+}
+
+/**
+ * Initializes and trains one model of `config` on `train` (no accounting: the caller supplies sigma).
+ * Used for the served model and for the audit's shadow models.
+ * @param noiseMultiplier sigma for DP-SGD; undefined = non-private.
+ */
+export function trainWithConfig(
+  config: TrainingConfig,
+  train: Dataset,
+  noiseMultiplier: number | undefined,
+  onStep?: (report: StepReport) => void,
+): { model: Mlp; result: TrainResult } {
+  const normalization = PUBLIC_NORMALIZATION[config.dataset]
+  const inputMean = config.inputMean ?? normalization.mean
+  const inputStd = config.inputStd ?? normalization.std
+  const model = createMlp(
+    { sizes: [train.inputSize, ...config.hidden, 10], activation: config.activation, inputMean, inputStd },
+    { seed: config.seed, weightGain: config.weightGain, polyA: config.polyA },
+  )
   const result = trainMlp(
     model,
     train,
@@ -115,14 +145,9 @@ export async function runTraining(config: TrainingConfig, hooks: PipelineHooks =
       schedule: config.schedule,
       seed: config.seed,
       emaDecay: config.emaDecay,
-      dp: privacy ? { noiseMultiplier: privacy.noiseMultiplier, clippingNorm: config.clippingNorm } : undefined,
+      dp: noiseMultiplier === undefined ? undefined : { noiseMultiplier, clippingNorm: config.clippingNorm },
     },
-    hooks.onStep ? (report) => hooks.onStep?.(report, epsilonAfter(report.step)) : undefined,
+    onStep,
   )
-  const trainSeconds = (Date.now() - started) / 1000
-  const onnxBytes = exportMlpToOnnx(model)
-  const onnx = await checkOnnxAgainstTrainer(onnxBytes, model, evaluation)
-  const trainerAccuracy = evaluateMlp(model, evaluation).accuracy
-  const audit = hooks.skipAudit || evaluationName !== 'test' ? null : lossThresholdAttack(model, train, evaluation, config.seed + 2)
-  return { config, model, onnxBytes, preprocessing, splits, train, evaluation, evaluationName, privacy, result, onnx, trainerAccuracy, audit, trainSeconds }
+  return { model, result }
 }

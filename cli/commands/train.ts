@@ -5,8 +5,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { ModelCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
+import { writeModelDirectory } from '../../service/models/index.ts'
 import { buildTrainingCard } from '../../training/card/training-card.ts'
+import type { AttackResult } from '../../training/audit/loss-threshold.ts'
+import { shadowModelAudit } from '../../training/audit/shadow-audit.ts'
 import { writeModelFolder } from '../../training/model-folder.ts'
 import { runTraining, type TrainingConfig } from '../../training/pipeline.ts'
 import { evaluateHe } from '../../training/he-evaluation.ts'
@@ -27,6 +31,9 @@ const USAGE = `usage: privinfer train --dataset mnist|fashion-mnist (--epsilon E
   --twin ID             non-private twin whose card gives accuracy.nonPrivateTwin and audit
   --validation 0.1      tuning mode: train on the rest, report validation accuracy, write nothing
   --no-he               skip the HE compilation and evaluation
+  --tuning FILE         JSON record of the validation runs that chose the hyperparameters (training/tune.ts), copied into the card
+  --shadows 8           shadow models for the LiRA membership-inference audit (0 = loss threshold only)
+  --he-limit N          run only the first N test rows under encryption (default: the full test split)
   --models-dir models`
 
 export const command: Command = {
@@ -34,7 +41,7 @@ export const command: Command = {
   summary: 'train an MLP with DP-SGD, export ONNX, compile, write the card',
   usage: USAGE,
   async run(argv) {
-    const { values } = parseCommandArgs(argv, {
+    const parsed = parseCommandArgs(argv, {
       dataset: { type: 'string' },
       epsilon: { type: 'string' },
       delta: { type: 'string' },
@@ -56,21 +63,27 @@ export const command: Command = {
       twin: { type: 'string' },
       validation: { type: 'string' },
       'no-he': { type: 'boolean' },
+      'he-limit': { type: 'string' },
+      shadows: { type: 'string' },
+      tuning: { type: 'string' },
       'models-dir': { type: 'string' },
     })
+    // parseCommandArgs widens the option types: strings for valued options, booleans for flags.
+    const values = parsed.values as Record<string, string | boolean | undefined>
+    const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined)
     const json = Boolean(values.json)
-    const dataset = values.dataset ?? 'mnist'
+    const dataset = text('dataset') ?? 'mnist'
     const nonPrivate = Boolean(values['non-private'])
     if (!nonPrivate && values.epsilon === undefined) {
       throw new PrivinferError('FIELD_MISSING', '--epsilon is required (or --non-private)')
     }
-    const activation = values.activation ?? 'poly'
+    const activation = text('activation') ?? 'poly'
     if (activation !== 'poly' && activation !== 'square') throw new PrivinferError('BAD_REQUEST', `--activation must be poly or square`)
-    const optimizer = values.optimizer ?? 'adam'
+    const optimizer = text('optimizer') ?? 'adam'
     if (optimizer !== 'adam' && optimizer !== 'sgd') throw new PrivinferError('BAD_REQUEST', `--optimizer must be adam or sgd`)
-    const schedule = values.schedule ?? 'constant'
+    const schedule = text('schedule') ?? 'constant'
     if (schedule !== 'constant' && schedule !== 'cosine') throw new PrivinferError('BAD_REQUEST', `--schedule must be constant or cosine`)
-    const hidden = (values.hidden ?? '64').split(',').map((width) => Number(width))
+    const hidden = (text('hidden') ?? '64').split(',').map((width) => Number(width))
     if (hidden.some((width) => !Number.isInteger(width) || width < 1)) throw new PrivinferError('BAD_REQUEST', `--hidden must be positive integers`)
     const config: TrainingConfig = {
       dataset,
@@ -90,8 +103,8 @@ export const command: Command = {
       emaDecay: values.ema === undefined ? undefined : numberOption(values, 'ema'),
       validationFraction: values.validation === undefined ? undefined : numberOption(values, 'validation'),
     }
-    const id = values.id ?? `${dataset}-${nonPrivate ? 'nonprivate' : 'dp'}`
-    const modelsDir = values['models-dir'] ?? 'models'
+    const id = text('id') ?? `${dataset}-${nonPrivate ? 'nonprivate' : 'dp'}`
+    const modelsDir = text('models-dir') ?? 'models'
 
     let progress: Progress | undefined
     const outcome = await runTraining(config, {
@@ -119,26 +132,40 @@ export const command: Command = {
       return
     }
 
-    const twinId = values.twin
+    const shadows = numberOption(values, 'shadows', 8)
+    const extraAttacks: AttackResult[] = []
+    if (shadows > 0) {
+      const shadowProgress = createProgress('LiRA shadow models', shadows)
+      extraAttacks.push(shadowModelAudit(outcome, shadows, (done) => shadowProgress.tick(done)))
+      shadowProgress.finish()
+    }
+    const twinId = text('twin')
     const twinCard = twinId ? readCard(join(modelsDir, twinId, 'card.json')) : undefined
-    const he = values['no-he'] ? null : await evaluateHe(outcome, (label, total) => createProgress(label, total))
+    const heLimit = text('he-limit') === undefined ? undefined : numberOption(values, 'he-limit')
+    const he = values['no-he'] ? null : await evaluateHe(outcome, { limit: heLimit, createProgress })
     const card = buildTrainingCard({
       id,
       outcome,
       heAccuracy: he?.accuracy ?? Number.NaN,
       nonPrivateTwin: twinCard?.accuracy ? { id: twinId as string, accuracy: twinCard.accuracy.plaintext } : undefined,
+      extraAttacks,
+      tuning: text('tuning') === undefined ? undefined : { file: text('tuning'), ...(JSON.parse(readFileSync(text('tuning') as string, 'utf8')) as object) },
       twinAudit: (twinCard?.audit as { attacks?: never[] } | undefined)?.attacks,
     })
     const merged = he ? he.mergeInto(card) : card
+    if (he && merged.accuracy) merged.accuracy = { ...merged.accuracy, heTestExamples: he.evaluated, hePlaintextAccuracy: he.plaintextAccuracy } as typeof merged.accuracy
+    if (he) await writeModelDirectory(join(modelsDir, id), { onnxBytes: outcome.onnxBytes, card: merged as ModelCard, compiled: he.compiled })
     const folder = writeModelFolder(modelsDir, { onnxBytes: outcome.onnxBytes, card: merged, testIndices: outcome.splits.testIndices, testIndicesSource: outcome.splits.source })
-    emit(json, { ...summary, folder, heAccuracy: he?.accuracy ?? null, audit: outcome.audit && { auc: outcome.audit.auc, tprAt01PercentFpr: outcome.audit.tprAt01PercentFpr } }, () =>
+    emit(json, { ...summary, folder, heAccuracy: he?.accuracy ?? null, audit: [outcome.audit, ...extraAttacks].filter((attack) => attack !== null).map(({ roc: _roc, ...rest }) => rest) }, () =>
       [
         `${folder}: test accuracy ${(100 * outcome.onnx.accuracy).toFixed(2)}% (onnxruntime, ${outcome.evaluation.count} examples)` +
           (he ? `, HE ${(100 * he.accuracy).toFixed(2)}%` : ', HE not measured'),
         outcome.privacy
           ? `epsilon ${outcome.privacy.epsilonRdp.toFixed(3)} (RDP), ${Number.isNaN(outcome.privacy.epsilonPrv) ? 'PRV n/a' : outcome.privacy.epsilonPrv.toFixed(3) + ' (PRV)'}, delta ${outcome.privacy.delta}, sigma ${outcome.privacy.noiseMultiplier.toFixed(4)}`
           : 'NON-PRIVATE',
-        outcome.audit ? `loss-threshold MIA: AUC ${outcome.audit.auc.toFixed(4)}, TPR@0.1%FPR ${(100 * outcome.audit.tprAt01PercentFpr).toFixed(2)}%` : '',
+        ...[outcome.audit, ...extraAttacks].filter((attack) => attack !== null).map(
+          (attack) => `${attack.attack}: AUC ${attack.auc.toFixed(4)}, TPR@1%FPR ${(100 * attack.tprAt1PercentFpr).toFixed(2)}%, TPR@0.1%FPR ${(100 * attack.tprAt01PercentFpr).toFixed(2)}%`,
+        ),
         `trained in ${outcome.trainSeconds.toFixed(0)} s`,
       ].join('\n'),
     )

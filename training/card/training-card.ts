@@ -85,7 +85,7 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
       ...(inputs.twinAudit ? { nonPrivateTwin: { id: inputs.nonPrivateTwin?.id, attacks: inputs.twinAudit } } : {}),
     },
     training: {
-      command: commandFor(id, config),
+      command: commandFor(id, config, (inputs.tuning as { file?: string } | undefined)?.file),
       dataSource: splits.source,
       architecture,
       activation: config.activation,
@@ -120,7 +120,7 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
 }
 
 /** The one command that reproduces this model (seeded except the DP noise). */
-export function commandFor(id: string, config: TrainingOutcome['config']): string {
+export function commandFor(id: string, config: TrainingOutcome['config'], tuningFile?: string): string {
   const parts = [
     'nice -n 10 npx privinfer train',
     `--dataset ${config.dataset}`,
@@ -139,6 +139,7 @@ export function commandFor(id: string, config: TrainingOutcome['config']): strin
     config.activation === 'poly' ? `--poly-a ${config.polyA}` : '',
     config.emaDecay === undefined ? '' : `--ema ${config.emaDecay}`,
     `--seed ${config.seed}`,
+    tuningFile ? `--tuning ${tuningFile}` : '',
   ]
   return parts.filter((part) => part !== '').join(' ')
 }
