@@ -22,6 +22,11 @@ export interface CompileOptions
   calibration?: ReadonlyArray<ArrayLike<number>>
   /** Force a ring dimension instead of the smallest that fits. */
   polyModulusDegree?: number
+  /**
+   * Use these parameters instead of selecting them (models/<id>/compile.json pins what
+   * `privinfer import` chose, so start-up needs no calibration data). Their ring fixes N.
+   */
+  parameters?: HeParameters
 }
 
 export interface CompiledModel {
@@ -93,7 +98,8 @@ export function compileLayerModel(
   layerModel: LayerModel,
   options: CompileOptions = {},
 ): CompiledModel {
-  const { calibration: given, polyModulusDegree, ...rest } = options
+  const { calibration: given, polyModulusDegree: forcedRing, parameters: pinned, ...rest } = options
+  const polyModulusDegree = pinned?.polyModulusDegree ?? forcedRing
   const generated = given === undefined
   const calibration = given ?? defaultCalibration(layerModel.inputSize)
   for (const input of calibration) {
@@ -115,7 +121,12 @@ export function compileLayerModel(
       continue
     }
     const ranges = measureRanges(lowered.plan, calibration)
-    const choice = selectParameters(lowered.plan, ranges, ring, rest)
+    const choice = pinned
+      ? { parameters: pinned, reasons: [`parameters pinned (compile.json): N = ${pinned.polyModulusDegree}, primes [${pinned.coeffModulusBits.join(', ')}], scale 2^${pinned.scaleBits}`] }
+      : selectParameters(lowered.plan, ranges, ring, rest)
+    if (pinned && pinned.coeffModulusBits.length !== lowered.plan.depth + 2) {
+      throw new PrivinferError('PLAN_INVALID', `pinned parameters have ${pinned.coeffModulusBits.length - 2} levels, the plan needs ${lowered.plan.depth}`)
+    }
     if (choice === undefined) {
       tried.push(
         `N=${ring}: depth ${lowered.plan.depth} does not fit the ${ring}-ring 128-bit budget`,

@@ -1,7 +1,8 @@
 /**
  * Model folders: models/<id>/ holds the ONNX file, card.json (core/card.ts ModelCard) and, written
- * by `privinfer import`, compiled.json (the compiled plan, service/compiler/serialize.ts) so start-up
- * does not depend on the calibration data. Used by the service (service/pool) and the CLI.
+ * by `privinfer import`, compile.json (options and the parameters chosen with the calibration data),
+ * so start-up re-lowers the plan deterministically to the card's parameters without the calibration
+ * data. Used by the service (service/pool) and the CLI.
  */
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
@@ -11,12 +12,21 @@ import { PrivinferError } from '../../core/errors.ts'
 import { loadSeal } from '../../core/seal/load.ts'
 import { createCkksContext } from '../../core/ckks/context.ts'
 import { compileModel, type CompiledModel } from '../compiler/compile.ts'
-import { compiledModelFromJson, compiledModelToJson } from '../compiler/serialize.ts'
+import type { CompileOptions } from '../compiler/compile.ts'
 import type { HeParameters } from '../compiler/he-parameters.ts'
 import { withCompiledFields } from './he-card.ts'
 
 export const CARD_FILE = 'card.json'
-export const COMPILED_FILE = 'compiled.json'
+/** What `privinfer import` chose: {onnxSha256, options, parameters} (small; the plan is re-lowered). */
+export const COMPILE_FILE = 'compile.json'
+
+export interface CompileRecord {
+  onnxSha256: string
+  options: Omit<CompileOptions, 'calibration' | 'parameters'>
+  parameters: HeParameters
+  /** The reasons of the original compilation (with its calibration). */
+  reasons: string[]
+}
 
 export interface ModelDirectory {
   card: ModelCard
@@ -57,8 +67,8 @@ function sameParameters(card: ModelCard, compiled: CompiledModel): boolean {
 }
 
 /**
- * Loads models/<id>/: the card, and the compiled plan from compiled.json when it matches the ONNX
- * file (sha256), else compiled afresh with default options. The returned card carries the HE fields
+ * Loads models/<id>/: the card, and the plan compiled with compile.json's options and pinned
+ * parameters when it matches the ONNX file (sha256), else with default options. The returned card carries the HE fields
  * and layouts of the compiled plan.
  * @throws PrivinferError INVALID_MODEL when files are missing, or the card's HE parameters disagree
  *   with the compiled plan (run `privinfer import` again); compiler errors otherwise.
@@ -68,10 +78,13 @@ export async function loadModelDirectory(dir: string): Promise<ModelDirectory> {
   const onnxBytes = new Uint8Array(await readFile(join(dir, card.onnxFile ?? 'model.onnx')))
   const onnxSha256 = sha256Hex(onnxBytes)
   let compiled: CompiledModel | undefined
-  const cached = await readFile(join(dir, COMPILED_FILE), 'utf8').catch(() => undefined)
-  if (cached !== undefined) {
-    const { compiled: fromCache, extra } = compiledModelFromJson(cached)
-    if (extra.onnxSha256 === onnxSha256) compiled = fromCache
+  const pinned = (await readFile(join(dir, COMPILE_FILE), 'utf8').then(
+    (text) => JSON.parse(text) as CompileRecord,
+    () => undefined,
+  ))
+  if (pinned !== undefined && pinned.onnxSha256 === onnxSha256) {
+    compiled = compileModel(onnxBytes, { ...pinned.options, parameters: pinned.parameters })
+    compiled.reasons = pinned.reasons
   }
   compiled ??= compileModel(onnxBytes, card.he ? { polyModulusDegree: card.he.polyModulusDegree } : {})
   if (card.he !== undefined && !sameParameters(card, compiled)) {
@@ -84,17 +97,20 @@ export async function loadModelDirectory(dir: string): Promise<ModelDirectory> {
   return { card: withCompiledFields(card, compiled, base64), compiled }
 }
 
-/** Writes model.onnx (as card.onnxFile), card.json and compiled.json into `dir`. */
+/** Writes model.onnx (as card.onnxFile), card.json and compile.json into `dir`. */
 export async function writeModelDirectory(
   dir: string,
   files: { onnxBytes: Uint8Array; card: ModelCard; compiled: CompiledModel },
 ): Promise<void> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, files.card.onnxFile), files.onnxBytes)
-  await writeFile(
-    join(dir, COMPILED_FILE),
-    compiledModelToJson(files.compiled, { onnxSha256: sha256Hex(files.onnxBytes) }),
-  )
+  const record: CompileRecord = {
+    onnxSha256: sha256Hex(files.onnxBytes),
+    options: files.compiled.options,
+    parameters: files.compiled.parameters,
+    reasons: files.compiled.reasons,
+  }
+  await writeFile(join(dir, COMPILE_FILE), JSON.stringify(record, null, 2) + '\n')
   await writeFile(join(dir, CARD_FILE), JSON.stringify(files.card, null, 2) + '\n')
 }
 

@@ -1,0 +1,101 @@
+/**
+ * npm run bench: the bench table for the bundled models (models/<id>/), plus, for every 784-input
+ * model, the straightforward baseline strategy and the compiler's other options side by side in the
+ * same run (queries interleaved round-robin, so load from other processes hits all variants alike).
+ * Medians of --reps (default 10) after one warm-up query. Writes bench/results/bench.json and .md.
+ *
+ * Usage: node bench/run.ts [--reps 10] [--models-dir models] [--variants]
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { compileModel, defaultCalibration, type CompileOptions, type CompiledModel } from '../service/compiler/compile.ts'
+import { listModels, loadModelDirectory } from '../service/models/index.ts'
+import { createLocalRoundTrip, type LocalRoundTrip } from '../service/runtime/seal/local-round-trip.ts'
+import { summarize, type ModelBench } from './bench-model.ts'
+
+interface Variant {
+  model: string
+  variant: string
+  compiled: CompiledModel
+  roundTrip?: LocalRoundTrip
+  times: number[]
+  layers: Array<Record<string, number>>
+  sample?: { inputBytes: number; outputBytes: number }
+}
+
+const { values } = parseArgs({
+  options: { reps: { type: 'string' }, 'models-dir': { type: 'string' }, variants: { type: 'boolean' } },
+})
+const reps = Number(values.reps ?? 10)
+const modelsDir = values['models-dir'] ?? 'models'
+
+/** Extra compile options benched beside the default, for models with a 784-element input. */
+const VARIANTS: Record<string, CompileOptions> = {
+  baseline: { strategy: 'baseline', maxOutputScaleBits: 40 },
+  'client-fold': { clientFold: true },
+  'fold-radix-4': { foldRadix: 4 },
+  'rescale-groups': { rescaleGroups: true },
+}
+
+const variants: Variant[] = []
+for (const id of await listModels(modelsDir)) {
+  const dir = join(modelsDir, id)
+  const { card, compiled } = await loadModelDirectory(dir)
+  variants.push({ model: id, variant: 'default', compiled, times: [], layers: [] })
+  if (compiled.layerModel.inputSize === 784) {
+    const onnx = new Uint8Array(await readFile(join(dir, card.onnxFile)))
+    const extra = values.variants ? Object.entries(VARIANTS) : Object.entries(VARIANTS).slice(0, 1)
+    for (const [name, options] of extra) {
+      variants.push({ model: id, variant: name, compiled: compileModel(onnx, options), times: [], layers: [] })
+    }
+  }
+}
+for (const variant of variants) variant.roundTrip = await createLocalRoundTrip(variant.compiled)
+
+for (let rep = 0; rep <= reps; rep++) {
+  for (const variant of variants) {
+    const [input] = defaultCalibration(variant.compiled.layerModel.inputSize, 1, 7 + rep)
+    const result = variant.roundTrip!.query(input)
+    if (rep === 0) {
+      variant.sample = result
+      continue
+    }
+    variant.times.push(result.serverMs)
+    variant.layers.push(result.layerMs)
+  }
+  process.stderr.write(`\rbench rep ${rep}/${reps}`)
+}
+process.stderr.write('\n')
+
+const rows: Array<{ model: string; variant: string } & ModelBench> = variants.map((variant) => ({
+  model: variant.model,
+  variant: variant.variant,
+  ...summarize(variant.compiled, variant.roundTrip!, variant.sample!, variant.times, variant.layers),
+}))
+for (const variant of variants) variant.roundTrip!.delete()
+
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, node-seal 7.0.0`
+const date = new Date().toISOString()
+const mb = (bytes: number) => (bytes / 1e6).toFixed(2)
+const kb = (bytes: number) => (bytes / 1024).toFixed(1)
+const markdown = [
+  `# privinfer bench (${date})`,
+  '',
+  `Machine: ${machine}. Command: \`npm run bench -- --reps ${reps}${values.variants ? ' --variants' : ''}\`. Server time = ciphertext in, ciphertext out (one query, one thread), median of ${reps} after a warm-up; variants interleaved round-robin. Sizes as sent (seed-compressed + zstd).`,
+  '',
+  '| model | variant | N | log Q (bits) | depth | rotations | server ms (p50) | per layer ms | Galois keys MB (steps) | relin MB | input KB | output KB |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map(
+    (row) =>
+      `| ${row.model} | ${row.variant} | ${row.polyModulusDegree} | ${row.coeffModulusBits.join('+')} | ${row.depth} | ${row.opCounts.rotations} | ${row.serverMs.toFixed(1)} | ${Object.entries(row.layerMs)
+        .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+        .join(', ')} | ${mb(row.galoisKeyBytes)} (${row.galoisSteps.length}) | ${mb(row.relinKeyBytes)} | ${kb(row.inputBytes)} | ${kb(row.outputBytes)} |`,
+  ),
+  '',
+].join('\n')
+await mkdir('bench/results', { recursive: true })
+await writeFile('bench/results/bench.json', JSON.stringify({ date, machine, reps, rows }, null, 2) + '\n')
+await writeFile('bench/results/bench.md', markdown)
+process.stdout.write(markdown)
