@@ -20,11 +20,15 @@ export interface SealExceptionInfo {
 
 /** A C++ exception thrown by SEAL, already released. */
 export class SealError extends Error {
+  /** The C++ exception type, e.g. std::invalid_argument. */
   readonly cppType: string
+  /** The C++ exception's what(). */
+  readonly what: string
   constructor(info: SealExceptionInfo) {
     super(`SEAL ${info.type}: ${info.message}`)
     this.name = 'SealError'
     this.cppType = info.type
+    this.what = info.message
   }
 }
 
@@ -98,7 +102,7 @@ export function translateSealExceptions<T>(
     return callSeal(seal, operation)
   } catch (error) {
     if (error instanceof SealError) {
-      throw toError({ type: error.cppType, message: error.message.replace(/^SEAL [^:]*: /, '') })
+      throw toError({ type: error.cppType, message: error.what })
     }
     throw error
   }

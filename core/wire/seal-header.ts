@@ -89,7 +89,7 @@ export function unwrapSealBytes(
         `${bytes.length} bytes exceeds the ${maxUncompressedBytes}-byte limit`,
       )
     }
-    return { header, bytes, isUncompressed: true }
+    return { header, bytes: asPlainUint8Array(bytes), isUncompressed: true }
   }
   let body: Uint8Array | undefined
   try {
@@ -102,7 +102,7 @@ export function unwrapSealBytes(
     if (error instanceof InflateError) throw new SealBytesProblem(error.message)
     throw error
   }
-  if (body === undefined) return { header, bytes, isUncompressed: false }
+  if (body === undefined) return { header, bytes: asPlainUint8Array(bytes), isUncompressed: false }
   const uncompressed = new Uint8Array(SEAL_HEADER_BYTES + body.length)
   uncompressed.set(bytes.subarray(0, SEAL_HEADER_BYTES), 0)
   uncompressed.set(body, SEAL_HEADER_BYTES)
@@ -110,6 +110,16 @@ export function unwrapSealBytes(
   view.setUint8(5, COMPRESSION_MODE_BYTE.none)
   view.setBigUint64(8, BigInt(uncompressed.length), true)
   return { header, bytes: uncompressed, isUncompressed: true }
+}
+
+/**
+ * The same bytes as a plain Uint8Array view (no copy). node-seal's loadFromArray refuses Uint8Array
+ * subclasses such as Node's Buffer (what multer and fs hand out) with "expected Uint8Array".
+ */
+export function asPlainUint8Array(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /** Hex key of the parms_id stored at `offset` (four little-endian uint64 words), as parmsIdKey(). */

@@ -102,6 +102,18 @@ describe('saveCiphertext / loadCiphertext round trips', () => {
     },
   )
 
+  it('loads from a Node Buffer slice (what multer hands out), which node-seal alone refuses', () => {
+    for (const mode of ['none', 'zstd'] as const) {
+      const bytes = keys.encryptSerialized(values, { compression: mode })
+      const pooled = Buffer.concat([Buffer.alloc(7), Buffer.from(bytes), Buffer.alloc(5)])
+      const slice = pooled.subarray(7, 7 + bytes.length)
+      expect(slice.byteOffset).toBe(7)
+      const loaded = loadCiphertext(ctx, slice, { level: 3 })
+      expect(Math.abs(decryptFirst(loaded, 1)[0] - values[0])).toBeLessThan(freshTolerance(N8192))
+      loaded.delete()
+    }
+  })
+
   it('loads a ciphertext at a lower level when that level is expected', () => {
     const ciphertext = fresh()
     ctx.evaluator.cipherModSwitchToNextInplace(ciphertext)

@@ -83,6 +83,14 @@ describe('loadGaloisKeys', () => {
     loadGaloisKeys(ctx, full, steps).delete()
   })
 
+  it('loads keys from Node Buffer slices', () => {
+    const bundle = keys.evaluationKeyBundle()
+    const slice = (bytes: Uint8Array) =>
+      Buffer.concat([Buffer.alloc(3), Buffer.from(bytes)]).subarray(3)
+    loadGaloisKeys(ctx, slice(bundle.galoisKeys), steps).delete()
+    loadRelinKeys(ctx, slice(bundle.relinKeys!)).delete()
+  })
+
   it('rejects keys lacking a required step with KEYS_MISSING_STEPS listing them', () => {
     const error = thrownBy(() =>
       loadGaloisKeys(ctx, keys.evaluationKeyBundle().galoisKeys, [1, 2, 8, 4, 2]),
