@@ -108,7 +108,7 @@ export function parmsIdKeyOf(object: HasParmsId): string {
 
 /**
  * Creates the SEAL CKKS context for a parameter set, at 128-bit security.
- * SecLevelType.none is never used: SEAL itself re-checks the 128-bit limit (tc128), and the context
+ * SEAL's sec_level_type::none is never used: SEAL itself re-checks the 128-bit limit (tc128), and the context
  * must report `parametersSet()`.
  *
  * @throws ParametersRejectedError (PARAMETERS_INSECURE / PARAMETERS_INVALID) when

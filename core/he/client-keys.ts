@@ -20,7 +20,7 @@ import type {
   PublicKey,
   RelinKeys,
 } from '../seal/load.ts'
-import { translateSealExceptions } from '../seal/exceptions.ts'
+import { callSeal, translateSealExceptions } from '../seal/exceptions.ts'
 import { copyBytes } from '../wire/ciphertext.ts'
 import { sealComprMode, UPLOAD_COMPRESSION, type CompressionMode } from '../wire/compression.ts'
 import { toEvaluationKeyBundle, type EvaluationKeyBundle } from '../wire/evaluation-key-bundle.ts'
@@ -196,12 +196,17 @@ export class ClientKeys {
   /**
    * Decrypts and decodes a ciphertext of this context into all slotCount slot values.
    * Validate untrusted ciphertexts first (loadCiphertext); decryptOutput does.
+   * @throws SealError when SEAL refuses the ciphertext (e.g. one of another context).
    */
   decrypt(ciphertext: Ciphertext): Float64Array {
     const plaintext = new this.context.seal.Plaintext()
     try {
-      this.#live(this.#decryptor).decrypt(ciphertext, plaintext)
-      return Float64Array.from(this.context.encoder.decodeFloat64(plaintext) as ArrayLike<number>)
+      const decryptor = this.#live(this.#decryptor)
+      const slots = callSeal(this.context.seal, () => {
+        decryptor.decrypt(ciphertext, plaintext)
+        return this.context.encoder.decodeFloat64(plaintext) as ArrayLike<number>
+      })
+      return Float64Array.from(slots)
     } finally {
       plaintext.delete()
     }
