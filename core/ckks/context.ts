@@ -137,7 +137,7 @@ export function createCkksContext(seal: SealModule, params: ParameterSet): CkksC
 
   const rejectedBySeal = (reason: string) =>
     new ParametersRejectedError(
-      [{ code: 'PRIME_BITS_OUT_OF_RANGE', insecure: false, message: `SEAL: ${reason}` }],
+      [{ code: 'REFUSED_BY_SEAL', insecure: false, message: `SEAL: ${reason}` }],
       description,
     )
 

@@ -53,6 +53,8 @@ export type ParameterProblemCode =
   | 'SPECIAL_PRIME_TOO_SMALL'
   | 'SCALE_OUT_OF_RANGE'
   | 'SCALE_NOT_BELOW_FIRST_PRIME'
+  /** Set by createCkksContext when SEAL itself refuses a set that passed these checks. */
+  | 'REFUSED_BY_SEAL'
 
 /**
  * One reason why a parameter set cannot be used (SEAL's `error_type` in spirit).

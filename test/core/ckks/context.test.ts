@@ -130,6 +130,7 @@ describe('createCkksContext', () => {
     )
     expect((refused as PrivinferError).code).toBe('PARAMETERS_INVALID')
     expect((refused as Error).message).toContain('SEAL')
+    expect((refused as ParametersRejectedError).problems[0].code).toBe('REFUSED_BY_SEAL')
   })
 
   it('deletes idempotently', () => {
