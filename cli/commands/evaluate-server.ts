@@ -41,14 +41,25 @@ export interface ServerEvaluation {
 
 type PlainReference = (modelInputs: Float64Array[]) => Promise<Float64Array[]>
 
+/**
+ * Runs the comparison and prints it (human text, or one JSON object with --json); returns the figures.
+ * `privinfer evaluate --server ...` (cli/commands/evaluate.ts) delegates here.
+ */
 export async function runServerEvaluate(argv: string[]): Promise<ServerEvaluation> {
-  const { values } = parseCommandArgs(argv, {
+  const result = await evaluateThroughServer(argv)
+  printEvaluation(result, argv.includes('--json'))
+  return result
+}
+
+/** The comparison without printing. */
+export async function evaluateThroughServer(argv: string[]): Promise<ServerEvaluation> {
+  const values: Record<string, string | boolean | undefined> = parseCommandArgs(argv, {
     server: { type: 'string' },
     model: { type: 'string' },
     n: { type: 'string' },
     'models-dir': { type: 'string' },
     token: { type: 'string' },
-  })
+  }).values
   const server = requireString(values, 'server')
   const modelId = requireString(values, 'model')
   const n = numberOption(values, 'n', 100)
@@ -115,9 +126,8 @@ export async function runServerEvaluate(argv: string[]): Promise<ServerEvaluatio
 }
 
 /** Prints the evaluation (the `--json` contract: one object on stdout). */
-export async function runServerEvaluateCommand(argv: string[]): Promise<void> {
-  const result = await runServerEvaluate(argv)
-  emit(argv.includes('--json'), result, () =>
+function printEvaluation(result: ServerEvaluation, json: boolean): void {
+  emit(json, result, () =>
     [
       `model ${result.model} via ${result.server}, ${result.n} MNIST test digits`,
       `HE accuracy        ${(100 * result.heAccuracy).toFixed(2)}%`,

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises'
 import type { Command } from './index.ts'
 import { emit, parseCommandArgs, requireString } from '../args.ts'
 import { PrivinferError } from '../../core/errors.ts'
-import { PrivinferClient } from '../../client/index.ts'
+import { PrivinferClient, type Prediction } from '../../client/index.ts'
 import { pngToInput } from '../../client/node/png-image.ts'
 
 export const command: Command = {
@@ -26,13 +26,13 @@ export const command: Command = {
     '--token   bearer token when the service sets AUTH_TOKEN (default: $PRIVINFER_TOKEN)',
   ].join('\n'),
   async run(argv) {
-    const { values } = parseCommandArgs(argv, {
+    const values: Record<string, string | boolean | undefined> = parseCommandArgs(argv, {
       server: { type: 'string' },
       model: { type: 'string' },
       image: { type: 'string' },
       input: { type: 'string' },
       token: { type: 'string' },
-    })
+    }).values
     const server = requireString(values, 'server')
     const modelId = requireString(values, 'model')
     const inputs = await readInputs(values.image as string | undefined, values.input as string | undefined)
@@ -41,7 +41,7 @@ export const command: Command = {
       token: (values.token as string | undefined) ?? process.env.PRIVINFER_TOKEN,
     })
     const session = await client.openSession(modelId)
-    const predictions = []
+    const predictions: Array<Prediction & { ms: number }> = []
     try {
       for (const input of inputs) {
         const started = performance.now()

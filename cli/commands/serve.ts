@@ -17,14 +17,14 @@ export const command: Command = {
     'Other settings come from the environment: see docs/api.md (Configuration).',
   ].join('\n'),
   async run(argv) {
-    const { values } = parseCommandArgs(argv, {
+    const values: Record<string, string | boolean | undefined> = parseCommandArgs(argv, {
       port: { type: 'string' },
       host: { type: 'string' },
       'models-dir': { type: 'string' },
       'keys-dir': { type: 'string' },
       workers: { type: 'string' },
       'enable-plain': { type: 'boolean' },
-    })
+    }).values
     const overrides: Record<string, string | undefined> = {
       PORT: values.port as string | undefined,
       HOST: values.host as string | undefined,

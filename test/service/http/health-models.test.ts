@@ -100,3 +100,18 @@ describe('edge', () => {
     expect(limited.headers['retry-after']).toBeDefined()
   })
 })
+
+describe('docs/openapi.json', () => {
+  it('lists every problem code with the status problem.ts answers', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const { PROBLEMS } = await import('../../../service/http/problem.ts')
+    const { ERROR_CODES } = await import('../../../core/errors.ts')
+    const document = JSON.parse(await readFile('docs/openapi.json', 'utf8')) as {
+      'x-problem-codes': Record<string, { status: number }>
+      components: { schemas: { Problem: { properties: { code: { enum: string[] } } } } }
+    }
+    expect(Object.keys(document['x-problem-codes']).sort()).toEqual([...ERROR_CODES].sort())
+    for (const code of ERROR_CODES) expect(document['x-problem-codes'][code].status).toBe(PROBLEMS[code].status)
+    expect(document.components.schemas.Problem.properties.code.enum.sort()).toEqual([...ERROR_CODES].sort())
+  })
+})
