@@ -1,0 +1,77 @@
+/**
+ * The CLI end to end on a small PyTorch-style ONNX file: import (compile, HE check, model folder),
+ * infer (decrypted outputs match onnxruntime), bench (--json fields). One JSON object on stdout each.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildMlpOnnx, randomInputs } from '../support/onnx-fixtures.ts'
+import { createPlainModel } from '../../service/plain/onnx-runtime.ts'
+
+const run = promisify(execFile)
+const NODE = process.execPath
+const CLI = 'cli/privinfer.ts'
+
+async function privinfer(...args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run(NODE, [CLI, ...args, '--json'], { maxBuffer: 1 << 24 })
+  const lines = stdout.trim().split('\n')
+  expect(lines).toHaveLength(1)
+  return JSON.parse(lines[0]) as Record<string, unknown>
+}
+
+describe('privinfer import / infer / bench', () => {
+  let dir: string
+  let onnxPath: string
+  const onnx = buildMlpOnnx({ sizes: [64, 32, 10], activation: 'poly', coefficients: [0.1, 0.5, 0.25], seed: 5 })
+  const inputs = randomInputs(2, 64, 3, 0, 1)
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'privinfer-cli-'))
+    onnxPath = join(dir, 'mlp.onnx')
+    await writeFile(onnxPath, onnx)
+    await writeFile(join(dir, 'inputs.json'), JSON.stringify(inputs.map((x) => Array.from(x))))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('import compiles, checks HE against onnxruntime and writes the model folder', async () => {
+    const result = await privinfer('import', onnxPath, '--id', 'tiny', '--models-dir', dir, '--compare', '3')
+    expect(result.polyModulusDegree).toBe(8192)
+    expect(result.depth).toBe(2)
+    expect(result.galoisSteps).toEqual(expect.arrayContaining([1]))
+    expect(result.maxAbsError as number).toBeLessThan(result.tolerance as number)
+    const card = JSON.parse(await readFile(join(dir, 'tiny', 'card.json'), 'utf8'))
+    expect(card.he.galoisSteps).toEqual(result.galoisSteps)
+    expect(card.input.layout.slotCount).toBe(4096)
+    expect(card.comparison.inputs).toBe(3)
+  })
+
+  it('infer returns the decrypted outputs, close to onnxruntime', async () => {
+    const result = await privinfer('infer', '--model', 'tiny', '--models-dir', dir, '--input', join(dir, 'inputs.json'))
+    const outputs = result.outputs as number[][]
+    const plain = await createPlainModel(onnx)
+    const expected = await plain.run(inputs)
+    await plain.close()
+    // The card's tolerance: toleranceFor(parameters, plan), written by import.
+    const card = JSON.parse(await readFile(join(dir, 'tiny', 'card.json'), 'utf8'))
+    expect(outputs).toHaveLength(2)
+    outputs.forEach((row, i) => row.forEach((value, j) => expect(Math.abs(value - expected[i][j])).toBeLessThan(card.comparison.tolerance)))
+  })
+
+  it('bench reports server time and sizes as sent', async () => {
+    const result = await privinfer('bench', '--model', 'tiny', '--models-dir', dir, '--reps', '2')
+    for (const field of ['serverMs', 'galoisKeyBytes', 'relinKeyBytes', 'inputBytes', 'outputBytes']) {
+      expect(result[field] as number).toBeGreaterThan(0)
+    }
+  })
+
+  it('a missing model is MODEL_NOT_FOUND', async () => {
+    await expect(run(NODE, [CLI, 'infer', '--model', 'nope', '--models-dir', dir, '--input', 'x.json', '--json'])).rejects.toMatchObject({
+      stdout: expect.stringContaining('MODEL_NOT_FOUND'),
+    })
+  })
+})
