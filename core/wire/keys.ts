@@ -30,7 +30,8 @@ const GALOIS_GENERATOR = 3n
  * and 2N - 1 (complex conjugation) for step 0.
  * @throws RangeError unless `step` is an integer with |step| < N/2.
  */
-export function galoisElementForStep(params: ParameterSet, step: number): number {
+export function galoisElementForStep(parameters: ParameterSet | CkksContext, step: number): number {
+  const params = 'params' in parameters ? parameters.params : parameters
   const slotCount = params.polyModulusDegree / 2
   if (!Number.isInteger(step) || Math.abs(step) >= slotCount) {
     throw new RangeError(`rotation step ${step} is not an integer with |step| < ${slotCount}`)
