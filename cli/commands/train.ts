@@ -139,10 +139,11 @@ export const command: Command = {
       extraAttacks.push(shadowModelAudit(outcome, shadows, (done) => shadowProgress.tick(done)))
       shadowProgress.finish()
     }
-    const twinId = text('twin')
-    const twinCard = twinId ? readCard(join(modelsDir, twinId, 'card.json')) : undefined
     const heLimit = text('he-limit') === undefined ? undefined : numberOption(values, 'he-limit')
     const he = values['no-he'] ? null : await evaluateHe(outcome, { limit: heLimit, createProgress })
+    // Read the twin's card last: it may be finishing in parallel.
+    const twinId = text('twin')
+    const twinCard = twinId ? readCard(join(modelsDir, twinId, 'card.json')) : undefined
     const card = buildTrainingCard({
       id,
       outcome,
@@ -173,6 +174,9 @@ export const command: Command = {
 }
 
 function readCard(path: string): { accuracy?: { plaintext: number }; audit?: unknown } | undefined {
-  if (!existsSync(path)) throw new PrivinferError('MODEL_NOT_FOUND', `twin card not found: ${path}`)
+  if (!existsSync(path)) {
+    process.stderr.write(`privinfer train: twin card ${path} not found; accuracy.nonPrivateTwin left out\n`)
+    return undefined
+  }
   return JSON.parse(readFileSync(path, 'utf8')) as { accuracy?: { plaintext: number }; audit?: unknown }
 }
