@@ -36,7 +36,7 @@ const VARIANTS: Record<string, CompileOptions> = {
   baseline: { strategy: 'baseline', maxOutputScaleBits: 40 },
   'client-fold': { clientFold: true },
   'fold-radix-4': { foldRadix: 4 },
-  'rescale-groups': { rescaleGroups: true },
+  'rescale-end': { rescaleGroups: false },
 }
 
 const variants: Variant[] = []
