@@ -150,6 +150,8 @@ try {
   const sequentialMs = performance.now() - sequentialStart
   const steady = samples.filter((sample) => sample.query > RSS_WARMUP)
   const slopeMbPerQuery = leastSquaresSlope(steady.map((s) => s.query), steady.map((s) => s.rssMb))
+  const lastHalf = samples.filter((sample) => sample.query > SEQUENTIAL / 2)
+  const lastHalfSlopeMbPerQuery = leastSquaresSlope(lastHalf.map((s) => s.query), lastHalf.map((s) => s.rssMb))
   const memory = {
     queries: SEQUENTIAL,
     failures: sequentialFailures,
@@ -158,6 +160,7 @@ try {
     rssMbLast: steady.at(-1)?.rssMb,
     rssMbMax: Math.max(...steady.map((s) => s.rssMb)),
     rssSlopeKbPer100Queries: round(slopeMbPerQuery * 1024 * 100, 1),
+    rssSlopeLastHalfKbPer100Queries: round(lastHalfSlopeMbPerQuery * 1024 * 100, 1),
     samples,
   }
   process.stderr.write(`memory: ${JSON.stringify({ ...memory, samples: undefined })}\n`)
@@ -272,9 +275,9 @@ moves buffers, so its delay stays small while ${b.queries} queries wait in the p
 
 ## RSS over ${m.queries} sequential queries
 
-| queries | failures | ms / query | RSS after warm-up | RSS at the end | max | slope (least squares, after ${RSS_WARMUP}) |
-|---|---|---|---|---|---|---|
-| ${m.queries} | ${m.failures} | ${m.msPerQuery} | ${m.rssMbFirst} MB | ${m.rssMbLast} MB | ${m.rssMbMax} MB | ${m.rssSlopeKbPer100Queries} KB per 100 queries |
+| queries | failures | ms / query | RSS after warm-up | RSS at the end | max | slope after ${RSS_WARMUP} queries | slope over the last half |
+|---|---|---|---|---|---|---|---|
+| ${m.queries} | ${m.failures} | ${m.msPerQuery} | ${m.rssMbFirst} MB | ${m.rssMbLast} MB | ${m.rssMbMax} MB | ${m.rssSlopeKbPer100Queries} KB / 100 queries | ${m.rssSlopeLastHalfKbPer100Queries} KB / 100 queries |
 
 RSS samples (every ${RSS_EVERY} queries, MB): ${m.samples.map((s: { rssMb: number }) => s.rssMb).join(', ')}.
 

@@ -114,6 +114,9 @@ export function sendProblem(res: Response, error: PrivinferError): void {
   const retryAfter = RETRY_AFTER_SECONDS[error.code]
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter))
   if (error.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', 'Bearer')
+  // A rejected upload may still be arriving (e.g. 413 after the limit): close the connection after
+  // answering instead of reading and discarding the rest of the body.
+  if (!res.req.complete) res.setHeader('Connection', 'close')
   res.locals.problemCode = error.code
   const details = status >= 500 ? {} : error.details
   res
