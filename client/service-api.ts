@@ -2,7 +2,7 @@
  * The HTTP calls of the v1 API (fetch + FormData + Blob: Node >= 18 and browsers). Upload functions
  * accept only the branded types core/he creates: an `EvaluationKeyBundle` (Galois and relinearization
  * keys; it has no secret-key field) and an `EncryptedInput` (a ciphertext). Nothing here can send a
- * secret key or a decrypted value.
+ * secret key or a decrypted value (the plain route takes only explicitly public data, {@link PublicInput}).
  */
 import type { ModelCard } from '../core/card.ts'
 import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
@@ -35,6 +35,20 @@ export interface StoredKeyInfo {
   /** ISO-8601. */
   expiresAt: string
   modelId: string
+}
+
+declare const publicInputBrand: unique symbol
+
+/**
+ * Plaintext that is public (e.g. MNIST test digits), the only values the plain route accepts. Made by
+ * {@link markPublic}, an explicit step, so that decrypted outputs or private inputs cannot reach the
+ * network by accident: a Float64Array from decryption does not type-check here.
+ */
+export type PublicInput = readonly number[] & { readonly [publicInputBrand]: true }
+
+/** Declares `values` public test data (they will be sent in clear). */
+export function markPublic(values: ArrayLike<number>): PublicInput {
+  return Object.freeze(Array.from(values)) as unknown as PublicInput
 }
 
 /** The result ciphertext as returned by the service (SEAL-serialized). */
@@ -87,9 +101,9 @@ export class ServiceApi {
     return new Uint8Array(await response.arrayBuffer()) as EncryptedOutput
   }
 
-  /** POST /v1/models/{id}/plain (public test data only; the service must enable it). */
-  async inferPlain(modelId: string, input: ArrayLike<number>): Promise<{ output: number[]; label: number }> {
-    const response = await this.#request('POST', `/v1/models/${encodeURIComponent(modelId)}/plain`, JSON.stringify({ input: Array.from(input) }), 'application/json')
+  /** POST /v1/models/{id}/plain (public test data only, see {@link markPublic}; the service must enable it). */
+  async inferPlain(modelId: string, input: PublicInput): Promise<{ output: number[]; label: number }> {
+    const response = await this.#request('POST', `/v1/models/${encodeURIComponent(modelId)}/plain`, JSON.stringify({ input }), 'application/json')
     return response.json()
   }
 

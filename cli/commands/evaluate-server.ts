@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { emit, numberOption, parseCommandArgs, requireString } from '../args.ts'
 import { createProgress } from '../progress.ts'
-import { PrivinferClient, type ServiceApi } from '../../client/index.ts'
+import { PrivinferClient, markPublic, type ServiceApi } from '../../client/index.ts'
 import { preprocessInput } from '../../client/preprocess.ts'
 import type { ModelCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
@@ -174,7 +174,7 @@ async function plainReference(card: ModelCard, modelsDir: string, api: ServiceAp
     }
   }
   try {
-    await api.inferPlain(card.id, new Array(card.input.size).fill(0))
+    await api.inferPlain(card.id, markPublic(new Array(card.input.size).fill(0)))
   } catch {
     return { source: 'none' }
   }
@@ -182,7 +182,7 @@ async function plainReference(card: ModelCard, modelsDir: string, api: ServiceAp
     source: 'service-plain',
     run: async (modelInputs) => {
       const outputs: Float64Array[] = []
-      for (const input of modelInputs) outputs.push(Float64Array.from((await api.inferPlain(card.id, input)).output))
+      for (const input of modelInputs) outputs.push(Float64Array.from((await api.inferPlain(card.id, markPublic(input))).output))
       return outputs
     },
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ServiceApi } from '../../client/service-api.ts'
+import { ServiceApi, markPublic } from '../../client/service-api.ts'
 import { isPrivinferError } from '../../core/errors.ts'
 import type { EncryptedInput, EvaluationKeyBundle } from '../../core/he/index.ts'
 
@@ -20,6 +20,12 @@ function fakeFetch(respond: (call: Call) => Response): { fetch: typeof fetch; ca
   return { fetch: fetchImpl, calls }
 }
 
+function fieldNames(form: FormData): string[] {
+  const names: string[] = []
+  form.forEach((_value, name) => names.push(name))
+  return names.sort()
+}
+
 const json = (value: unknown, status = 200, type = 'application/json') =>
   new Response(JSON.stringify(value), { status, headers: { 'content-type': type } })
 
@@ -37,7 +43,7 @@ describe('ServiceApi', () => {
     expect(form.get('modelId')).toBe('m')
     expect(new Uint8Array(await (form.get('galoisKeys') as Blob).arrayBuffer())).toEqual(Uint8Array.from([1, 2]))
     expect(new Uint8Array(await (form.get('relinKeys') as Blob).arrayBuffer())).toEqual(Uint8Array.from([3]))
-    expect([...form.keys()].sort()).toEqual(['galoisKeys', 'modelId', 'relinKeys'])
+    expect(fieldNames(form)).toEqual(['galoisKeys', 'modelId', 'relinKeys'])
   })
 
   it('posts the encrypted input and returns the result bytes', async () => {
@@ -47,7 +53,7 @@ describe('ServiceApi', () => {
     expect(Array.from(output)).toEqual([9, 8, 7])
     expect(calls[0].url).toBe('http://svc.test/v1/models/mnist%20dp/infer')
     const form = calls[0].body as FormData
-    expect([...form.keys()].sort()).toEqual(['input', 'keyId'])
+    expect(fieldNames(form)).toEqual(['input', 'keyId'])
   })
 
   it('turns problem+json answers into PrivinferErrors with the server code and details', async () => {
@@ -71,5 +77,22 @@ describe('ServiceApi', () => {
     const { fetch } = fakeFetch(() => new Response('<html>bad gateway</html>', { status: 502 }))
     const api = new ServiceApi({ baseUrl: 'http://svc.test', fetch })
     await expect(api.listModels()).rejects.toMatchObject({ code: 'INTERNAL' })
+  })
+})
+
+describe('ServiceApi types', () => {
+  it('accept only branded evaluation keys, encrypted inputs and explicitly public plaintext', () => {
+    // Never called: checked by tsc (npm run typecheck); if a brand were removed, the expected
+    // errors below would disappear and the directives would fail to compile.
+    const misuse = (api: ServiceApi, secretLooking: { secretKey: Uint8Array; galoisKeys: Uint8Array }) => {
+      // @ts-expect-error a plain object with key bytes is not an EvaluationKeyBundle
+      void api.uploadKeys('m', secretLooking)
+      // @ts-expect-error raw bytes are not an EncryptedInput
+      void api.infer('m', 'k', new Uint8Array(8))
+      // @ts-expect-error decrypted values are not PublicInput
+      void api.inferPlain('m', new Float64Array(8))
+      void api.inferPlain('m', markPublic([0, 1]))
+    }
+    expect(typeof misuse).toBe('function')
   })
 })
