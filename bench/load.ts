@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { PrivinferClient } from '../client/index.ts'
@@ -59,6 +59,13 @@ const child = spawn(process.execPath, ['service/main.ts'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 })
 const childExited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    child.kill('SIGTERM')
+    void rm(root, { recursive: true, force: true }).finally(() => process.exit(130))
+  })
+}
+const loadAverageAtStart = loadavg()[0]
 
 try {
   await waitForHealth(baseUrl, 300)
@@ -169,7 +176,14 @@ try {
   const results = {
     date: startedAt.toISOString(),
     command: 'npm run bench:load',
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: round(totalmem() / 2 ** 30, 1) },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGb: round(totalmem() / 2 ** 30, 1),
+      // The machine is shared: other jobs' load changes the timings (not the failures or RSS trend).
+      loadAverage1mStart: round(loadAverageAtStart, 2),
+      loadAverage1mEnd: round(loadavg()[0], 2),
+    },
     node: process.version,
     model: modelId,
     polyModulusDegree: card.he.polyModulusDegree,
@@ -256,8 +270,9 @@ function renderMarkdown(r: any): string {
   const m = r.memory
   return `# Load test of the service
 
-Command: \`${r.command}\` (bench/load.ts) on ${r.date.slice(0, 10)}. Machine: ${r.machine.cpu}, ${r.machine.cores} cores
-(shared), ${r.machine.memoryGb} GB; Node ${r.node}; node-seal 7 (SEAL 4.1). Model \`${r.model}\` (N = ${r.polyModulusDegree}),
+Command: \`${r.command}\` (bench/load.ts) on ${r.date.slice(0, 10)}. Machine: ${r.machine.cpu}, ${r.machine.cores} cores,
+${r.machine.memoryGb} GB, shared with other jobs (1-minute load average ${r.machine.loadAverage1mStart} at the start,
+${r.machine.loadAverage1mEnd} at the end: timings are slower than on an idle machine); Node ${r.node}; node-seal 7 (SEAL 4.1). Model \`${r.model}\` (N = ${r.polyModulusDegree}),
 ${r.workers} worker threads; input ciphertext ${(r.inputBytes / 1024).toFixed(0)} KB as sent (seed-compressed, zstd).
 The service runs as its own process (\`node service/main.ts\`) on 127.0.0.1; the benchmark process encrypts the
 inputs before the timed phases and sends them. The event-loop delay is the service's (perf_hooks

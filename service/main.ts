@@ -113,7 +113,11 @@ export async function startService(config: Config, logger: Logger = pino({ level
   })
   // Uploads of several MB over slow links: generous, but bounded.
   server.requestTimeout = 120_000
-  server.headersTimeout = 30_000
+  // Idle keep-alive connections stay open longer than common proxies' and clients' idle timeouts
+  // (60 s), so the service is never the side that closes a connection a client is about to reuse
+  // (a POST on a connection closed under it fails, and POSTs are not retried).
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
