@@ -37,6 +37,7 @@ const VARIANTS: Record<string, CompileOptions> = {
   'client-fold': { clientFold: true },
   'fold-radix-4': { foldRadix: 4 },
   'rescale-end': { rescaleGroups: false },
+  'lazy-output': { lazyOutput: true },
 }
 
 const variants: Variant[] = []

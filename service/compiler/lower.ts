@@ -42,6 +42,13 @@ export interface LowerOptions {
   rescaleGroups?: boolean
   /** Lazy rescaling of a first layer followed by a square (optimized only). Default true. */
   lazyRescale?: boolean
+  /**
+   * Also leave the last product unrescaled when a square precedes it (optimized only; default
+   * false): depth 1 instead of 2 for one hidden layer, so every rotation key-switches over one prime
+   * fewer and keys shrink by half, at the price of ~22-bit weights and a ~60-bit q0 (larger output
+   * ciphertext). See bench/README.md for the measured trade-off.
+   */
+  lazyOutput?: boolean
   /** Giant step for every layer (default: the one minimizing rotations; baseline: 8). */
   giantStep?: number
   /** Largest fold radix (2 = log2 rotate-and-adds, one key each; larger = fewer keys). */
@@ -113,6 +120,7 @@ export function lowerLayerModel(model: LayerModel, options: LowerOptions): Lower
         `layer ${step.name} has ${step.rows} outputs, more than ${slotCount} slots`,
       )
     }
+    const isLast = index === lastLinear
     let assignment: DiagonalAssignment
     if (contents === undefined) {
       const choice = baseline
@@ -129,11 +137,13 @@ export function lowerLayerModel(model: LayerModel, options: LowerOptions): Lower
         Math.min(rowPeriod, previousPeriod(contents)),
       )
     }
-    const isLast = index === lastLinear
     const giantStep = options.giantStep ?? (baseline ? 8 : bestGiantStep(assignment.diagonals))
     const split = splitBabyGiant(assignment.diagonals, giantStep)
-    const lazy =
-      !baseline && (options.lazyRescale ?? true) && index === 0 && steps[1]?.kind === 'square'
+    const lazyFirst = !baseline && (options.lazyRescale ?? true) && index === 0 && steps[1]?.kind === 'square'
+    // Lazy output: the last product is not rescaled either; the output stays at level 0 with scale
+    // ≈ 2^(post-square scale + weight bits), held by a ~60-bit q0 (one level fewer in total).
+    const lazyLast = !baseline && options.lazyOutput === true && isLast && index > 0 && steps[index - 1]?.kind === 'square'
+    const lazy = lazyFirst || lazyLast
     const rescale = lazy ? 'none' : (options.rescaleGroups ?? !baseline) ? 'groups' : 'end'
     ops.push({
       kind: 'matVec',

@@ -42,13 +42,20 @@ export interface ParameterChoice {
   reasons: string[]
 }
 
+/** Scale bits of the output for a plan whose last product is lazy (fixed), by the nominal walk. */
+function finalScaleBits(plan: HePlan, scaleBits: number, weightScaleBits: number): number {
+  const ranges: ValueRanges = { afterOp: plan.ops.map(() => 1), inputMaxAbs: 1, outputMaxAbs: 1 }
+  return chainFor(plan, ranges, { scaleBits, weightScaleBits, outputScaleBits: 0 }, 1, true)?.finalBits ?? 0
+}
+
 /** Bits of the data primes q0..q(depth) for given scales, or undefined when a prime is out of range. */
 export function chainFor(
   plan: HePlan,
   ranges: ValueRanges,
   scales: { scaleBits: number; weightScaleBits: number; outputScaleBits: number },
   headroomMargin: number,
-): { dataBits: number[]; headroomBits: number } | undefined {
+  walkOnly = false,
+): { dataBits: number[]; headroomBits: number; finalBits: number } | undefined {
   const parameters = { ...scales, polyModulusDegree: 0, coeffModulusBits: [] } as HeParameters
   const bits = new Array<number>(plan.depth + 1).fill(0)
   let level = plan.depth
@@ -66,7 +73,11 @@ export function chainFor(
     } else if (op.kind === 'square') {
       current *= 2
     } else if (op.kind === 'rescale') {
-      const prime = Math.floor(current / 2)
+      // Before a lazy (unrescaled) product, drop as much scale as one prime can (keeping >= 2^20),
+      // so that the product still fits q0; otherwise keep half of the square's scale.
+      const nextProduct = plan.ops.slice(index + 1).find((next) => next.kind === 'matVec')
+      const beforeLazy = nextProduct?.kind === 'matVec' && nextProduct.scale.kind === 'fixed'
+      const prime = beforeLazy ? Math.min(MAX_PRIME_BITS, current - 20) : Math.floor(current / 2)
       bits[level] = prime
       current -= prime
       level--
@@ -84,8 +95,9 @@ export function chainFor(
     q0 = Math.max(q0, state.scaleBits + need(state.maxAbs) - above)
   }
   bits[0] = q0
+  if (walkOnly) return { dataBits: bits, headroomBits: 0, finalBits: current }
   if (bits.some((b) => b < MIN_PRIME_BITS || b > MAX_PRIME_BITS)) return undefined
-  return { dataBits: bits, headroomBits: q0 - scales.outputScaleBits }
+  return { dataBits: bits, headroomBits: q0 - scales.outputScaleBits, finalBits: current }
 }
 
 /**
@@ -99,24 +111,33 @@ export function selectParameters(
   options: SelectParametersOptions = {},
 ): ParameterChoice | undefined {
   const lazy = plan.ops.some((op) => op.kind === 'matVec' && op.scale.kind === 'fixed')
+  const lastProduct = [...plan.ops].reverse().find((op) => op.kind === 'matVec')
+  const lazyOutput = plan.depth > 0 && lastProduct?.kind === 'matVec' && lastProduct.scale.kind === 'fixed'
   const maxScaleBits = options.maxScaleBits ?? (lazy ? 30 : 40)
-  const minScaleBits = options.minScaleBits ?? 24
+  const minScaleBits = options.minScaleBits ?? (lazyOutput ? 18 : 24)
   const margin = options.headroomMargin ?? 2
   const budgetBits = MAX_COEFF_MODULUS_BITS[polyModulusDegree]
   if (budgetBits === undefined || plan.slotCount !== polyModulusDegree / 2) return undefined
   for (let scaleBits = maxScaleBits; scaleBits >= minScaleBits; scaleBits--) {
     // Eager chains use weight scale = scaleBits (one prime of scaleBits per level, as in DESIGN.md).
-    const outputScaleBits = Math.min(scaleBits, options.maxOutputScaleBits ?? 26)
+    let outputScaleBits = Math.min(scaleBits, options.maxOutputScaleBits ?? 26)
     // Lazy chains: the post-square prime is s + w and the next product's prime s + 2w − out, both
     // <= 60 bits; within that, w as large as possible (weight rounding dominated the error at
     // w = 24: 1e-3 on MNIST logits vs 6e-5 at w = 28, bench/scratch/variants.ts).
-    const weightScaleBits = lazy
-      ? Math.min(
-          options.maxWeightScaleBits ?? 32,
-          MAX_PRIME_BITS - scaleBits,
-          Math.floor((MAX_PRIME_BITS + outputScaleBits - scaleBits) / 2),
-        )
-      : scaleBits
+    // Lazy output: the chain fits when 2s + 3w + headroom <= 120. The input's encryption noise
+    // dominated (MNIST logits off by 0.41 at s = 20, w = 24; 0.08 at s = w = 22; 0.02 at s = 27,
+    // w = 19, bench/scratch/variants.ts), so w = s − 8 and s as large as fits.
+    const weightScaleBits = lazyOutput
+      ? Math.min(options.maxWeightScaleBits ?? Math.max(16, scaleBits - 8), MAX_PRIME_BITS - scaleBits)
+      : lazy
+        ? Math.min(
+            options.maxWeightScaleBits ?? 32,
+            MAX_PRIME_BITS - scaleBits,
+            Math.floor((MAX_PRIME_BITS + outputScaleBits - scaleBits) / 2),
+          )
+        : scaleBits
+    // A lazy output keeps the post-square scale times the weight scale (the chain walk's end).
+    if (lazyOutput) outputScaleBits = finalScaleBits(plan, scaleBits, weightScaleBits)
     const chain = chainFor(plan, ranges, { scaleBits, weightScaleBits, outputScaleBits }, margin)
     if (chain === undefined) continue
     const special = Math.max(...chain.dataBits)

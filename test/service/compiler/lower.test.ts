@@ -55,6 +55,12 @@ describe('lowerLayerModel: the plan computes the model (exact float64 slot arith
     expect(plan.galoisSteps).not.toContain(64)
   })
 
+  it('lazy output: depth 1, neither product rescaled, output left at level 0', () => {
+    const plan = expectPlanMatches(mlp([784, 128, 10], [[0, 0, 1]]), { slotCount: 4096, lazyOutput: true })
+    expect(plan.depth).toBe(1)
+    expect(plan.ops.filter((op) => op.kind === 'matVec').map((op) => op.kind === 'matVec' && op.rescale)).toEqual(['none', 'none'])
+  })
+
   it('rejects degree-3 activations with PLAN_INVALID naming the layer', () => {
     const model = mlp([8, 4, 2], [[0, 0, 0, 1]])
     expect(() => lowerLayerModel(model, { slotCount: 64 })).toThrow(PrivinferError)
@@ -74,6 +80,16 @@ describe('compileLayerModel: parameter selection', () => {
     expect(special).toBeGreaterThanOrEqual(Math.max(...parameters.coeffModulusBits))
     expect(compiled.reasons.join('\n')).toMatch(/N = 8192/)
     expect(compiled.opCounts.rotations).toBe(24)
+  })
+
+  it('lazy output fits 2 data primes at N=8192, with q0 holding the output scale and headroom', () => {
+    const compiled = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), { lazyOutput: true })
+    const { coeffModulusBits, scaleBits, weightScaleBits, outputScaleBits } = compiled.parameters
+    expect(compiled.parameters.polyModulusDegree).toBe(8192)
+    expect(coeffModulusBits).toHaveLength(3)
+    expect(coeffModulusBits[0]).toBeGreaterThan(outputScaleBits)
+    expect(coeffModulusBits[0]).toBeLessThanOrEqual(60)
+    expect(weightScaleBits).toBe(scaleBits - 8)
   })
 
   it('gives q0 more headroom when the outputs are larger', () => {
