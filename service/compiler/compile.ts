@@ -112,52 +112,75 @@ export function compileLayerModel(
   }
   const preActivationMaxAbs = preActivationRanges(layerModel, calibration)
   const tried: string[] = []
+  // Lazy output (depth 1 for one hidden layer) first, unless set: it falls back to the standard
+  // chain when its single q0 cannot hold the output at a useful input scale.
+  const lazyCandidates =
+    rest.lazyOutput !== undefined || rest.strategy === 'baseline'
+      ? [rest.lazyOutput ?? false]
+      : [true, false]
   for (const ring of polyModulusDegree === undefined ? RINGS : [polyModulusDegree]) {
-    let lowered
-    try {
-      lowered = lowerLayerModel(layerModel, { ...rest, slotCount: ring / 2, preActivationMaxAbs })
-    } catch (error) {
-      tried.push(`N=${ring}: ${(error as Error).message}`)
-      continue
-    }
-    const ranges = measureRanges(lowered.plan, calibration)
-    const choice = pinned
-      ? { parameters: pinned, reasons: [`parameters pinned (compile.json): N = ${pinned.polyModulusDegree}, primes [${pinned.coeffModulusBits.join(', ')}], scale 2^${pinned.scaleBits}`] }
-      : selectParameters(lowered.plan, ranges, ring, rest)
-    if (pinned && pinned.coeffModulusBits.length !== lowered.plan.depth + 2) {
-      throw new PrivinferError('PLAN_INVALID', `pinned parameters have ${pinned.coeffModulusBits.length - 2} levels, the plan needs ${lowered.plan.depth}`)
-    }
-    if (choice === undefined) {
-      tried.push(
-        `N=${ring}: depth ${lowered.plan.depth} does not fit the ${ring}-ring 128-bit budget`,
-      )
-      continue
-    }
-    const { plan } = lowered
-    const reasons = [
-      ...(generated
-        ? [
-            `no calibration given: ${calibration.length} random inputs in [0, 1] set the value ranges`,
-          ]
-        : [`calibrated on ${calibration.length} inputs`]),
-      ...tried.map((line) => `rejected ${line}`),
-      ...choice.reasons,
-      ...lowered.reasons,
-      `Galois steps ${plan.galoisSteps.join(', ')}`,
-    ]
-    return {
-      formatVersion: 1,
-      layerModel,
-      plan,
-      parameters: choice.parameters,
-      inputLayout: plan.inputLayout,
-      outputLayout: plan.outputLayout,
-      galoisSteps: plan.galoisSteps,
-      depth: plan.depth,
-      reasons,
-      opCounts: countOps(plan),
-      options: { ...rest, ...(polyModulusDegree === undefined ? {} : { polyModulusDegree }) },
-      calibration: { inputs: calibration.length, generated, outputMaxAbs: ranges.outputMaxAbs },
+    for (const lazyOutput of lazyCandidates) {
+      const resolved = { ...rest, lazyOutput }
+      let lowered
+      try {
+        lowered = lowerLayerModel(layerModel, {
+          ...resolved,
+          slotCount: ring / 2,
+          preActivationMaxAbs,
+        })
+      } catch (error) {
+        tried.push(`N=${ring}: ${(error as Error).message}`)
+        continue
+      }
+      const ranges = measureRanges(lowered.plan, calibration)
+      const choice = pinned
+        ? {
+            parameters: pinned,
+            reasons: [
+              `parameters pinned (compile.json): N = ${pinned.polyModulusDegree}, primes [${pinned.coeffModulusBits.join(', ')}], scale 2^${pinned.scaleBits}`,
+            ],
+          }
+        : selectParameters(lowered.plan, ranges, ring, resolved)
+      if (pinned && pinned.coeffModulusBits.length !== lowered.plan.depth + 2) {
+        throw new PrivinferError(
+          'PLAN_INVALID',
+          `pinned parameters have ${pinned.coeffModulusBits.length - 2} levels, the plan needs ${lowered.plan.depth}`,
+        )
+      }
+      if (choice === undefined) {
+        tried.push(
+          lazyOutput && lazyCandidates.length > 1
+            ? `N=${ring}, lazy output: its q0 cannot hold the output at >= 24-bit input scale`
+            : `N=${ring}: depth ${lowered.plan.depth} does not fit the ${ring}-ring 128-bit budget`,
+        )
+        continue
+      }
+      const { plan } = lowered
+      const reasons = [
+        ...(generated
+          ? [
+              `no calibration given: ${calibration.length} random inputs in [0, 1] set the value ranges`,
+            ]
+          : [`calibrated on ${calibration.length} inputs`]),
+        ...tried.map((line) => `rejected ${line}`),
+        ...choice.reasons,
+        ...lowered.reasons,
+        `Galois steps ${plan.galoisSteps.join(', ')}`,
+      ]
+      return {
+        formatVersion: 1,
+        layerModel,
+        plan,
+        parameters: choice.parameters,
+        inputLayout: plan.inputLayout,
+        outputLayout: plan.outputLayout,
+        galoisSteps: plan.galoisSteps,
+        depth: plan.depth,
+        reasons,
+        opCounts: countOps(plan),
+        options: { ...resolved, ...(polyModulusDegree === undefined ? {} : { polyModulusDegree }) },
+        calibration: { inputs: calibration.length, generated, outputMaxAbs: ranges.outputMaxAbs },
+      }
     }
   }
   throw new PrivinferError(

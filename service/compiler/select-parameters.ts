@@ -31,6 +31,8 @@ export interface SelectParametersOptions {
   maxWeightScaleBits?: number
   /** Largest output scale bits (default 26: keeps q0 and the output ciphertext small). */
   maxOutputScaleBits?: number
+  /** Largest q0 of a lazy-output chain (default 57 bits: output ciphertext <= 117 KB at N=8192). */
+  maxOutputPrimeBits?: number
   /** Safety factor on the calibrated max |value| (default 2). */
   headroomMargin?: number
 }
@@ -114,7 +116,7 @@ export function selectParameters(
   const lastProduct = [...plan.ops].reverse().find((op) => op.kind === 'matVec')
   const lazyOutput = plan.depth > 0 && lastProduct?.kind === 'matVec' && lastProduct.scale.kind === 'fixed'
   const maxScaleBits = options.maxScaleBits ?? (lazy ? 30 : 40)
-  const minScaleBits = options.minScaleBits ?? (lazyOutput ? 18 : 24)
+  const minScaleBits = options.minScaleBits ?? 24
   const margin = options.headroomMargin ?? 2
   const budgetBits = MAX_COEFF_MODULUS_BITS[polyModulusDegree]
   if (budgetBits === undefined || plan.slotCount !== polyModulusDegree / 2) return undefined
@@ -124,11 +126,11 @@ export function selectParameters(
     // Lazy chains: the post-square prime is s + w and the next product's prime s + 2w − out, both
     // <= 60 bits; within that, w as large as possible (weight rounding dominated the error at
     // w = 24: 1e-3 on MNIST logits vs 6e-5 at w = 28, bench/scratch/variants.ts).
-    // Lazy output: the chain fits when 2s + 3w + headroom <= 120. The input's encryption noise
-    // dominated (MNIST logits off by 0.41 at s = 20, w = 24; 0.08 at s = w = 22; 0.02 at s = 27,
-    // w = 19, bench/scratch/variants.ts), so w = s − 8 and s as large as fits.
+    // Lazy output: q0 holds 2^(2s + 3w − 60) plus headroom. Measured max |error| on MNIST logits
+    // (bench/scratch/variants.ts): s/w = 20/24: 0.41, 22/22: 0.08, 28/18: 0.043, 27/19: 0.021,
+    // 26/20: 0.011; so w = s − 7 and s as large as fits.
     const weightScaleBits = lazyOutput
-      ? Math.min(options.maxWeightScaleBits ?? Math.max(16, scaleBits - 8), MAX_PRIME_BITS - scaleBits)
+      ? Math.min(options.maxWeightScaleBits ?? Math.max(16, scaleBits - 7), MAX_PRIME_BITS - scaleBits)
       : lazy
         ? Math.min(
             options.maxWeightScaleBits ?? 32,
@@ -140,6 +142,8 @@ export function selectParameters(
     if (lazyOutput) outputScaleBits = finalScaleBits(plan, scaleBits, weightScaleBits)
     const chain = chainFor(plan, ranges, { scaleBits, weightScaleBits, outputScaleBits }, margin)
     if (chain === undefined) continue
+    // The output ciphertext is 2·N·bits(q0)/8 bytes: keep it under the 128 KB the issue allows.
+    if (lazyOutput && chain.dataBits[0] > (options.maxOutputPrimeBits ?? 57)) continue
     const special = Math.max(...chain.dataBits)
     const coeffModulusBits = [...chain.dataBits, special]
     const totalBits = coeffModulusBits.reduce((a, b) => a + b, 0)

@@ -41,7 +41,7 @@ describe('privinfer import / infer / bench', () => {
   it('import compiles, checks HE against onnxruntime and writes the model folder', async () => {
     const result = await privinfer('import', onnxPath, '--id', 'tiny', '--models-dir', dir, '--compare', '3')
     expect(result.polyModulusDegree).toBe(8192)
-    expect(result.depth).toBe(2)
+    expect(result.depth).toBe(1)
     expect(result.galoisSteps).toEqual(expect.arrayContaining([1]))
     expect(result.maxAbsError as number).toBeLessThan(result.tolerance as number)
     const card = JSON.parse(await readFile(join(dir, 'tiny', 'card.json'), 'utf8'))

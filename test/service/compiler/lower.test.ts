@@ -89,12 +89,20 @@ describe('compileLayerModel: parameter selection', () => {
     expect(coeffModulusBits).toHaveLength(3)
     expect(coeffModulusBits[0]).toBeGreaterThan(outputScaleBits)
     expect(coeffModulusBits[0]).toBeLessThanOrEqual(60)
-    expect(weightScaleBits).toBe(scaleBits - 8)
+    expect(weightScaleBits).toBe(scaleBits - 7)
+  })
+
+  it('uses the lazy-output chain by default when it fits, and falls back when it does not', () => {
+    expect(compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]])).depth).toBe(1)
+    // Outputs ~2^20: a single 57-bit q0 cannot hold them at a >= 24-bit input scale.
+    const huge = compileLayerModel(mlp([32, 16, 4], [[0, 0, 1]], 2, 400))
+    expect(huge.depth).toBe(2)
+    expect(huge.reasons.some((reason) => reason.includes('lazy output'))).toBe(true)
   })
 
   it('gives q0 more headroom when the outputs are larger', () => {
-    const small = compileLayerModel(mlp([32, 16, 4], [[0, 0, 1]], 2, 1))
-    const large = compileLayerModel(mlp([32, 16, 4], [[0, 0, 1]], 2, 8))
+    const small = compileLayerModel(mlp([32, 16, 4], [[0, 0, 1]], 2, 1), { lazyOutput: false })
+    const large = compileLayerModel(mlp([32, 16, 4], [[0, 0, 1]], 2, 8), { lazyOutput: false })
     expect(large.parameters.coeffModulusBits[0]).toBeGreaterThan(small.parameters.coeffModulusBits[0])
   })
 

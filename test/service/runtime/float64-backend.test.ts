@@ -15,13 +15,14 @@ function driftingPrimes(bits: number[]): number[] {
   return bits.map((b, i) => 2 ** b * (1 - (i + 1) * 3.1e-5))
 }
 
-const compiled = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]))
+// The two-level chain (lazy first layer only); the default lazy-output chain is `lazyOutput`.
+const compiled = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), { lazyOutput: false })
 const baseline = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), { strategy: 'baseline' })
 const lazyOutput = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), { lazyOutput: true })
 
 describe('executePlan on the float64 backend (level and scale bookkeeping, no SEAL)', () => {
   it.each([
-    ['optimized', compiled],
+    ['optimized, two levels', compiled],
     ['baseline', baseline],
     ['lazy output', lazyOutput],
   ])('%s: matches the dense model, frees every temporary, ends at level 0 with the exact output scale', (_name, model) => {
@@ -73,6 +74,13 @@ describe('counting backend', () => {
     expect(counting.counts.multiplyPlain).toBe(48)
     expect(counting.counts.square).toBe(1)
     expect(Object.keys(counting.counts.rotationsByStep).map(Number).sort((a, b) => a - b)).toEqual(compiled.galoisSteps)
+  })
+
+  it('the default lazy-output plan: the same 24 rotations, 15 at the top level (2 primes), 9 at level 0', () => {
+    const inner = createFloat64Backend(lazyOutput.plan, lazyOutput.parameters, nominalPrimes(lazyOutput.parameters))
+    const counting = createCountingBackend(inner, (x: PlainCiphertext) => x.level)
+    counting.free(executePlan(lazyOutput.plan, counting, inner.encrypt(new Float64Array(4096))))
+    expect(counting.counts.rotationsByLevel).toEqual({ 1: 15, 0: 9 })
   })
 
   it('the baseline uses 43 rotations, 22 + 5 of them at the top two levels', () => {
