@@ -17,7 +17,8 @@ export const command: Command = {
   name: 'bench',
   summary: 'server time, per-layer times, key and ciphertext sizes',
   usage: `usage: privinfer bench --model <id> [--models-dir models] [--reps 10] [--json]
-       [--strategy optimized|baseline] [--client-fold] [--fold-radix R]  (recompile with these options)`,
+       [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
+       (the last line recompiles the model with these options)`,
   async run(argv) {
     const parsed = parseCommandArgs(argv, {
       model: { type: 'string' },

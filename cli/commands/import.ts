@@ -41,7 +41,14 @@ export const COMPILE_FLAGS = {
   'client-fold': { type: 'boolean' },
   'fold-radix': { type: 'string' },
   'giant-step': { type: 'string' },
+  'lazy-output': { type: 'string' },
 } as const
+
+function onOff(value: unknown): boolean {
+  if (value === 'on') return true
+  if (value === 'off') return false
+  throw new PrivinferError('BAD_REQUEST', '--lazy-output must be on or off')
+}
 
 export function compileOptionsOf(values: Record<string, unknown>): CompileOptions {
   const strategy = values.strategy
@@ -53,6 +60,7 @@ export function compileOptionsOf(values: Record<string, unknown>): CompileOption
     ...(values['client-fold'] ? { clientFold: true } : {}),
     ...(values['fold-radix'] === undefined ? {} : { foldRadix: numberOption(values, 'fold-radix') }),
     ...(values['giant-step'] === undefined ? {} : { giantStep: numberOption(values, 'giant-step') }),
+    ...(values['lazy-output'] === undefined ? {} : { lazyOutput: onOff(values['lazy-output']) }),
   }
 }
 
@@ -60,7 +68,8 @@ export const command: Command = {
   name: 'import',
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
-       [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--compare N] [--json]
+       [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
+       [--compare N] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
   --compare      how many calibration inputs to run under encryption (default: all, at most 32)`,
   async run(argv) {
