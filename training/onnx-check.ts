@@ -22,9 +22,34 @@ export interface OnnxAgreement {
 
 /** Loads `onnxBytes` in onnxruntime-node, runs all rows of `data` (batched), compares with `model`. */
 export async function checkOnnxAgainstTrainer(onnxBytes: Uint8Array, model: Mlp, data: Dataset): Promise<OnnxAgreement> {
+  const classes = model.shape.sizes[model.shape.sizes.length - 1]
+  const logits = await onnxLogits(onnxBytes, data, classes)
+  const reference = new Float64Array(data.count * classes)
+  forward(model, data.inputs, data.count, reference)
+  let maxAbsLogitError = 0
+  let maxAbsLogit = 0
+  let disagreements = 0
+  let correct = 0
+  for (let r = 0; r < data.count; r++) {
+    let ortBest = 0
+    let refBest = 0
+    for (let c = 0; c < classes; c++) {
+      const i = r * classes + c
+      maxAbsLogitError = Math.max(maxAbsLogitError, Math.abs(logits[i] - reference[i]))
+      maxAbsLogit = Math.max(maxAbsLogit, Math.abs(reference[i]))
+      if (logits[i] > logits[r * classes + ortBest]) ortBest = c
+      if (reference[i] > reference[r * classes + refBest]) refBest = c
+    }
+    if (ortBest !== refBest) disagreements++
+    if (ortBest === data.labels[r]) correct++
+  }
+  return { accuracy: correct / data.count, maxAbsLogitError, maxAbsLogit, argmaxDisagreements: disagreements, logits }
+}
+
+/** onnxruntime-node logits (count x classes) of all rows of `data`, in batches of 1,000. */
+export async function onnxLogits(onnxBytes: Uint8Array, data: Dataset, classes: number): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(onnxBytes)
   try {
-    const classes = model.shape.sizes[model.shape.sizes.length - 1]
     const logits = new Float32Array(data.count * classes)
     const batch = 1000
     for (let start = 0; start < data.count; start += batch) {
@@ -33,26 +58,7 @@ export async function checkOnnxAgainstTrainer(onnxBytes: Uint8Array, model: Mlp,
       const output = await session.run({ [ONNX_INPUT_NAME]: input })
       logits.set(output[ONNX_OUTPUT_NAME].data as Float32Array, start * classes)
     }
-    const reference = new Float64Array(data.count * classes)
-    forward(model, data.inputs, data.count, reference)
-    let maxAbsLogitError = 0
-    let maxAbsLogit = 0
-    let disagreements = 0
-    let correct = 0
-    for (let r = 0; r < data.count; r++) {
-      let ortBest = 0
-      let refBest = 0
-      for (let c = 0; c < classes; c++) {
-        const i = r * classes + c
-        maxAbsLogitError = Math.max(maxAbsLogitError, Math.abs(logits[i] - reference[i]))
-        maxAbsLogit = Math.max(maxAbsLogit, Math.abs(reference[i]))
-        if (logits[i] > logits[r * classes + ortBest]) ortBest = c
-        if (reference[i] > reference[r * classes + refBest]) refBest = c
-      }
-      if (ortBest !== refBest) disagreements++
-      if (ortBest === data.labels[r]) correct++
-    }
-    return { accuracy: correct / data.count, maxAbsLogitError, maxAbsLogit, argmaxDisagreements: disagreements, logits }
+    return logits
   } finally {
     await session.release()
   }

@@ -12,7 +12,8 @@
  * For DP targets the shadows use the same sampling rate q, steps and sigma as the audited model.
  */
 import { subsetOf, type Dataset } from '../data/dataset.ts'
-import { forward, type Mlp } from '../dp-sgd/mlp.ts'
+import type { Mlp } from '../dp-sgd/mlp.ts'
+import { scaledConfidence } from './scaled-confidence.ts'
 import { SeededRandom } from '../random/seeded-random.ts'
 import { summarize, type AttackResult } from './loss-threshold.ts'
 
@@ -96,23 +97,6 @@ export function liraAttack(
   }
   const members = memberRows.length
   return summarize(`LiRA (${options.shadows} shadow models, global variance)`, scores.slice(0, members), scores.slice(members))
-}
-
-/** phi = z_y - logsumexp_{c != y} z_c = log(p_y / (1 - p_y)), computed stably from the logits. */
-export function scaledConfidence(model: Mlp, data: Dataset): Float64Array {
-  const classes = model.shape.sizes[model.shape.sizes.length - 1]
-  const logits = new Float64Array(data.count * classes)
-  forward(model, data.inputs, data.count, logits)
-  const phi = new Float64Array(data.count)
-  for (let r = 0; r < data.count; r++) {
-    const label = data.labels[r]
-    let max = -Infinity
-    for (let c = 0; c < classes; c++) if (c !== label) max = Math.max(max, logits[r * classes + c])
-    let sum = 0
-    for (let c = 0; c < classes; c++) if (c !== label) sum += Math.exp(logits[r * classes + c] - max)
-    phi[r] = logits[r * classes + label] - (max + Math.log(sum))
-  }
-  return phi
 }
 
 function concatRows(train: Dataset, test: Dataset, poolRows: ArrayLike<number>): Dataset {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { liraAttack, scaledConfidence } from '../../../training/audit/lira.ts'
+import { liraAttack } from '../../../training/audit/lira.ts'
+import { scaledConfidence } from '../../../training/audit/scaled-confidence.ts'
 import { evaluateMlp } from '../../../training/dp-sgd/evaluate.ts'
 import { lossThresholdAttack } from '../../../training/audit/loss-threshold.ts'
 import type { Dataset } from '../../../training/data/dataset.ts'
