@@ -8,7 +8,8 @@
  *   giant step minimizing rotations, partial fold of the last layer (only the copies that hold
  *   products), and lazy rescaling of a first layer followed by a square: the product is not rescaled
  *   before the square, which saves a whole level, so every top-level rotation runs with one prime
- *   fewer (measured in bench/lowering.ts).
+ *   fewer; with `lazyOutput` (compile.ts tries it first) the last product after a square is not
+ *   rescaled either, one more level saved (bench/README.md has the measurements).
  * - baseline: the straightforward method (input padded to nextPow2(n) and replicated, M diagonals,
  *   giant step 8, rescale after every product, full folds): the reference point of the bench.
  */
@@ -211,7 +212,6 @@ export function lowerLayerModel(model: LayerModel, options: LowerOptions): Lower
     plaintexts,
     galoisSteps: galoisStepsOf(ops),
     needsRelinKeys: ops.some((op) => op.kind === 'square'),
-    notes: [],
   }
   return { plan, steps, reasons }
 }

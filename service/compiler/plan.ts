@@ -92,8 +92,6 @@ export interface HePlan {
   /** Rotation steps used (Galois keys the client must make), ascending. */
   galoisSteps: number[]
   needsRelinKeys: boolean
-  /** Names of the linear layers whose first op is lazy (no rescale before the square). */
-  notes: string[]
 }
 
 /** Rotation steps an op list uses. */
