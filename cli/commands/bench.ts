@@ -41,7 +41,7 @@ export const command: Command = {
         `${model.card.id}: server ${result.serverMs.toFixed(1)} ms (median of ${reps}), ${result.opCounts.rotations} rotations`,
         `  per layer: ${Object.entries(result.layerMs).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ')}`,
         `  Galois keys ${(result.galoisKeyBytes / 1e6).toFixed(2)} MB (${result.galoisSteps.length} steps), relin keys ${(result.relinKeyBytes / 1e6).toFixed(2)} MB`,
-        `  input ${(result.inputBytes / 1e3).toFixed(1)} KB, output ${(result.outputBytes / 1e3).toFixed(1)} KB`,
+        `  input ${(result.inputBytes / 1024).toFixed(1)} KB, output ${(result.outputBytes / 1024).toFixed(1)} KB (KB = 1024 bytes)`,
       ].join('\n'),
     )
   },
