@@ -19,7 +19,12 @@ export function renderCardMarkdown(card: TrainingCard): string {
   lines.push(`- Privacy: ${card.nonPrivate ? '**NON-PRIVATE** (no differential privacy; a baseline for comparison)' : `(${privacy?.epsilon.toFixed(3)}, ${privacy?.delta})-DP`}.`, '')
   lines.push('## Intended use', '')
   lines.push('- Classifying 28x28 grayscale images of the training domain under homomorphic encryption with privinfer: the service never sees the input or the output.')
-  lines.push('- Demonstrating private inference on a model whose training data is protected by differential privacy.', '')
+  lines.push(
+    card.nonPrivate
+      ? '- A non-private baseline: shows what differential privacy costs in accuracy and what a membership-inference attack finds without it. Do not serve it for sensitive training data.'
+      : '- Private inference on a model whose training data is protected by differential privacy.',
+    '',
+  )
   lines.push('## Out-of-scope use', '')
   lines.push('- Any decision about people, or images outside the training distribution (no robustness or calibration claims).')
   lines.push('- Relying on the service to keep the model secret: model extraction through many queries is not prevented.', '')
@@ -28,11 +33,18 @@ export function renderCardMarkdown(card: TrainingCard): string {
   lines.push('## Training procedure', '')
   lines.push(`- Reproduce (seeded except the DP noise): \`${String(training.command)}\``)
   lines.push(`- Optimizer ${String(training.optimizer)}, learning rate ${String(training.learningRate)} (${String(training.schedule)}), ${String(training.epochs)} epochs, ${card.nonPrivate ? `batch size ${String(training.batchSize)}` : `expected batch size ${String(training.expectedBatchSize)} (Poisson)`}, ${String(training.steps)} steps, ${Number(training.trainSeconds).toFixed(0)} s on a shared 2-core machine.`)
-  lines.push(`- ${String(training.tuningNotCountedInEpsilon)}`, '')
+  lines.push(
+    card.nonPrivate
+      ? '- Hyperparameters chosen on a validation split carved from the training set (never the test set).'
+      : `- ${String(training.tuningNotCountedInEpsilon)} Runs: \`training.tuning\` in card.json.`,
+    '',
+  )
   lines.push('## Evaluation', '')
   lines.push(`| metric | value |`, '|---|---|')
   lines.push(`| plaintext accuracy (onnxruntime-node, full test split, ${card.accuracy?.testExamples} examples) | ${percent(card.accuracy?.plaintext)} |`)
-  lines.push(`| HE accuracy (real CKKS encryption, full test split) | ${percent(card.accuracy?.he)} |`)
+  const heRows = (card.accuracy as { heTestExamples?: number } | undefined)?.heTestExamples
+  const heScope = heRows === undefined || heRows === card.accuracy?.testExamples ? 'full test split' : `first ${heRows} test rows; onnxruntime on the same rows: ${percent((card.accuracy as { hePlaintextAccuracy?: number }).hePlaintextAccuracy)}`
+  lines.push(`| HE accuracy (real CKKS encryption, ${heScope}) | ${percent(card.accuracy?.he)} |`)
   if (card.accuracy?.nonPrivateTwin !== undefined) lines.push(`| non-private twin accuracy | ${percent(card.accuracy.nonPrivateTwin)} |`)
   lines.push('')
   lines.push('## Differential privacy', '')
