@@ -28,6 +28,7 @@ import { preprocessInput } from '../client/preprocess.ts'
 import type { CkksContext } from '../core/ckks/context.ts'
 import { createClientKeys, decryptOutput, encryptInput, type ClientKeys, type EncryptedInput } from '../core/he/index.ts'
 import { createPlainModel } from '../service/plain/onnx-runtime.ts'
+import { loadModelDirectory } from '../service/models/index.ts'
 import { loadMnist } from '../training/data/mnist.ts'
 
 const CONCURRENT = Number(process.env.LOAD_CONCURRENT ?? 200)
@@ -36,8 +37,16 @@ const RSS_EVERY = 50
 const RSS_WARMUP = 100
 const DISTINCT_INPUTS = 20
 
-const modelId = ['mnist-dp', 'mnist-mlp'].find((id) => existsSync(join('models', id, 'card.json')))
-if (!modelId) throw new Error('no bundled MNIST model in models/')
+// The bundled default model (mnist-dp) when it loads here, else mnist-mlp.
+let modelId: string | undefined
+for (const id of ['mnist-dp', 'mnist-mlp']) {
+  if (!existsSync(join('models', id, 'card.json'))) continue
+  if (await loadModelDirectory(join('models', id)).then(() => true, () => false)) {
+    modelId = id
+    break
+  }
+}
+if (!modelId) throw new Error('no loadable MNIST model in models/')
 const root = await mkdtemp(join(tmpdir(), 'privinfer-load-'))
 await cp(join('models', modelId), join(root, 'models', modelId), { recursive: true })
 const workers = Number(process.env.WORKERS ?? cpus().length)
@@ -56,8 +65,10 @@ const child = spawn(process.execPath, ['service/main.ts'], {
     MAX_QUEUE: String(CONCURRENT + 16),
     LOG_LEVEL: 'warn',
   },
-  stdio: ['ignore', 'ignore', 'inherit'],
+  // The service logs (pino) on stdout; show them on stderr so stdout stays one JSON object.
+  stdio: ['ignore', 'pipe', 'inherit'],
 })
+child.stdout?.pipe(process.stderr)
 const childExited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -68,7 +79,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const loadAverageAtStart = loadavg()[0]
 
 try {
-  await waitForHealth(baseUrl, 300)
+  await Promise.race([
+    waitForHealth(baseUrl, 300),
+    childExited.then((code) => Promise.reject(new Error(`the service exited during start-up (code ${code})`))),
+  ])
   process.stderr.write(`service ready at ${baseUrl} (pid ${child.pid}, ${workers} workers), model ${modelId}\n`)
   const client = await PrivinferClient.create({ baseUrl })
   let ctx: CkksContext | undefined
