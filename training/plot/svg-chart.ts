@@ -77,7 +77,9 @@ export function renderLineChart(spec: ChartSpec): string {
     }
   })
   // Legend.
-  const legendX = spec.legend === 'top-left' ? margin.left + 12 : margin.left + plotWidth - 250
+  // About 6.6 px per character at font-size 12, plus the 28 px line sample.
+  const legendWidth = 40 + 6.6 * Math.max(...spec.series.map((series) => series.name.length))
+  const legendX = spec.legend === 'top-left' ? margin.left + 12 : margin.left + plotWidth - legendWidth
   const legendY = spec.legend === 'top-left' ? margin.top + 14 : margin.top + plotHeight - 14 - 18 * (spec.series.length - 1)
   spec.series.forEach((series, index) => {
     const color = series.color ?? PALETTE[index % PALETTE.length]
