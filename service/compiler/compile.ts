@@ -142,6 +142,15 @@ export function compileLayerModel(
           }
         : selectParameters(lowered.plan, ranges, ring, resolved)
       if (pinned && pinned.coeffModulusBits.length !== lowered.plan.depth + 2) {
+        // A record written before lazy output became the default has no lazyOutput option: its
+        // pinned chain then matches the next candidate (the standard chain), so try that first.
+        const isLastCandidate = lazyOutput === lazyCandidates[lazyCandidates.length - 1]
+        if (!isLastCandidate) {
+          tried.push(
+            `N=${ring}, lazy output: the pinned chain has ${pinned.coeffModulusBits.length - 2} levels`,
+          )
+          continue
+        }
         throw new PrivinferError(
           'PLAN_INVALID',
           `pinned parameters have ${pinned.coeffModulusBits.length - 2} levels, the plan needs ${lowered.plan.depth}`,
