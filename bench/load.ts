@@ -64,6 +64,9 @@ const child = spawn(process.execPath, ['service/main.ts'], {
     RATE_LIMIT_MAX: '0',
     MAX_QUEUE: String(CONCURRENT + 16),
     LOG_LEVEL: 'warn',
+    // As in the Dockerfile: at most 2 glibc malloc arenas, so the threads' freed memory is reused and
+    // returned instead of stranding in per-thread arenas (see docs/load.md).
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
   },
   // The service logs (pino) on stdout; show them on stderr so stdout stays one JSON object.
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -202,6 +205,7 @@ try {
     model: modelId,
     polyModulusDegree: card.he.polyModulusDegree,
     workers,
+    mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? '2',
     inputBytes: encrypted[0].byteLength,
     burst,
     memory,
@@ -287,7 +291,7 @@ function renderMarkdown(r: any): string {
 Command: \`${r.command}\` (bench/load.ts) on ${r.date.slice(0, 10)}. Machine: ${r.machine.cpu}, ${r.machine.cores} cores,
 ${r.machine.memoryGb} GB, shared with other jobs (1-minute load average ${r.machine.loadAverage1mStart} at the start,
 ${r.machine.loadAverage1mEnd} at the end: timings are slower than on an idle machine); Node ${r.node}; node-seal 7 (SEAL 4.1). Model \`${r.model}\` (N = ${r.polyModulusDegree}),
-${r.workers} worker threads; input ciphertext ${(r.inputBytes / 1024).toFixed(0)} KB as sent (seed-compressed, zstd).
+${r.workers} worker threads, MALLOC_ARENA_MAX=${r.mallocArenaMax}; input ciphertext ${(r.inputBytes / 1024).toFixed(0)} KB as sent (seed-compressed, zstd).
 The service runs as its own process (\`node service/main.ts\`) on 127.0.0.1; the benchmark process encrypts the
 inputs before the timed phases and sends them. The event-loop delay is the service's (perf_hooks
 monitorEventLoopDelay in the service, 10 ms resolution, read from its /metrics); RSS is the service process's
