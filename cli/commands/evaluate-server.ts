@@ -84,7 +84,7 @@ export async function evaluateThroughServer(argv: string[]): Promise<ServerEvalu
       times.push(performance.now() - started)
       heOutputs.push(prediction.logits)
       if (prediction.label === labels[i]) heCorrect++
-      progress.tick(i + 1, { acc: heCorrect / (i + 1) })
+      if (i + 1 < n) progress.tick(i + 1, { acc: heCorrect / (i + 1) })
     }
   } finally {
     await session.close()
