@@ -8,6 +8,10 @@
  * - encrypted inputs (`encryptSerialized()`, core/he/encrypt-input.ts), typed {@link EncryptedInput}.
  * Decrypted values are plain Float64Arrays returned to the caller; no wire type accepts them.
  * JSON.stringify and util.inspect of a ClientKeys show only its public description.
+ *
+ * One narrow exception, for the client's own disk: `exportSecretKeyForLocalStorage` returns a
+ * {@link LocalSecretKey} (not bytes, not a wire type: no upload function accepts it), which
+ * client/node/key-directory.ts writes to an owner-only file and `restoreClientKeys` loads back.
  */
 import type { CkksContext } from '../ckks/context.ts'
 import { PrivinferError } from '../errors.ts'
@@ -19,12 +23,14 @@ import type {
   KeyGenerator,
   PublicKey,
   RelinKeys,
+  SecretKey,
 } from '../seal/load.ts'
 import { callSeal, translateSealExceptions } from '../seal/exceptions.ts'
 import { copyBytes } from '../wire/ciphertext.ts'
 import { sealComprMode, UPLOAD_COMPRESSION, type CompressionMode } from '../wire/compression.ts'
 import { toEvaluationKeyBundle, type EvaluationKeyBundle } from '../wire/evaluation-key-bundle.ts'
 import { galoisElementForStep } from '../wire/keys.ts'
+import { LocalSecretKey, LocalSecretKeyError, localSecretKeyFromStorage } from './local-secret-key.ts'
 
 declare const encryptedInputBrand: unique symbol
 
@@ -56,6 +62,9 @@ export interface EncryptOptions {
   scale?: number
 }
 
+/** Set by ClientKeys' static block: reads a copy of the secret key (module-private). */
+let readSecretKey: (keys: ClientKeys) => SecretKey
+
 /**
  * A client's secret key with its encryptor and decryptor, bound to one CkksContext.
  * Create with {@link createClientKeys}; free with `delete()`.
@@ -70,17 +79,31 @@ export class ClientKeys {
   #decryptor: Decryptor | undefined
   #bundles = new Map<CompressionMode, EvaluationKeyBundle>()
 
-  /** Use {@link createClientKeys}. */
-  constructor(ctx: CkksContext, options: ClientKeyOptions, token: typeof constructionToken) {
+  static {
+    // The only reader of the secret key, for exportSecretKeyForLocalStorage below (module-private).
+    readSecretKey = (keys) => keys.#live(keys.#keyGenerator).secretKey()
+  }
+
+  /** Use {@link createClientKeys} or {@link restoreClientKeys}. */
+  constructor(
+    ctx: CkksContext,
+    options: ClientKeyOptions,
+    token: typeof constructionToken,
+    existingSecretKey?: SecretKey,
+  ) {
     if (token !== constructionToken) throw new TypeError('use createClientKeys()')
     this.context = ctx
     this.galoisSteps = Object.freeze([...new Set(options.galoisSteps)])
     for (const step of this.galoisSteps) galoisElementForStep(ctx.params, step)
     this.relin = options.relin
     const { seal } = ctx
-    const keyGenerator = new seal.KeyGenerator(ctx.context)
-    const secretKey = keyGenerator.secretKey()
+    const keyGenerator =
+      existingSecretKey === undefined
+        ? new seal.KeyGenerator(ctx.context)
+        : new seal.KeyGenerator(ctx.context, existingSecretKey)
+    let secretKey: SecretKey | undefined
     try {
+      secretKey = keyGenerator.secretKey()
       // node-seal's Encryptor needs a public key even for symmetric encryption; it never leaves.
       this.#publicKey = keyGenerator.createPublicKey()
       this.#encryptor = new seal.Encryptor(ctx.context, this.#publicKey, secretKey)
@@ -93,7 +116,7 @@ export class ClientKeys {
       throw error
     } finally {
       // The encryptor, decryptor and key generator hold their own copies; SEAL zeroes freed keys.
-      secretKey.delete()
+      secretKey?.delete()
     }
   }
 
@@ -282,4 +305,59 @@ const constructionToken = Symbol('ClientKeys')
  */
 export function createClientKeys(ctx: CkksContext, options: ClientKeyOptions): ClientKeys {
   return new ClientKeys(ctx, options, constructionToken)
+}
+
+/**
+ * Serializes the secret key of `keys` for LOCAL storage on the client's own disk (e.g.
+ * client/node/key-directory.ts, which writes it with mode 0600). The result is a {@link LocalSecretKey},
+ * which no network function accepts. Never send its bytes.
+ * @throws Error when `keys` was deleted.
+ */
+export function exportSecretKeyForLocalStorage(keys: ClientKeys): LocalSecretKey {
+  const { seal } = keys.context
+  const secretKey = readSecretKey(keys)
+  try {
+    const bytes = copyBytes(secretKey.saveToArray(sealComprMode(seal, 'zstd')))
+    try {
+      return localSecretKeyFromStorage(bytes, keys.context.keyParmsIdKey)
+    } finally {
+      bytes.fill(0)
+    }
+  } finally {
+    secretKey.delete()
+  }
+}
+
+/**
+ * Rebuilds ClientKeys from a stored secret key, under `ctx` (the model's parameters). The evaluation
+ * keys (Galois keys for `options.galoisSteps`, relinearization keys) are regenerated from it on demand,
+ * like for {@link createClientKeys}.
+ * @throws LocalSecretKeyError KEYS_WRONG_PARAMETERS when the key was made under other encryption
+ *   parameters; KEYS_MALFORMED when SEAL cannot load the bytes.
+ */
+export function restoreClientKeys(
+  ctx: CkksContext,
+  localSecretKey: LocalSecretKey,
+  options: ClientKeyOptions,
+): ClientKeys {
+  if (localSecretKey.parametersId !== ctx.keyParmsIdKey) {
+    throw new LocalSecretKeyError(
+      'wrong-parameters',
+      'the stored secret key was made under other encryption parameters than this model\'s',
+    )
+  }
+  const { seal } = ctx
+  const secretKey = new seal.SecretKey()
+  const bytes = localSecretKey.bytesForLocalFile()
+  try {
+    translateSealExceptions(
+      seal,
+      () => secretKey.loadFromArray(ctx.context, bytes),
+      (info) => new LocalSecretKeyError('malformed', `SEAL cannot load the stored secret key (${info.type}: ${info.message})`),
+    )
+    return new ClientKeys(ctx, options, constructionToken, secretKey)
+  } finally {
+    bytes.fill(0)
+    secretKey.delete()
+  }
 }

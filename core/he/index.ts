@@ -5,11 +5,19 @@
 export {
   ClientKeys,
   createClientKeys,
+  exportSecretKeyForLocalStorage,
+  restoreClientKeys,
   type ClientKeyOptions,
   type EncryptedInput,
   type EncryptOptions,
   type LocalEvaluationKeys,
 } from './client-keys.ts'
+export {
+  LocalSecretKey,
+  LocalSecretKeyError,
+  localSecretKeyFromStorage,
+  type LocalSecretKeyProblem,
+} from './local-secret-key.ts'
 export { encryptInput, type EncryptInputOptions } from './encrypt-input.ts'
 export { decryptOutput } from './decrypt-output.ts'
 export {
