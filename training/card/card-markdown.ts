@@ -5,7 +5,7 @@
 import type { TrainingCard } from './training-card.ts'
 
 export function renderCardMarkdown(card: TrainingCard): string {
-  const percent = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? 'not measured' : `${(100 * value).toFixed(2)}%`)
+  const percent = (value: number | null | undefined) => (value === undefined || value === null || Number.isNaN(value) ? 'not measured' : `${(100 * value).toFixed(2)}%`)
   const training = (card.training ?? {}) as Record<string, unknown>
   const privacy = card.privacy
   const audit = (card.audit ?? {}) as { attacks?: AttackRow[]; nonPrivateTwin?: { id?: string; attacks?: AttackRow[] } }
