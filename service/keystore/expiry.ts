@@ -2,10 +2,23 @@
  * Expiry arithmetic shared by the key stores. Times are milliseconds since the epoch (`Date.now()`).
  */
 import { PrivinferError } from '../../core/errors.ts'
-import type { KeyRecord } from './key-store.ts'
+import type { EvaluationKeyBytes, KeyRecord } from './key-store.ts'
+import { newKeyId } from './key-id.ts'
 
 /** A clock in milliseconds since the epoch; injectable so tests need not wait. */
 export type Clock = () => number
+
+/** The record of a key set stored now under a fresh id, expiring `ttlMs` later. */
+export function newKeyRecord(modelId: string, keys: EvaluationKeyBytes, nowMs: number, ttlMs: number): KeyRecord {
+  return {
+    keyId: newKeyId(),
+    modelId,
+    createdAt: new Date(nowMs).toISOString(),
+    expiresAt: new Date(nowMs + ttlMs).toISOString(),
+    galoisKeyBytes: keys.galoisKeys.byteLength,
+    relinKeyBytes: keys.relinKeys?.byteLength ?? 0,
+  }
+}
 
 export function isExpired(record: KeyRecord, nowMs: number): boolean {
   return Date.parse(record.expiresAt) <= nowMs

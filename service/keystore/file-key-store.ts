@@ -13,8 +13,8 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { EvaluationKeyBytes, KeyRecord, KeyStore, StoredKeys } from './key-store.ts'
-import { isKeyId, newKeyId } from './key-id.ts'
-import { type Clock, isExpired, keyExpired, keyNotFound } from './expiry.ts'
+import { isKeyId } from './key-id.ts'
+import { type Clock, isExpired, keyExpired, keyNotFound, newKeyRecord } from './expiry.ts'
 
 export interface FileKeyStoreOptions {
   /** Root folder; created (mode 0700) when missing. */
@@ -48,16 +48,8 @@ export class FileKeyStore implements KeyStore {
   }
 
   async put(modelId: string, keys: EvaluationKeyBytes): Promise<{ keyId: string; expiresAt: string }> {
-    const keyId = newKeyId()
-    const nowMs = this.#now()
-    const record: KeyRecord = {
-      keyId,
-      modelId,
-      createdAt: new Date(nowMs).toISOString(),
-      expiresAt: new Date(nowMs + this.#ttlMs).toISOString(),
-      galoisKeyBytes: keys.galoisKeys.byteLength,
-      relinKeyBytes: keys.relinKeys?.byteLength ?? 0,
-    }
+    const record = newKeyRecord(modelId, keys, this.#now(), this.#ttlMs)
+    const keyId = record.keyId
     const temp = join(this.#dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
     await mkdir(temp, { mode: 0o700 })
     try {

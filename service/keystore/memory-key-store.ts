@@ -2,8 +2,8 @@
  * An in-memory KeyStore for tests and single-process experiments. Same semantics as FileKeyStore.
  */
 import type { EvaluationKeyBytes, KeyRecord, KeyStore, StoredKeys } from './key-store.ts'
-import { newKeyId, isKeyId } from './key-id.ts'
-import { type Clock, isExpired, keyExpired, keyNotFound } from './expiry.ts'
+import { isKeyId } from './key-id.ts'
+import { type Clock, isExpired, keyExpired, keyNotFound, newKeyRecord } from './expiry.ts'
 
 export interface MemoryKeyStoreOptions {
   /** Lifetime of a key set, seconds. */
@@ -27,16 +27,8 @@ export class MemoryKeyStore implements KeyStore {
   }
 
   async put(modelId: string, keys: EvaluationKeyBytes): Promise<{ keyId: string; expiresAt: string }> {
-    const keyId = newKeyId()
-    const nowMs = this.#now()
-    const record: KeyRecord = {
-      keyId,
-      modelId,
-      createdAt: new Date(nowMs).toISOString(),
-      expiresAt: new Date(nowMs + this.#ttlMs).toISOString(),
-      galoisKeyBytes: keys.galoisKeys.byteLength,
-      relinKeyBytes: keys.relinKeys?.byteLength ?? 0,
-    }
+    const record = newKeyRecord(modelId, keys, this.#now(), this.#ttlMs)
+    const keyId = record.keyId
     const copy: EvaluationKeyBytes = {
       galoisKeys: keys.galoisKeys.slice(),
       ...(keys.relinKeys ? { relinKeys: keys.relinKeys.slice() } : {}),
