@@ -212,9 +212,11 @@ export async function prepareSessionKeys(
     if (!(error instanceof KeyDirectoryError && error.problem === 'wrong-parameters')) throw error
   }
   if (stored !== undefined && stored.secretKey.parametersId === ctx.keyParmsIdKey) {
-    const keys = restoreClientKeys(ctx, stored.secretKey, options)
-    stored.secretKey.wipe()
-    return { keys, reused: true, commit: async () => {} }
+    try {
+      return { keys: restoreClientKeys(ctx, stored.secretKey, options), reused: true, commit: async () => {} }
+    } finally {
+      stored.secretKey.wipe()
+    }
   }
   stored?.secretKey.wipe()
   const keys = createClientKeys(ctx, options)
