@@ -3,7 +3,23 @@
  * privinfer CLI entry point. `privinfer <command> [--json] ...`; `privinfer help` lists the commands.
  */
 import { COMMANDS } from './commands/index.ts'
-import { isPrivinferError } from '../core/errors.ts'
+import { PrivinferError, isPrivinferError } from '../core/errors.ts'
+
+/** A file named on the command line that cannot be read becomes a typed error (no stack trace). */
+function fileProblem(error: unknown): PrivinferError | undefined {
+  const { code, path } = (error ?? {}) as { code?: unknown; path?: unknown }
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EISDIR: 'a directory, not a file',
+    ENOTDIR: 'a path through something that is not a directory',
+  }
+  if (typeof code !== 'string' || !(code in reasons)) return undefined
+  const where = typeof path === 'string' ? `${path}: ` : ''
+  return new PrivinferError('INPUT_INVALID', `cannot read ${where}${reasons[code]}`, typeof path === 'string' ? { path } : {}, {
+    cause: error,
+  })
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
@@ -36,8 +52,9 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
   },
-  (error: unknown) => {
+  (thrown: unknown) => {
     const json = process.argv.includes('--json')
+    const error = fileProblem(thrown) ?? thrown
     if (isPrivinferError(error)) {
       if (json) process.stdout.write(JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } }) + '\n')
       process.stderr.write(`privinfer: ${error.message} [${error.code}]\n`)
