@@ -72,6 +72,8 @@ export const command: Command = {
       maxAbsError: check.comparison.maxAbsError,
       tolerance: check.comparison.tolerance,
       serverMsMedian: median(check.serverMs),
+      /** Server time of every query, in the order of the examples. */
+      serverMs: check.serverMs,
       inputBytes: check.queries[0]?.inputBytes,
       outputBytes: check.queries[0]?.outputBytes,
     }
@@ -80,7 +82,7 @@ export const command: Command = {
         `${card.id} on ${result.examples} MNIST test digits`,
         `  accuracy: onnxruntime ${(100 * result.plainAccuracy).toFixed(2)}%, encrypted ${(100 * result.heAccuracy).toFixed(2)}%`,
         `  argmax agreement ${(100 * result.argmaxAgreement).toFixed(2)}%, max |HE − onnxruntime| ${result.maxAbsError.toExponential(2)} (tolerance ${result.tolerance.toExponential(2)})`,
-        `  server time median ${result.serverMsMedian.toFixed(1)} ms per query`,
+        `  server time median ${result.serverMsMedian.toFixed(1)} ms per query (min ${Math.min(...result.serverMs).toFixed(1)}, max ${Math.max(...result.serverMs).toFixed(1)})`,
       ].join('\n'),
     )
   },
