@@ -101,6 +101,8 @@ export function toPrivinferError(error: unknown): PrivinferError | undefined {
       ...(error.field ? { field: error.field } : {}),
     })
   }
+  // The router decodes path parameters: a malformed percent-encoding (`/v1/models/%ff`) is the client's.
+  if (error instanceof URIError) return new PrivinferError('BAD_REQUEST', 'the path has a malformed percent-encoding')
   const bodyParserType = (error as { type?: unknown } | null)?.type
   if (typeof bodyParserType === 'string' && bodyParserType in BODY_PARSER_CODES) {
     return new PrivinferError(BODY_PARSER_CODES[bodyParserType], (error as Error).message)
