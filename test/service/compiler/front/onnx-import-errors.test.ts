@@ -89,6 +89,15 @@ describe('unsupported models', () => {
     expect(() => importOnnx(builder.toBytes())).toThrow(pattern)
   })
 
+  it('rejects Gemm with transA=1 on the activation (it would transpose the batch dimension)', () => {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 4])
+    builder.addInitializer('W', [4, 4], ones(16))
+    builder.addNode('Gemm', ['x', 'W'], ['y'], { transA: attr.int(1), transB: attr.int(1) }, 'fc_transA')
+    builder.addOutput('y', ['batch', 4])
+    expect(() => importOnnx(builder.toBytes())).toThrow(/fc_transA \(Gemm\): transA=1 would transpose the batch dimension/)
+  })
+
   it('rejects a skip connection around an activation (not a chain)', () => {
     const builder = new OnnxModelBuilder({ opset: 13 })
     builder.addInput('x', ['batch', 4])
