@@ -10,6 +10,7 @@ import { PrivinferError } from '../../core/errors.ts'
 import type { InputLayout, OutputLayout } from '../../core/card.ts'
 import type { LayerModel } from './ir.ts'
 import { importOnnx } from './onnx-import.ts'
+import { seededRandom } from './seeded-random.ts'
 import { lowerLayerModel, type LowerOptions } from './lower.ts'
 import { measureRanges } from './measure-ranges.ts'
 import { selectParameters, type SelectParametersOptions } from './select-parameters.ts'
@@ -49,14 +50,7 @@ const RINGS = [4096, 8192, 16384, 32768]
 
 /** Seeded uniform [0, 1) vectors (mulberry32) for the default calibration. */
 export function defaultCalibration(inputSize: number, count = 16, seed = 1): Float64Array[] {
-  let state = seed >>> 0
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = seededRandom(seed)
   return Array.from({ length: count }, () => Float64Array.from({ length: inputSize }, next))
 }
 

@@ -6,6 +6,7 @@
 import { attr } from '../../onnx/attributes.ts'
 import { OnnxModelBuilder } from '../../onnx/builder.ts'
 import type { TensorEncoding } from '../../onnx/tensor.ts'
+import { seededRandom } from '../../service/compiler/seeded-random.ts'
 
 /**
  * How the activation between two linear layers is written:
@@ -34,16 +35,7 @@ export interface MlpOnnxOptions {
 }
 
 /** Mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom }
 
 /** `count` vectors of `size` uniform values in [low, high), seeded. */
 export function randomInputs(

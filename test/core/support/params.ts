@@ -26,16 +26,7 @@ export const N4096: ParameterSet = Object.freeze({
 })
 
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom } from '../../../service/compiler/seeded-random.ts'
 
 /**
  * Largest error expected from encoding + fresh encryption + decryption at scale 2^scaleBits:

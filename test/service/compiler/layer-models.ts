@@ -1,16 +1,8 @@
 /** Hand-built LayerModels for the lowering tests (no ONNX involved). */
 import type { Layer, LayerModel } from '../../../service/compiler/ir.ts'
+import { seededRandom as seeded } from '../../../service/compiler/seeded-random.ts'
 
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seeded }
 
 /** An MLP: sizes [n0, n1, ...], with `activations[i]` (poly coefficients) after linear layer i. */
 export function mlp(sizes: number[], activations: Array<number[] | undefined>, seed = 1, scale = 1): LayerModel {
