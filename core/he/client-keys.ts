@@ -30,7 +30,12 @@ import { copyBytes } from '../wire/ciphertext.ts'
 import { sealComprMode, UPLOAD_COMPRESSION, type CompressionMode } from '../wire/compression.ts'
 import { toEvaluationKeyBundle, type EvaluationKeyBundle } from '../wire/evaluation-key-bundle.ts'
 import { galoisElementForStep } from '../wire/keys.ts'
-import { LocalSecretKey, LocalSecretKeyError, localSecretKeyFromStorage } from './local-secret-key.ts'
+import { ownEvaluationKeys } from './evaluation-keys.ts'
+import {
+  LocalSecretKey,
+  LocalSecretKeyError,
+  localSecretKeyFromStorage,
+} from './local-secret-key.ts'
 
 declare const encryptedInputBrand: unique symbol
 
@@ -161,17 +166,7 @@ export class ClientKeys {
     const keyGenerator = this.#live(this.#keyGenerator)
     const galoisKeys = keyGenerator.createGaloisKeysWithSteps(Int32Array.from(this.galoisSteps))
     const relinKeys = this.relin ? keyGenerator.createRelinKeys() : undefined
-    let isDeleted = false
-    return {
-      galoisKeys,
-      relinKeys,
-      delete() {
-        if (isDeleted) return
-        isDeleted = true
-        galoisKeys.delete()
-        relinKeys?.delete()
-      },
-    }
+    return ownEvaluationKeys(galoisKeys, relinKeys)
   }
 
   /**
@@ -343,7 +338,7 @@ export function restoreClientKeys(
   if (localSecretKey.parametersId !== ctx.keyParmsIdKey) {
     throw new LocalSecretKeyError(
       'wrong-parameters',
-      'the stored secret key was made under other encryption parameters than this model\'s',
+      "the stored secret key was made under other encryption parameters than this model's",
     )
   }
   const { seal } = ctx
@@ -353,7 +348,11 @@ export function restoreClientKeys(
     translateSealExceptions(
       seal,
       () => secretKey.loadFromArray(ctx.context, bytes),
-      (info) => new LocalSecretKeyError('malformed', `SEAL cannot load the stored secret key (${info.type}: ${info.message})`),
+      (info) =>
+        new LocalSecretKeyError(
+          'malformed',
+          `SEAL cannot load the stored secret key (${info.type}: ${info.message})`,
+        ),
     )
     return new ClientKeys(ctx, options, constructionToken, secretKey)
   } finally {

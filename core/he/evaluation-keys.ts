@@ -45,6 +45,11 @@ export function loadEvaluationKeys(
     galoisKeys.delete()
     throw error
   }
+  return ownEvaluationKeys(galoisKeys, relinKeys)
+}
+
+/** Wraps SEAL key objects so that one idempotent `delete()` frees them all. */
+export function ownEvaluationKeys(galoisKeys: GaloisKeys, relinKeys?: RelinKeys): EvaluationKeys {
   let isDeleted = false
   return {
     galoisKeys,

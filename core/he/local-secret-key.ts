@@ -40,7 +40,10 @@ export class LocalSecretKey {
   constructor(bytes: Uint8Array, parametersId: string, token: typeof constructionToken) {
     if (token !== constructionToken) throw new TypeError('use exportSecretKeyForLocalStorage()')
     if (!PARMS_ID_PATTERN.test(parametersId)) {
-      throw new LocalSecretKeyError('malformed', 'the parameters id of a local secret key must be 64 hex digits')
+      throw new LocalSecretKeyError(
+        'malformed',
+        'the parameters id of a local secret key must be 64 hex digits',
+      )
     }
     if (bytes.length === 0) throw new LocalSecretKeyError('malformed', 'empty local secret key')
     this.#bytes = Uint8Array.from(bytes)
