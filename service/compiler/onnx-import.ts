@@ -188,6 +188,14 @@ export function importOnnxGraphWithReport(
           ? 'the output does not depend on the input'
           : 'the output is not produced by any node',
       })
+    } else if (result.transposed) {
+      problems.push({
+        node: outputName,
+        opType: 'graph output',
+        reason:
+          'the output is a feature-major activation [features, batch]: transpose it back to ' +
+          '[batch, features]',
+      })
     } else {
       try {
         chain.finish(result)

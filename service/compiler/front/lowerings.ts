@@ -69,9 +69,27 @@ function constantInput(node: OnnxNode, value: SymbolicValue, what: string): Cons
   return value.tensor
 }
 
-/** [batch, ...shape] with the batch as 1: how shape arithmetic sees an activation. */
+/** [batch, ...shape] (or [...shape, batch] if transposed) with the batch as 1. */
 function fullDims(value: ActivationValue): number[] {
-  return [1, ...value.shape]
+  return value.transposed ? [...value.shape, 1] : [1, ...value.shape]
+}
+
+/** Why an op other than element-wise arithmetic, Gemm(transA=1) or Transpose rejects `value`. */
+const TRANSPOSED_REASON =
+  'the input is a feature-major activation [features, batch] (a Transpose of a [batch, features] ' +
+  'activation): only element-wise ops with scalars, Gemm with transA=1 and a Transpose back to ' +
+  '[batch, features] are supported on it'
+
+/** @throws NodeProblem when `value` is a feature-major (transposed) activation. */
+function rejectTransposed(value: SymbolicValue | undefined): void {
+  if (value?.kind === 'activation' && value.transposed) throw new NodeProblem(TRANSPOSED_REASON)
+}
+
+/** `value` with the layout (batch-first or feature-major) given by `transposed`. */
+function withLayout(value: ActivationValue, transposed: boolean | undefined): ActivationValue {
+  const copy: ActivationValue = { ...value }
+  delete copy.transposed
+  return transposed ? { ...copy, transposed: true } : copy
 }
 
 /** Shape after dropping the batch, checking the batch stayed first and single. */
@@ -97,6 +115,7 @@ function reshaped(value: SymbolicValue, dims: number[]): SymbolicValue {
 }
 
 function dimsOf(value: SymbolicValue): number[] | undefined {
+  rejectTransposed(value)
   if (value.kind === 'constant') return value.tensor.dims
   if (value.kind === 'activation') return fullDims(value)
   return undefined
@@ -185,6 +204,11 @@ function arithmeticWithConstant(
   }
   const p = activation.polynomial
   const scalar = scalarValue(constant)
+  if (scalar === undefined && activation.transposed) {
+    throw new NodeProblem(
+      `constant of shape [${constant.dims.join(', ')}] is not a scalar: ${TRANSPOSED_REASON}`,
+    )
+  }
   if (scalar !== undefined) {
     // A scalar keeps the base, so 0.25*x*x + 0.5*x stays one polynomial of one tensor.
     switch (op) {
@@ -256,6 +280,11 @@ function arithmeticOfActivations(
 ): SymbolicValue {
   chain.assertCurrent(left)
   chain.assertCurrent(right)
+  if (left.transposed !== right.transposed) {
+    throw new NodeProblem(
+      'combines a feature-major activation [features, batch] with a batch-first one [batch, features]',
+    )
+  }
   if (
     left.shape.length !== right.shape.length ||
     left.shape.some((dim, i) => dim !== right.shape[i])
@@ -296,10 +325,13 @@ function arithmeticOfActivations(
           [],
         )
       : rightMap
-  return linearActivation(
-    addMaps(chain.affineOf(left), signedRight, node.name),
-    left.shape,
-    chain.generation,
+  return withLayout(
+    linearActivation(
+      addMaps(chain.affineOf(left), signedRight, node.name),
+      left.shape,
+      chain.generation,
+    ),
+    left.transposed,
   )
 }
 
@@ -345,8 +377,19 @@ const gemm: Lowering = (node, inputs, chain) => {
   }
   if (a.kind === 'constant')
     throw new NodeProblem('A is a constant: the activation must be the first operand')
-  if (intAttribute(node, 'transA', 0) !== 0)
-    throw new NodeProblem('transA=1 would transpose the batch dimension')
+  const transA = intAttribute(node, 'transA', 0) !== 0
+  if (a.kind === 'activation' && transA && !a.transposed) {
+    throw new NodeProblem(
+      'transA=1 on a batch-first activation [batch, features] would transpose the batch dimension: ' +
+        'A must be feature-major [features, batch] (a Transpose of a [batch, features] activation)',
+    )
+  }
+  if (a.kind === 'activation' && !transA && a.transposed) {
+    throw new NodeProblem(
+      'A is a feature-major activation [features, batch] (a Transpose of a [batch, features] ' +
+        'activation): Gemm needs transA=1 to use it',
+    )
+  }
   const weights = b.tensor
   if (weights.dims.length !== 2)
     throw new NodeProblem(`B has rank ${weights.dims.length}, Gemm needs rank 2`)
@@ -375,9 +418,12 @@ const gemm: Lowering = (node, inputs, chain) => {
   if (a.kind === 'opaque') return [OPAQUE]
   if (a.shape.length !== 1 || a.shape[0] !== inFeatures) {
     throw new NodeProblem(
-      `A has shape [batch, ${a.shape.join(', ')}], B expects [batch, ${inFeatures}]`,
+      transA
+        ? `A has shape [${a.shape.join(', ')}, batch], B expects [${inFeatures}, batch]`
+        : `A has shape [batch, ${a.shape.join(', ')}], B expects [batch, ${inFeatures}]`,
     )
   }
+  // With transA=1, A' = A^T is the ordinary batch-first activation: the same affine map.
   // W as nn.Linear stores it: [out, in]; B is [in, out] unless transB.
   const w = transB ? weights.values : transpose(weights.values, rows, cols)
   const scaled = alpha === 1 ? w : w.map((value) => alpha * value)
@@ -400,6 +446,7 @@ const matMul: Lowering = (node, inputs, chain) => {
   }
   if (a.kind === 'opaque') return [OPAQUE]
   if (a.kind !== 'activation') return [OPAQUE]
+  rejectTransposed(a)
   const weights = b.tensor
   if (weights.dims.length !== 2) {
     throw new NodeProblem(
@@ -450,6 +497,7 @@ const batchNormalization: Lowering = (node, inputs, chain) => {
     if (x.kind === 'opaque') return [OPAQUE]
     throw new NodeProblem('BatchNormalization of a constant is not folded')
   }
+  rejectTransposed(x)
   if (x.shape.length === 0) throw new NodeProblem('input has no channel dimension')
   const channels = x.shape[0]
   const spatial = sizeOf(x.shape) / channels
@@ -499,6 +547,48 @@ const pow: Lowering = (node, inputs, chain) => {
 // ---- data-free shape ops ---------------------------------------------------------------------
 
 const passThrough: Lowering = (node, inputs) => [required(node, inputs, 0)]
+
+/** A constant with its axes permuted (out dim i = in dim perm[i]). */
+function permuteConstant(tensor: ConstantTensor, perm: readonly number[]): ConstantValue {
+  const dims = tensor.dims
+  const strides = dims.map((_, i) => sizeOf(dims.slice(i + 1)))
+  const outDims = perm.map((axis) => dims[axis])
+  const out = new Float64Array(tensor.values.length)
+  const index = new Array<number>(outDims.length).fill(0)
+  for (let o = 0; o < out.length; o++) {
+    let source = 0
+    for (let i = 0; i < perm.length; i++) source += index[i] * strides[perm[i]]
+    out[o] = tensor.values[source]
+    for (let i = outDims.length - 1; i >= 0; i--) {
+      if (++index[i] < outDims[i]) break
+      index[i] = 0
+    }
+  }
+  return constantValue(outDims, out)
+}
+
+/**
+ * Transpose: folded on constants; on an activation, only the rank-2 swap [batch, features] <->
+ * [features, batch] (the data does not move, the layout flag flips) or an identity perm.
+ */
+const transposeOp: Lowering = (node, inputs) => {
+  const x = required(node, inputs, 0)
+  if (x.kind === 'opaque') return [OPAQUE]
+  const rank = x.kind === 'constant' ? x.tensor.dims.length : x.shape.length + 1
+  const perm = intsAttribute(node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i)
+  if (perm.length !== rank || [...perm].sort((p, q) => p - q).some((axis, i) => axis !== i)) {
+    throw new NodeProblem(`perm [${perm.join(', ')}] is not a permutation of ${rank} axes`)
+  }
+  if (x.kind === 'constant') return [permuteConstant(x.tensor, perm)]
+  if (perm.every((axis, i) => axis === i)) return [x]
+  if (rank !== 2) {
+    throw new NodeProblem(
+      `transposes an activation of rank ${rank} with perm [${perm.join(', ')}] (moves data): ` +
+        'only the swap of a 2-D [batch, features] activation is supported',
+    )
+  }
+  return [withLayout(x, !x.transposed)]
+}
 
 const flatten: Lowering = (node, inputs) => {
   const x = required(node, inputs, 0)
@@ -693,6 +783,7 @@ export const LOWERINGS: Readonly<Record<string, Lowering>> = {
   Reshape: reshape,
   Squeeze: squeeze,
   Unsqueeze: unsqueeze,
+  Transpose: transposeOp,
   Constant: constant,
   Shape: shape,
   Gather: gather,

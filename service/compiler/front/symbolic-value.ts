@@ -21,8 +21,17 @@ export interface ConstantValue {
 
 export interface ActivationValue {
   kind: 'activation'
-  /** Shape without the batch dimension (the full ONNX shape is [batch, ...shape]). */
+  /**
+   * Shape without the batch dimension (the full ONNX shape is [batch, ...shape], or
+   * [...shape, batch] when `transposed`).
+   */
   shape: readonly number[]
+  /**
+   * Feature-major: a rank-1-feature activation laid out [features, batch], as a Transpose (perm
+   * [1, 0]) of a [batch, features] activation gives it. Only element-wise scalar/polynomial ops,
+   * Gemm with transA=1 and a Transpose back accept it; the data (base, polynomial) is unchanged.
+   */
+  transposed?: true
   /** Frontier generation: values of an older generation were computed before the latest activation layer. */
   generation: number
   base: AffineMap

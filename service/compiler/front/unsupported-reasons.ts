@@ -35,7 +35,6 @@ const REASONS: Readonly<Record<string, string>> = {
   ConvTranspose: LINEAR_NOT_LOWERED,
   AveragePool: LINEAR_NOT_LOWERED,
   GlobalAveragePool: LINEAR_NOT_LOWERED,
-  Transpose: LINEAR_NOT_LOWERED,
   Pad: LINEAR_NOT_LOWERED,
   Slice: 'moves data: not supported on activations',
   Split: 'moves data: not supported on activations',

@@ -89,13 +89,118 @@ describe('unsupported models', () => {
     expect(() => importOnnx(builder.toBytes())).toThrow(pattern)
   })
 
-  it('rejects Gemm with transA=1 on the activation (it would transpose the batch dimension)', () => {
+  const FEATURE_MAJOR =
+    /the input is a feature-major activation \[features, batch\] \(a Transpose of a \[batch, features\] activation\): only element-wise ops with scalars, Gemm with transA=1 and a Transpose back/
+
+  it.each<[string, (builder: OnnxModelBuilder) => void, string, string, RegExp]>([
+    [
+      'Gemm with transA=1 on a batch-first activation',
+      (builder) => {
+        builder.addNode('Gemm', ['x', 'W'], ['y'], { transA: attr.int(1), transB: attr.int(1) }, 'fc_transA')
+      },
+      'fc_transA',
+      'Gemm',
+      /transA=1 on a batch-first activation \[batch, features\] would transpose the batch dimension: A must be feature-major \[features, batch\]/,
+    ],
+    [
+      'Gemm with transA=0 on a feature-major activation',
+      (builder) => {
+        builder.addNode('Transpose', ['x'], ['t'], { perm: attr.ints([1, 0]) })
+        builder.addNode('Gemm', ['t', 'W'], ['y'], { transB: attr.int(1) }, 'fc_plain')
+      },
+      'fc_plain',
+      'Gemm',
+      /A is a feature-major activation \[features, batch\] .*: Gemm needs transA=1 to use it/,
+    ],
+    [
+      'Flatten of a feature-major activation',
+      (builder) => {
+        builder.addNode('Transpose', ['x'], ['t'], { perm: attr.ints([1, 0]) })
+        builder.addNode('Flatten', ['t'], ['y'], {}, 'flatten')
+      },
+      'flatten',
+      'Flatten',
+      FEATURE_MAJOR,
+    ],
+    [
+      'Reshape of a feature-major activation',
+      (builder) => {
+        builder.addNode('Transpose', ['x'], ['t'], { perm: attr.ints([1, 0]) })
+        builder.addInitializer('shape', [2], [-1, 4], { dataType: 'int64' })
+        builder.addNode('Reshape', ['t', 'shape'], ['y'], {}, 'reshape')
+      },
+      'reshape',
+      'Reshape',
+      FEATURE_MAJOR,
+    ],
+    [
+      'MatMul of a feature-major activation',
+      (builder) => {
+        builder.addNode('Transpose', ['x'], ['t'], { perm: attr.ints([1, 0]) })
+        builder.addNode('MatMul', ['t', 'W'], ['y'], {}, 'matmul')
+      },
+      'matmul',
+      'MatMul',
+      FEATURE_MAJOR,
+    ],
+    [
+      'a per-element constant on a feature-major activation',
+      (builder) => {
+        builder.addNode('Transpose', ['x'], ['t'], { perm: attr.ints([1, 0]) })
+        builder.addInitializer('column', [4, 1], ones(4))
+        builder.addNode('Add', ['t', 'column'], ['y'], {}, 'add_column')
+      },
+      'add_column',
+      'Add',
+      /constant of shape \[4, 1\] is not a scalar: the input is a feature-major activation/,
+    ],
+    [
+      'a feature-major activation combined with a batch-first one',
+      (builder) => {
+        builder.addNode('Transpose', ['x'], ['t'], { perm: attr.ints([1, 0]) })
+        builder.addNode('Add', ['t', 'x'], ['y'], {}, 'mixed')
+      },
+      'mixed',
+      'Add',
+      /combines a feature-major activation \[features, batch\] with a batch-first one/,
+    ],
+    [
+      'a feature-major graph output',
+      (builder) => {
+        builder.addNode('Transpose', ['x'], ['y'], { perm: attr.ints([1, 0]) })
+      },
+      'y',
+      'graph output',
+      /the output is a feature-major activation \[features, batch\]: transpose it back/,
+    ],
+  ])('rejects %s', (_label, body, node, opType, reason) => {
     const builder = new OnnxModelBuilder({ opset: 13 })
     builder.addInput('x', ['batch', 4])
     builder.addInitializer('W', [4, 4], ones(16))
-    builder.addNode('Gemm', ['x', 'W'], ['y'], { transA: attr.int(1), transB: attr.int(1) }, 'fc_transA')
+    body(builder)
     builder.addOutput('y', ['batch', 4])
-    expect(() => importOnnx(builder.toBytes())).toThrow(/fc_transA \(Gemm\): transA=1 would transpose the batch dimension/)
+    const error = catchError(() => importOnnx(builder.toBytes()))
+    expect(error).toBeInstanceOf(UnsupportedModelError)
+    const unsupported = error as UnsupportedModelError
+    expect(unsupported.code).toBe('UNSUPPORTED_MODEL')
+    expect(unsupported.unsupported).toHaveLength(1)
+    expect(unsupported.unsupported[0]).toMatchObject({ node, opType })
+    expect(unsupported.unsupported[0].reason).toMatch(reason)
+    expect(unsupported.message).toMatch(reason)
+  })
+
+  it('rejects a Transpose that moves an activation of rank 3', () => {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 2, 3])
+    builder.addNode('Transpose', ['x'], ['t'], { perm: attr.ints([0, 2, 1]) }, 'swap_rows')
+    builder.addNode('Flatten', ['t'], ['y'])
+    builder.addOutput('y', ['batch', 6])
+    const error = catchError(() => importOnnx(builder.toBytes()))
+    expect(error).toBeInstanceOf(UnsupportedModelError)
+    expect((error as UnsupportedModelError).code).toBe('UNSUPPORTED_MODEL')
+    expect((error as UnsupportedModelError).message).toMatch(
+      /swap_rows \(Transpose\): transposes an activation of rank 3 with perm \[0, 2, 1\] \(moves data\)/,
+    )
   })
 
   it('rejects a skip connection around an activation (not a chain)', () => {
