@@ -96,7 +96,13 @@ describe('unsupported models', () => {
     [
       'Gemm with transA=1 on a batch-first activation',
       (builder) => {
-        builder.addNode('Gemm', ['x', 'W'], ['y'], { transA: attr.int(1), transB: attr.int(1) }, 'fc_transA')
+        builder.addNode(
+          'Gemm',
+          ['x', 'W'],
+          ['y'],
+          { transA: attr.int(1), transB: attr.int(1) },
+          'fc_transA',
+        )
       },
       'fc_transA',
       'Gemm',

@@ -390,37 +390,34 @@ describe.each<TensorEncoding>(['raw', 'float'])(
     it.each([
       { alpha: 1, beta: 1 },
       { alpha: 0.75, beta: -2 },
-    ])(
-      'Transpose -> Gemm(transA=1, transB=1) -> square -> Gemm, %o',
-      async ({ alpha, beta }) => {
-        const bytes = buildGraph((builder) => {
-          weights(builder, 'W1', [5, 4], 40)
-          weights(builder, 'C1', [5], 41)
-          weights(builder, 'W2', [3, 5], 42)
-          weights(builder, 'C2', [3], 43)
-          builder.addNode('Transpose', ['x'], ['xt'], { perm: attr.ints([1, 0]) }, 'to_columns')
-          builder.addNode(
-            'Gemm',
-            ['xt', 'W1', 'C1'],
-            ['h'],
-            {
-              transA: attr.int(1),
-              transB: attr.int(1),
-              alpha: attr.float(alpha),
-              beta: attr.float(beta),
-            },
-            'fc1',
-          )
-          builder.addNode('Mul', ['h', 'h'], ['s'], {}, 'square')
-          builder.addNode('Gemm', ['s', 'W2', 'C2'], ['y'], { transB: attr.int(1) }, 'fc2')
-        })
-        const model = importOnnx(bytes)
-        expect(kinds(model.layers)).toBe('linear 4->5, poly, linear 5->3')
-        expect(model.layers.map((layer) => layer.name)).toEqual(['fc1', 'square', 'fc2'])
-        expect(model).toMatchObject({ inputShape: [1, 4], inputSize: 4, outputSize: 3 })
-        await expectAgreesWithOnnxruntime(bytes, model)
-      },
-    )
+    ])('Transpose -> Gemm(transA=1, transB=1) -> square -> Gemm, %o', async ({ alpha, beta }) => {
+      const bytes = buildGraph((builder) => {
+        weights(builder, 'W1', [5, 4], 40)
+        weights(builder, 'C1', [5], 41)
+        weights(builder, 'W2', [3, 5], 42)
+        weights(builder, 'C2', [3], 43)
+        builder.addNode('Transpose', ['x'], ['xt'], { perm: attr.ints([1, 0]) }, 'to_columns')
+        builder.addNode(
+          'Gemm',
+          ['xt', 'W1', 'C1'],
+          ['h'],
+          {
+            transA: attr.int(1),
+            transB: attr.int(1),
+            alpha: attr.float(alpha),
+            beta: attr.float(beta),
+          },
+          'fc1',
+        )
+        builder.addNode('Mul', ['h', 'h'], ['s'], {}, 'square')
+        builder.addNode('Gemm', ['s', 'W2', 'C2'], ['y'], { transB: attr.int(1) }, 'fc2')
+      })
+      const model = importOnnx(bytes)
+      expect(kinds(model.layers)).toBe('linear 4->5, poly, linear 5->3')
+      expect(model.layers.map((layer) => layer.name)).toEqual(['fc1', 'square', 'fc2'])
+      expect(model).toMatchObject({ inputShape: [1, 4], inputSize: 4, outputSize: 3 })
+      await expectAgreesWithOnnxruntime(bytes, model)
+    })
 
     it('scalar ops keep the feature-major layout; a Transpose without perm swaps back and forth', async () => {
       const bytes = buildGraph((builder) => {
