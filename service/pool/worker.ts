@@ -7,6 +7,7 @@
 import { threadId, workerData } from 'node:worker_threads'
 import { move, transferableSymbol, valueSymbol } from 'piscina'
 import { isPrivinferError } from '../../core/errors.ts'
+import { callSeal } from '../../core/seal/exceptions.ts'
 import { loadSeal } from '../../core/seal/load.ts'
 import { KeyCache } from './key-cache.ts'
 import type { WorkerResult, WorkerStartData, WorkerTask } from './messages.ts'
@@ -52,7 +53,9 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
 
   return (task) => {
     try {
-      return handle(task)
+      // callSeal: a C++ exception anywhere in a task (e.g. during evaluation) must not leave the
+      // WebAssembly stack lowered; node-seal 7 leaks it otherwise (core/seal/README.md).
+      return callSeal(seal, () => handle(task))
     } catch (error) {
       if (isPrivinferError(error)) {
         return { kind: 'error', code: error.code, message: error.message, details: { ...error.details } }
