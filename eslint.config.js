@@ -5,34 +5,79 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   // Rooms and doors (DESIGN.md): arrows point one way.
   {
     files: ['core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/service/**', '**/client/**', '**/training/**', 'express', 'onnxruntime-node'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '**/service/**',
+            '**/client/**',
+            '**/training/**',
+            'express',
+            'onnxruntime-node',
+          ],
+        },
+      ],
     },
   },
   {
     files: ['onnx/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/service/**', '**/client/**', '**/training/**', '**/cli/**', 'node-seal', 'express'] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '**/service/**',
+            '**/client/**',
+            '**/training/**',
+            '**/cli/**',
+            'node-seal',
+            'express',
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['training/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/service/http/**', '**/service/pool/**', '**/client/**', 'express'] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/service/http/**', '**/service/pool/**', '**/client/**', 'express'] },
+      ],
+    },
   },
   {
     files: ['service/compiler/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/runtime/**', '**/http/**', '**/pool/**', 'node-seal', 'express'] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/runtime/**', '**/http/**', '**/pool/**', 'node-seal', 'express'] },
+      ],
+    },
   },
   {
     files: ['service/runtime/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/http/**', '**/pool/**', 'express'] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/http/**', '**/pool/**', 'express'] }],
+    },
   },
   {
     files: ['client/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/service/**', 'express', 'onnxruntime-node'] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['**/service/**', 'express', 'onnxruntime-node'] },
+      ],
+    },
   },
 )

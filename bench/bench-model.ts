@@ -5,7 +5,10 @@
  */
 import type { CompiledModel } from '../service/compiler/compile.ts'
 import { defaultCalibration } from '../service/compiler/compile.ts'
-import { createLocalRoundTrip, type LocalRoundTrip } from '../service/runtime/seal/local-round-trip.ts'
+import {
+  createLocalRoundTrip,
+  type LocalRoundTrip,
+} from '../service/runtime/seal/local-round-trip.ts'
 
 export interface ModelBench {
   serverMs: number
@@ -28,8 +31,10 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-
-export async function benchCompiledModel(compiled: CompiledModel, reps: number): Promise<ModelBench> {
+export async function benchCompiledModel(
+  compiled: CompiledModel,
+  reps: number,
+): Promise<ModelBench> {
   const roundTrip = await createLocalRoundTrip(compiled)
   try {
     const [input] = defaultCalibration(compiled.layerModel.inputSize, 1, 7)
@@ -55,7 +60,8 @@ export function summarize(
   layers: Array<Record<string, number>>,
 ): ModelBench {
   const layerMs: Record<string, number> = {}
-  for (const name of Object.keys(layers[0] ?? {})) layerMs[name] = median(layers.map((layer) => layer[name]))
+  for (const name of Object.keys(layers[0] ?? {}))
+    layerMs[name] = median(layers.map((layer) => layer[name]))
   return {
     serverMs: median(times),
     serverMsAll: times,

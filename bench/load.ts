@@ -26,7 +26,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { PrivinferClient } from '../client/index.ts'
 import { preprocessInput } from '../client/preprocess.ts'
 import type { CkksContext } from '../core/ckks/context.ts'
-import { createClientKeys, decryptOutput, encryptInput, type ClientKeys, type EncryptedInput } from '../core/he/index.ts'
+import {
+  createClientKeys,
+  decryptOutput,
+  encryptInput,
+  type ClientKeys,
+  type EncryptedInput,
+} from '../core/he/index.ts'
 import { createPlainModel } from '../service/plain/onnx-runtime.ts'
 import { loadModelDirectory } from '../service/models/index.ts'
 import { loadMnist } from '../training/data/mnist.ts'
@@ -41,7 +47,12 @@ const DISTINCT_INPUTS = 20
 let modelId: string | undefined
 for (const id of ['mnist-dp', 'mnist-mlp']) {
   if (!existsSync(join('models', id, 'card.json'))) continue
-  if (await loadModelDirectory(join('models', id)).then(() => true, () => false)) {
+  if (
+    await loadModelDirectory(join('models', id)).then(
+      () => true,
+      () => false,
+    )
+  ) {
     modelId = id
     break
   }
@@ -72,7 +83,9 @@ const child = spawn(process.execPath, ['service/main.ts'], {
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 child.stdout?.pipe(process.stderr)
-const childExited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+const childExited = new Promise<number | null>((resolve) =>
+  child.once('exit', (code) => resolve(code)),
+)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     child.kill('SIGTERM')
@@ -84,16 +97,23 @@ const loadAverageAtStart = loadavg()[0]
 try {
   await Promise.race([
     waitForHealth(baseUrl, 300),
-    childExited.then((code) => Promise.reject(new Error(`the service exited during start-up (code ${code})`))),
+    childExited.then((code) =>
+      Promise.reject(new Error(`the service exited during start-up (code ${code})`)),
+    ),
   ])
-  process.stderr.write(`service ready at ${baseUrl} (pid ${child.pid}, ${workers} workers), model ${modelId}\n`)
+  process.stderr.write(
+    `service ready at ${baseUrl} (pid ${child.pid}, ${workers} workers), model ${modelId}\n`,
+  )
   const client = await PrivinferClient.create({ baseUrl })
   let ctx: CkksContext | undefined
   let keys: ClientKeys | undefined
   const session = await client.openSession(modelId, {
     keys: (sessionCtx, card) => {
       ctx = sessionCtx
-      keys = createClientKeys(sessionCtx, { galoisSteps: card.he.galoisSteps, relin: card.he.needsRelinKeys })
+      keys = createClientKeys(sessionCtx, {
+        galoisSteps: card.he.galoisSteps,
+        relin: card.he.needsRelinKeys,
+      })
       return keys
     },
   })
@@ -101,15 +121,24 @@ try {
   const mnist = loadMnist()
   const rows = Array.from({ length: CONCURRENT }, (_, i) => (i * 37) % mnist.count)
   const raw = rows.map((row) => mnist.inputs.subarray(row * 784, (row + 1) * 784))
-  const modelInputs = raw.map((x) => preprocessInput(card.input.preprocessing, x, card.input.rawSize))
-  const encrypt = (x: Float64Array): EncryptedInput => encryptInput(ctx!, keys!, card.input.layout, x, { level: card.he.inputLevel })
+  const modelInputs = raw.map((x) =>
+    preprocessInput(card.input.preprocessing, x, card.input.rawSize),
+  )
+  const encrypt = (x: Float64Array): EncryptedInput =>
+    encryptInput(ctx!, keys!, card.input.layout, x, { level: card.he.inputLevel })
   const encrypted = modelInputs.map(encrypt)
-  const plain = await createPlainModel(new Uint8Array(await readFile(join('models', modelId, card.onnxFile))))
+  const plain = await createPlainModel(
+    new Uint8Array(await readFile(join('models', modelId, card.onnxFile))),
+  )
   const expected = (await plain.run(modelInputs)).map(argmax)
   await plain.close()
 
   // Warm-up: each worker loads the key set once.
-  await Promise.all(Array.from({ length: workers * 2 }, () => client.api.infer(modelId, session.keyId, encrypted[0])))
+  await Promise.all(
+    Array.from({ length: workers * 2 }, () =>
+      client.api.infer(modelId, session.keyId, encrypted[0]),
+    ),
+  )
 
   // ---- 200 concurrent -----------------------------------------------------------------------
   await scrape(baseUrl) // resets the service's event-loop delay histogram
@@ -127,26 +156,44 @@ try {
   lag.disable()
   const serviceMetrics = await scrape(baseUrl)
   const failures = settled.filter((result) => result.status === 'rejected')
-  const latencies = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value.ms] : [])).sort((a, b) => a - b)
+  const latencies = settled
+    .flatMap((result) => (result.status === 'fulfilled' ? [result.value.ms] : []))
+    .sort((a, b) => a - b)
   let agree = 0
   settled.forEach((result, i) => {
     if (result.status !== 'fulfilled') return
-    const logits = decryptOutput(ctx!, keys!, result.value.output, card.output.layout, card.he.outputLevel)
+    const logits = decryptOutput(
+      ctx!,
+      keys!,
+      result.value.output,
+      card.output.layout,
+      card.he.outputLevel,
+    )
     if (argmax(logits) === expected[i]) agree++
   })
   const burst = {
     queries: CONCURRENT,
     failures: failures.length,
-    failureCodes: failures.map((f) => String((f as PromiseRejectedResult).reason?.code ?? (f as PromiseRejectedResult).reason)),
+    failureCodes: failures.map((f) =>
+      String((f as PromiseRejectedResult).reason?.code ?? (f as PromiseRejectedResult).reason),
+    ),
     wallSeconds: round(burstMs / 1000, 2),
     throughputPerSecond: round(latencies.length / (burstMs / 1000), 2),
-    latencyMs: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: round(latencies.at(-1) ?? 0) },
+    latencyMs: {
+      p50: quantile(latencies, 0.5),
+      p90: quantile(latencies, 0.9),
+      p99: quantile(latencies, 0.99),
+      max: round(latencies.at(-1) ?? 0),
+    },
     serviceEventLoopDelayMs: {
       max: round(serviceMetrics.nodejs_eventloop_lag_max_seconds * 1000, 1),
       p99: round(serviceMetrics.nodejs_eventloop_lag_p99_seconds * 1000, 1),
       mean: round(serviceMetrics.nodejs_eventloop_lag_mean_seconds * 1000, 1),
     },
-    benchClientEventLoopDelayMs: { max: round(lag.max / 1e6, 1), p99: round(lag.percentile(99) / 1e6, 1) },
+    benchClientEventLoopDelayMs: {
+      max: round(lag.max / 1e6, 1),
+      p99: round(lag.percentile(99) / 1e6, 1),
+    },
     argmaxAgreementWithOnnxruntime: round(agree / CONCURRENT, 4),
   }
   process.stderr.write(`burst: ${JSON.stringify(burst)}\n`)
@@ -168,14 +215,21 @@ try {
         rssMb: round(metrics.process_resident_memory_bytes / 2 ** 20, 1),
         heapUsedMb: round(metrics.nodejs_heap_size_used_bytes / 2 ** 20, 1),
       })
-      if (query % 200 === 0) process.stderr.write(`sequential ${query}/${SEQUENTIAL}: rss ${samples.at(-1)!.rssMb} MB\n`)
+      if (query % 200 === 0)
+        process.stderr.write(`sequential ${query}/${SEQUENTIAL}: rss ${samples.at(-1)!.rssMb} MB\n`)
     }
   }
   const sequentialMs = performance.now() - sequentialStart
   const steady = samples.filter((sample) => sample.query > RSS_WARMUP)
-  const slopeMbPerQuery = leastSquaresSlope(steady.map((s) => s.query), steady.map((s) => s.rssMb))
+  const slopeMbPerQuery = leastSquaresSlope(
+    steady.map((s) => s.query),
+    steady.map((s) => s.rssMb),
+  )
   const lastHalf = samples.filter((sample) => sample.query > SEQUENTIAL / 2)
-  const lastHalfSlopeMbPerQuery = leastSquaresSlope(lastHalf.map((s) => s.query), lastHalf.map((s) => s.rssMb))
+  const lastHalfSlopeMbPerQuery = leastSquaresSlope(
+    lastHalf.map((s) => s.query),
+    lastHalf.map((s) => s.rssMb),
+  )
   const memory = {
     queries: SEQUENTIAL,
     failures: sequentialFailures,
@@ -212,7 +266,9 @@ try {
   }
   await writeFile('docs/load.json', JSON.stringify(results, null, 2) + '\n')
   await writeFile('docs/load.md', renderMarkdown(results))
-  process.stdout.write(JSON.stringify({ ...results, memory: { ...memory, samples: undefined } }) + '\n')
+  process.stdout.write(
+    JSON.stringify({ ...results, memory: { ...memory, samples: undefined } }) + '\n',
+  )
 } finally {
   child.kill('SIGTERM')
   const exitCode = await childExited
@@ -235,7 +291,10 @@ async function freeLoopbackPort(): Promise<number> {
 /** Polls GET /v1/health every second until 200, at most `seconds` times. */
 async function waitForHealth(url: string, seconds: number): Promise<void> {
   for (let attempt = 0; attempt < seconds; attempt++) {
-    const status = await fetch(`${url}/v1/health`).then((response) => response.status, () => 0)
+    const status = await fetch(`${url}/v1/health`).then(
+      (response) => response.status,
+      () => 0,
+    )
     if (status === 200) return
     await new Promise((resolve) => setTimeout(resolve, 1000))
   }
@@ -260,7 +319,9 @@ function argmax(values: ArrayLike<number>): number {
 }
 
 function quantile(sorted: number[], q: number): number {
-  return sorted.length === 0 ? 0 : round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
+  return sorted.length === 0
+    ? 0
+    : round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
 }
 
 function round(value: number, digits = 0): number {

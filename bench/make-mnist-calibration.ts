@@ -10,6 +10,7 @@ const out = process.argv[2] ?? 'mnist-calibration.json'
 const count = Number(process.argv[3] ?? 64)
 const { train } = loadSplits('mnist')
 const rows: number[][] = []
-for (let i = 0; i < count; i++) rows.push(Array.from(train.inputs.subarray(i * train.inputSize, (i + 1) * train.inputSize)))
+for (let i = 0; i < count; i++)
+  rows.push(Array.from(train.inputs.subarray(i * train.inputSize, (i + 1) * train.inputSize)))
 writeFileSync(out, JSON.stringify(rows))
 process.stderr.write(`wrote ${count} training digits to ${out}\n`)

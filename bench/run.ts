@@ -10,9 +10,17 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { compileModel, defaultCalibration, type CompileOptions, type CompiledModel } from '../service/compiler/compile.ts'
+import {
+  compileModel,
+  defaultCalibration,
+  type CompileOptions,
+  type CompiledModel,
+} from '../service/compiler/compile.ts'
 import { listModels, loadModelDirectory } from '../service/models/index.ts'
-import { createLocalRoundTrip, type LocalRoundTrip } from '../service/runtime/seal/local-round-trip.ts'
+import {
+  createLocalRoundTrip,
+  type LocalRoundTrip,
+} from '../service/runtime/seal/local-round-trip.ts'
 import { summarize, type ModelBench } from './bench-model.ts'
 
 interface Variant {
@@ -26,7 +34,11 @@ interface Variant {
 }
 
 const { values } = parseArgs({
-  options: { reps: { type: 'string' }, 'models-dir': { type: 'string' }, variants: { type: 'boolean' } },
+  options: {
+    reps: { type: 'string' },
+    'models-dir': { type: 'string' },
+    variants: { type: 'boolean' },
+  },
 })
 const reps = Number(values.reps ?? 10)
 const modelsDir = values['models-dir'] ?? 'models'
@@ -49,7 +61,13 @@ for (const id of await listModels(modelsDir)) {
     const onnx = new Uint8Array(await readFile(join(dir, card.onnxFile)))
     const extra = values.variants ? Object.entries(VARIANTS) : Object.entries(VARIANTS).slice(0, 2)
     for (const [name, options] of extra) {
-      variants.push({ model: id, variant: name, compiled: compileModel(onnx, options), times: [], layers: [] })
+      variants.push({
+        model: id,
+        variant: name,
+        compiled: compileModel(onnx, options),
+        times: [],
+        layers: [],
+      })
     }
   }
 }
@@ -73,7 +91,13 @@ process.stderr.write('\n')
 const rows: Array<{ model: string; variant: string } & ModelBench> = variants.map((variant) => ({
   model: variant.model,
   variant: variant.variant,
-  ...summarize(variant.compiled, variant.roundTrip!, variant.sample!, variant.times, variant.layers),
+  ...summarize(
+    variant.compiled,
+    variant.roundTrip!,
+    variant.sample!,
+    variant.times,
+    variant.layers,
+  ),
 }))
 for (const variant of variants) variant.roundTrip!.delete()
 
@@ -90,13 +114,20 @@ const markdown = [
   '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (row) =>
-      `| ${row.model} | ${row.variant} | ${row.polyModulusDegree} | ${row.coeffModulusBits.join('+')} | ${row.depth} | ${row.opCounts.rotations} | ${row.serverMs.toFixed(1)} | ${Object.entries(row.layerMs)
+      `| ${row.model} | ${row.variant} | ${row.polyModulusDegree} | ${row.coeffModulusBits.join('+')} | ${row.depth} | ${row.opCounts.rotations} | ${row.serverMs.toFixed(1)} | ${Object.entries(
+        row.layerMs,
+      )
         .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
-        .join(', ')} | ${mb(row.galoisKeyBytes)} (${row.galoisSteps.length}) | ${mb(row.relinKeyBytes)} | ${kb(row.inputBytes)} | ${kb(row.outputBytes)} |`,
+        .join(
+          ', ',
+        )} | ${mb(row.galoisKeyBytes)} (${row.galoisSteps.length}) | ${mb(row.relinKeyBytes)} | ${kb(row.inputBytes)} | ${kb(row.outputBytes)} |`,
   ),
   '',
 ].join('\n')
 await mkdir('bench/results', { recursive: true })
-await writeFile('bench/results/bench.json', JSON.stringify({ date, machine, reps, rows }, null, 2) + '\n')
+await writeFile(
+  'bench/results/bench.json',
+  JSON.stringify({ date, machine, reps, rows }, null, 2) + '\n',
+)
 await writeFile('bench/results/bench.md', markdown)
 process.stdout.write(markdown)

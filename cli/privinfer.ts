@@ -16,9 +16,14 @@ function fileProblem(error: unknown): PrivinferError | undefined {
   }
   if (typeof code !== 'string' || !(code in reasons)) return undefined
   const where = typeof path === 'string' ? `${path}: ` : ''
-  return new PrivinferError('INPUT_INVALID', `cannot read ${where}${reasons[code]}`, typeof path === 'string' ? { path } : {}, {
-    cause: error,
-  })
+  return new PrivinferError(
+    'INPUT_INVALID',
+    `cannot read ${where}${reasons[code]}`,
+    typeof path === 'string' ? { path } : {},
+    {
+      cause: error,
+    },
+  )
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -56,7 +61,12 @@ main(process.argv.slice(2)).then(
     const json = process.argv.includes('--json')
     const error = fileProblem(thrown) ?? thrown
     if (isPrivinferError(error)) {
-      if (json) process.stdout.write(JSON.stringify({ error: { code: error.code, message: error.message, ...error.details } }) + '\n')
+      if (json)
+        process.stdout.write(
+          JSON.stringify({
+            error: { code: error.code, message: error.message, ...error.details },
+          }) + '\n',
+        )
       process.stderr.write(`privinfer: ${error.message} [${error.code}]\n`)
       process.exitCode = 1
     } else {

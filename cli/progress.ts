@@ -35,7 +35,9 @@ export function createProgress(label: string, total: number): Progress {
       }
     },
     finish(fields) {
-      process.stderr.write((lines ? '' : '\r') + render(total, fields) + (lines ? '\n' : '\x1b[K\n'))
+      process.stderr.write(
+        (lines ? '' : '\r') + render(total, fields) + (lines ? '\n' : '\x1b[K\n'),
+      )
     },
   }
 }

@@ -1,7 +1,18 @@
 /** privinfer client library: public API. */
-export { PrivinferClient, type OpenSessionOptions, type PrivinferClientOptions } from './privinfer-client.ts'
+export {
+  PrivinferClient,
+  type OpenSessionOptions,
+  type PrivinferClientOptions,
+} from './privinfer-client.ts'
 export { PrivinferSession } from './session.ts'
-export { ServiceApi, markPublic, type EncryptedOutput, type ModelSummary, type PublicInput, type StoredKeyInfo } from './service-api.ts'
+export {
+  ServiceApi,
+  markPublic,
+  type EncryptedOutput,
+  type ModelSummary,
+  type PublicInput,
+  type StoredKeyInfo,
+} from './service-api.ts'
 export { toPrediction, type Prediction } from './prediction.ts'
 export { preprocessInput } from './preprocess.ts'
 export { PrivinferError } from '../core/errors.ts'

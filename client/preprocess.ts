@@ -11,15 +11,24 @@ import { PrivinferError } from '../core/errors.ts'
  * - avgpool: [height, width] image -> non-overlapping pool x pool means -> [height/pool, width/pool].
  * @throws PrivinferError INPUT_INVALID for a wrong length or non-finite values.
  */
-export function preprocessInput(preprocessing: InputPreprocessing, raw: ArrayLike<number>, rawSize: number): Float64Array {
+export function preprocessInput(
+  preprocessing: InputPreprocessing,
+  raw: ArrayLike<number>,
+  rawSize: number,
+): Float64Array {
   if (raw.length !== rawSize) {
-    throw new PrivinferError('INPUT_INVALID', `expected ${rawSize} input values, got ${raw.length}`, {
-      expectedLength: rawSize,
-      gotLength: raw.length,
-    })
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      `expected ${rawSize} input values, got ${raw.length}`,
+      {
+        expectedLength: rawSize,
+        gotLength: raw.length,
+      },
+    )
   }
   const values = Float64Array.from(raw)
-  if (!values.every(Number.isFinite)) throw new PrivinferError('INPUT_INVALID', 'input values must be finite numbers')
+  if (!values.every(Number.isFinite))
+    throw new PrivinferError('INPUT_INVALID', 'input values must be finite numbers')
   if (preprocessing.kind === 'none') return values
   const { height, width, pool } = preprocessing
   const outHeight = Math.floor(height / pool)

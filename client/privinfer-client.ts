@@ -26,7 +26,10 @@ export interface OpenSessionOptions {
    * Where the client's keys come from; default: fresh keys (createClientKeys). The Node-only
    * client/node/key-directory.ts supplies keys persisted in a local folder.
    */
-  keys?: (ctx: Parameters<typeof createClientKeys>[0], card: ModelCard) => Promise<ClientKeys> | ClientKeys
+  keys?: (
+    ctx: Parameters<typeof createClientKeys>[0],
+    card: ModelCard,
+  ) => Promise<ClientKeys> | ClientKeys
   /**
    * Node only: a local keys directory (client/node/key-directory.ts). When it holds a secret key for
    * this model made under the card's encryption parameters, that key is reused (evaluation keys are
@@ -82,14 +85,20 @@ export class PrivinferClient {
     try {
       let commit: ((keyId: string) => Promise<void>) | undefined
       if (options.keysDir !== undefined) {
-        if (options.keys !== undefined) throw new PrivinferError('BAD_REQUEST', 'openSession: give keys or keysDir, not both')
-        const prepared = await (await loadKeyDirectoryModule()).prepareSessionKeys(options.keysDir, ctx, card, this.#baseUrl)
+        if (options.keys !== undefined)
+          throw new PrivinferError('BAD_REQUEST', 'openSession: give keys or keysDir, not both')
+        const prepared = await (
+          await loadKeyDirectoryModule()
+        ).prepareSessionKeys(options.keysDir, ctx, card, this.#baseUrl)
         keys = prepared.keys
         commit = prepared.commit
       } else {
         keys = options.keys
           ? await options.keys(ctx, card)
-          : createClientKeys(ctx, { galoisSteps: card.he.galoisSteps, relin: card.he.needsRelinKeys })
+          : createClientKeys(ctx, {
+              galoisSteps: card.he.galoisSteps,
+              relin: card.he.needsRelinKeys,
+            })
       }
       const { keyId, expiresAt } = await this.api.uploadKeys(card.id, keys.evaluationKeyBundle())
       if (commit !== undefined) {
@@ -100,7 +109,15 @@ export class PrivinferClient {
           throw error
         }
       }
-      return new PrivinferSession({ api: this.api, card, ctx, keys, keyId, expiresAt, ownsContext: true })
+      return new PrivinferSession({
+        api: this.api,
+        card,
+        ctx,
+        keys,
+        keyId,
+        expiresAt,
+        ownsContext: true,
+      })
     } catch (error) {
       keys?.delete()
       ctx.delete()

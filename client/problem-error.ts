@@ -13,8 +13,11 @@ export async function problemFromResponse(response: Response): Promise<Privinfer
   } catch {
     // Not JSON (a proxy's HTML page, ...): fall back to the status.
   }
-  const code = (ERROR_CODES as readonly string[]).includes(String(body.code)) ? (body.code as ErrorCode) : fallbackCode(response.status)
-  const detail = typeof body.detail === 'string' ? body.detail : `HTTP ${response.status} ${response.statusText}`
+  const code = (ERROR_CODES as readonly string[]).includes(String(body.code))
+    ? (body.code as ErrorCode)
+    : fallbackCode(response.status)
+  const detail =
+    typeof body.detail === 'string' ? body.detail : `HTTP ${response.status} ${response.statusText}`
   const { type: _type, title: _title, detail: _detail, code: _code, ...details } = body
   return new PrivinferError(code, detail, { ...details, status: response.status })
 }

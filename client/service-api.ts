@@ -70,7 +70,9 @@ export class ServiceApi {
   }
 
   async listModels(): Promise<ModelSummary[]> {
-    const body = (await (await this.#request('GET', '/v1/models')).json()) as { models: ModelSummary[] }
+    const body = (await (await this.#request('GET', '/v1/models')).json()) as {
+      models: ModelSummary[]
+    }
     return body.models
   }
 
@@ -83,7 +85,8 @@ export class ServiceApi {
     const form = new FormData()
     form.append('modelId', modelId)
     form.append('galoisKeys', blobOf(bundle.galoisKeys), 'galois-keys.seal')
-    if (bundle.relinKeys !== undefined) form.append('relinKeys', blobOf(bundle.relinKeys), 'relin-keys.seal')
+    if (bundle.relinKeys !== undefined)
+      form.append('relinKeys', blobOf(bundle.relinKeys), 'relin-keys.seal')
     return (await this.#request('POST', '/v1/keys', form)).json()
   }
 
@@ -97,17 +100,34 @@ export class ServiceApi {
     const form = new FormData()
     form.append('keyId', keyId)
     form.append('input', blobOf(input), 'input.seal')
-    const response = await this.#request('POST', `/v1/models/${encodeURIComponent(modelId)}/infer`, form)
+    const response = await this.#request(
+      'POST',
+      `/v1/models/${encodeURIComponent(modelId)}/infer`,
+      form,
+    )
     return new Uint8Array(await response.arrayBuffer()) as EncryptedOutput
   }
 
   /** POST /v1/models/{id}/plain (public test data only, see {@link markPublic}; the service must enable it). */
-  async inferPlain(modelId: string, input: PublicInput): Promise<{ output: number[]; label: number }> {
-    const response = await this.#request('POST', `/v1/models/${encodeURIComponent(modelId)}/plain`, JSON.stringify({ input }), 'application/json')
+  async inferPlain(
+    modelId: string,
+    input: PublicInput,
+  ): Promise<{ output: number[]; label: number }> {
+    const response = await this.#request(
+      'POST',
+      `/v1/models/${encodeURIComponent(modelId)}/plain`,
+      JSON.stringify({ input }),
+      'application/json',
+    )
     return response.json()
   }
 
-  async #request(method: string, path: string, body?: FormData | string, contentType?: string): Promise<Response> {
+  async #request(
+    method: string,
+    path: string,
+    body?: FormData | string,
+    contentType?: string,
+  ): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json, application/octet-stream' }
     if (this.#token !== undefined) headers.Authorization = `Bearer ${this.#token}`
     if (contentType !== undefined) headers['Content-Type'] = contentType

@@ -57,9 +57,17 @@ export class PrivinferSession {
     this.#assertOpen()
     const { card } = this
     const modelInput = preprocessInput(card.input.preprocessing, input, card.input.rawSize)
-    const encrypted = encryptInput(this.#ctx, this.#keys, card.input.layout, modelInput, { level: card.he.inputLevel })
+    const encrypted = encryptInput(this.#ctx, this.#keys, card.input.layout, modelInput, {
+      level: card.he.inputLevel,
+    })
     const result = await this.#api.infer(card.id, this.keyId, encrypted)
-    const logits = decryptOutput(this.#ctx, this.#keys, result, card.output.layout, card.he.outputLevel)
+    const logits = decryptOutput(
+      this.#ctx,
+      this.#keys,
+      result,
+      card.output.layout,
+      card.he.outputLevel,
+    )
     return toPrediction(logits, card.labels)
   }
 
@@ -70,7 +78,11 @@ export class PrivinferSession {
     try {
       await this.#api.deleteKeys(this.keyId)
     } catch (error) {
-      if (!(error instanceof PrivinferError && (error.code === 'KEY_NOT_FOUND' || error.code === 'KEY_EXPIRED'))) throw error
+      if (!(
+        error instanceof PrivinferError &&
+        (error.code === 'KEY_NOT_FOUND' || error.code === 'KEY_EXPIRED')
+      ))
+        throw error
     } finally {
       this.#keys.delete()
       if (this.#ownsContext) this.#ctx.delete()

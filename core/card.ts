@@ -13,8 +13,7 @@
  *   non-overlapping `pool` x `pool` averages to [height/pool, width/pool], flattened row-major.
  */
 export type InputPreprocessing =
-  | { kind: 'none' }
-  | { kind: 'avgpool'; height: number; width: number; pool: number }
+  { kind: 'none' } | { kind: 'avgpool'; height: number; width: number; pool: number }
 
 /**
  * Where the (preprocessed) input vector x, of length `inputSize`, sits in the CKKS slots.

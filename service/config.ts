@@ -46,7 +46,15 @@ export interface Config {
   readonly shutdownTimeoutMs: number
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+]
 
 /**
  * Parses the environment. Throws one error listing every invalid variable.
@@ -91,7 +99,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     .filter((origin) => origin.length > 0)
   for (const origin of corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      problems.push(`CORS_ORIGINS entry '${origin}' must be '*' or an origin like https://example.org`)
+      problems.push(
+        `CORS_ORIGINS entry '${origin}' must be '*' or an origin like https://example.org`,
+      )
     }
   }
   const defaultModel = text('DEFAULT_MODEL')
@@ -119,9 +129,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
   }
   if (problems.length > 0) {
-    throw new PrivinferError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
-      problems,
-    })
+    throw new PrivinferError(
+      'CONFIG_INVALID',
+      `invalid configuration:\n  ${problems.join('\n  ')}`,
+      {
+        problems,
+      },
+    )
   }
   return Object.freeze(config)
 }

@@ -88,7 +88,10 @@ function plainRunnerOf(models: Map<string, PlainModel>): PlainRunner {
 /**
  * Starts the service with a parsed configuration. Returns once listening; `ready` settles later.
  */
-export async function startService(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningService> {
+export async function startService(
+  config: Config,
+  logger: Logger = pino({ level: config.logLevel }),
+): Promise<RunningService> {
   const catalog = new MutableCatalog()
   const executor = new DeferredExecutor()
   const plainModels = new Map<string, PlainModel>()
@@ -109,7 +112,9 @@ export async function startService(config: Config, logger: Logger = pino({ level
     openapi,
   })
   const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)))
+    const listening = app.listen(config.port, config.host, (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    )
   })
   // Uploads of several MB over slow links: generous, but bounded.
   server.requestTimeout = 120_000
@@ -121,12 +126,19 @@ export async function startService(config: Config, logger: Logger = pino({ level
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
-  logger.info({ url, modelsDir: config.modelsDir, workers: config.workers }, 'listening; compiling models')
+  logger.info(
+    { url, modelsDir: config.modelsDir, workers: config.workers },
+    'listening; compiling models',
+  )
 
   let sweepTimer: NodeJS.Timeout | undefined
   const ready = (async () => {
     const started = performance.now()
-    const loaded: LoadedModel[] = await loadServedModels(config.modelsDir, config.defaultModel, logger)
+    const loaded: LoadedModel[] = await loadServedModels(
+      config.modelsDir,
+      config.defaultModel,
+      logger,
+    )
     const pool = await WorkerPool.start({
       models: loaded.map(({ card, compiled }) => ({ card, compiled })),
       workers: config.workers,
@@ -140,7 +152,10 @@ export async function startService(config: Config, logger: Logger = pino({ level
     executor.target = pool
     if (config.enablePlain) {
       for (const model of loaded) {
-        plainModels.set(model.card.id, await createPlainModel(await readFile(join(model.dir, model.card.onnxFile))))
+        plainModels.set(
+          model.card.id,
+          await createPlainModel(await readFile(join(model.dir, model.card.onnxFile))),
+        )
       }
     }
     catalog.set(loaded.map(({ card }) => ({ id: card.id, card })))
@@ -152,7 +167,14 @@ export async function startService(config: Config, logger: Logger = pino({ level
     }, SWEEP_INTERVAL_MS)
     sweepTimer.unref()
     state.ready = true
-    logger.info({ models: loaded.map(({ card }) => card.id), workers: config.workers, ms: Math.round(performance.now() - started) }, 'ready')
+    logger.info(
+      {
+        models: loaded.map(({ card }) => card.id),
+        workers: config.workers,
+        ms: Math.round(performance.now() - started),
+      },
+      'ready',
+    )
   })()
 
   let closing: Promise<void> | undefined
@@ -176,7 +198,9 @@ export async function startService(config: Config, logger: Logger = pino({ level
 }
 
 /** Entry point: config from the environment, signals, exit codes. */
-export async function main(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
+export async function main(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<void> {
   const config = loadConfig(env)
   const logger = pino({ level: config.logLevel })
   const service = await startService(config, logger)

@@ -15,14 +15,23 @@ import { loadSplits } from './data/load.ts'
 import { preprocessDataset } from './data/preprocess.ts'
 import { writeCard } from './model-folder.ts'
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, 'models-dir': { type: 'string', default: 'models' } } })
+const { values } = parseArgs({
+  options: { model: { type: 'string' }, 'models-dir': { type: 'string', default: 'models' } },
+})
 const folder = join(values['models-dir'] as string, values.model as string)
 const { card, compiled } = await loadModelDirectory(folder)
-const test = preprocessDataset(loadSplits(card.data?.dataset ?? 'mnist').test, card.input.preprocessing)
-const inputs = Array.from({ length: test.count }, (_, r) => test.inputs.subarray(r * test.inputSize, (r + 1) * test.inputSize))
+const test = preprocessDataset(
+  loadSplits(card.data?.dataset ?? 'mnist').test,
+  card.input.preprocessing,
+)
+const inputs = Array.from({ length: test.count }, (_, r) =>
+  test.inputs.subarray(r * test.inputSize, (r + 1) * test.inputSize),
+)
 const onnxBytes = (await import('node:fs')).readFileSync(join(folder, card.onnxFile))
 const progress = createProgress('HE evaluation', inputs.length)
-const check = await compareHeToPlain(compiled, new Uint8Array(onnxBytes), inputs, (done, last) => progress.tick(done, { ms: Math.round(last.serverMs) }))
+const check = await compareHeToPlain(compiled, new Uint8Array(onnxBytes), inputs, (done, last) =>
+  progress.tick(done, { ms: Math.round(last.serverMs) }),
+)
 progress.finish()
 let heCorrect = 0
 let plainCorrect = 0
@@ -39,4 +48,11 @@ updated.accuracy = {
 } as TrainingCard['accuracy']
 updated.comparison = check.comparison
 writeCard(folder, updated)
-process.stdout.write(JSON.stringify({ model: values.model, he: heCorrect / test.count, plaintext: plainCorrect / test.count, comparison: check.comparison }) + '\n')
+process.stdout.write(
+  JSON.stringify({
+    model: values.model,
+    he: heCorrect / test.count,
+    plaintext: plainCorrect / test.count,
+    comparison: check.comparison,
+  }) + '\n',
+)

@@ -35,7 +35,10 @@ export interface HeEvaluationOptions {
   createProgress: (label: string, total: number) => Progress
 }
 
-export async function evaluateHe(outcome: TrainingOutcome, options: HeEvaluationOptions): Promise<HeEvaluation> {
+export async function evaluateHe(
+  outcome: TrainingOutcome,
+  options: HeEvaluationOptions,
+): Promise<HeEvaluation> {
   const test = outcome.evaluation
   const rowOf = (r: number) => test.inputs.subarray(r * test.inputSize, (r + 1) * test.inputSize)
   const calibrationCount = Math.min(options.calibrationCount ?? 100, test.count)
@@ -44,7 +47,9 @@ export async function evaluateHe(outcome: TrainingOutcome, options: HeEvaluation
   const count = Math.min(options.limit ?? test.count, test.count)
   const inputs = Array.from({ length: count }, (_, r) => rowOf(r))
   const progress = options.createProgress('HE evaluation', count)
-  const check = await compareHeToPlain(compiled, outcome.onnxBytes, inputs, (done, last) => progress.tick(done, { ms: Math.round(last.serverMs) }))
+  const check = await compareHeToPlain(compiled, outcome.onnxBytes, inputs, (done, last) =>
+    progress.tick(done, { ms: Math.round(last.serverMs) }),
+  )
   progress.finish()
   let heCorrect = 0
   let plainCorrect = 0
@@ -65,7 +70,13 @@ export async function evaluateHe(outcome: TrainingOutcome, options: HeEvaluation
       return {
         ...merged,
         comparison: check.comparison,
-        he: { ...merged.he!, reasons: [...merged.he!.reasons, `calibrated on the first ${calibrationCount} test images (held out, not training data)`] },
+        he: {
+          ...merged.he!,
+          reasons: [
+            ...merged.he!.reasons,
+            `calibrated on the first ${calibrationCount} test images (held out, not training data)`,
+          ],
+        },
       }
     },
   }

@@ -21,7 +21,11 @@ export function writeModelFolder(modelsDir: string, contents: ModelFolderContent
   writeFileSync(join(folder, contents.card.onnxFile), contents.onnxBytes)
   writeFileSync(
     join(folder, 'test-indices.json'),
-    JSON.stringify({ source: contents.testIndicesSource, count: contents.testIndices.length, indices: Array.from(contents.testIndices) }) + '\n',
+    JSON.stringify({
+      source: contents.testIndicesSource,
+      count: contents.testIndices.length,
+      indices: Array.from(contents.testIndices),
+    }) + '\n',
   )
   writeCard(folder, contents.card)
   return folder
@@ -29,6 +33,13 @@ export function writeModelFolder(modelsDir: string, contents: ModelFolderContent
 
 /** (Re)writes card.json and card.md of a model folder. */
 export function writeCard(folder: string, card: TrainingCard): void {
-  writeFileSync(join(folder, 'card.json'), JSON.stringify(card, (_key, value) => (typeof value === 'number' && Number.isNaN(value) ? null : value), 2) + '\n')
+  writeFileSync(
+    join(folder, 'card.json'),
+    JSON.stringify(
+      card,
+      (_key, value) => (typeof value === 'number' && Number.isNaN(value) ? null : value),
+      2,
+    ) + '\n',
+  )
   writeFileSync(join(folder, 'card.md'), renderCardMarkdown(card))
 }

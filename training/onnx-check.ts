@@ -21,7 +21,11 @@ export interface OnnxAgreement {
 }
 
 /** Loads `onnxBytes` in onnxruntime-node, runs all rows of `data` (batched), compares with `model`. */
-export async function checkOnnxAgainstTrainer(onnxBytes: Uint8Array, model: Mlp, data: Dataset): Promise<OnnxAgreement> {
+export async function checkOnnxAgainstTrainer(
+  onnxBytes: Uint8Array,
+  model: Mlp,
+  data: Dataset,
+): Promise<OnnxAgreement> {
   const classes = model.shape.sizes[model.shape.sizes.length - 1]
   const logits = await onnxLogits(onnxBytes, data, classes)
   const reference = new Float64Array(data.count * classes)
@@ -43,18 +47,32 @@ export async function checkOnnxAgainstTrainer(onnxBytes: Uint8Array, model: Mlp,
     if (ortBest !== refBest) disagreements++
     if (ortBest === data.labels[r]) correct++
   }
-  return { accuracy: correct / data.count, maxAbsLogitError, maxAbsLogit, argmaxDisagreements: disagreements, logits }
+  return {
+    accuracy: correct / data.count,
+    maxAbsLogitError,
+    maxAbsLogit,
+    argmaxDisagreements: disagreements,
+    logits,
+  }
 }
 
 /** onnxruntime-node logits (count x classes) of all rows of `data`, in batches of 1,000. */
-export async function onnxLogits(onnxBytes: Uint8Array, data: Dataset, classes: number): Promise<Float32Array> {
+export async function onnxLogits(
+  onnxBytes: Uint8Array,
+  data: Dataset,
+  classes: number,
+): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(onnxBytes)
   try {
     const logits = new Float32Array(data.count * classes)
     const batch = 1000
     for (let start = 0; start < data.count; start += batch) {
       const rows = Math.min(batch, data.count - start)
-      const input = new ort.Tensor('float32', data.inputs.slice(start * data.inputSize, (start + rows) * data.inputSize), [rows, data.inputSize])
+      const input = new ort.Tensor(
+        'float32',
+        data.inputs.slice(start * data.inputSize, (start + rows) * data.inputSize),
+        [rows, data.inputSize],
+      )
       const output = await session.run({ [ONNX_INPUT_NAME]: input })
       logits.set(output[ONNX_OUTPUT_NAME].data as Float32Array, start * classes)
     }

@@ -13,10 +13,15 @@ export const ONNX_INPUT_NAME = 'input'
 export const ONNX_OUTPUT_NAME = 'logits'
 
 /** Effective (folded) weights and biases of each linear layer, float64. */
-export function foldedLayers(model: Mlp): Array<{ inputs: number; outputs: number; weights: Float64Array; bias: Float64Array }> {
+export function foldedLayers(
+  model: Mlp,
+): Array<{ inputs: number; outputs: number; weights: Float64Array; bias: Float64Array }> {
   const { inputMean, inputStd } = model.shape
   return model.linear.map((slot, l) => {
-    const weights = model.params.slice(slot.weightOffset, slot.weightOffset + slot.inputs * slot.outputs)
+    const weights = model.params.slice(
+      slot.weightOffset,
+      slot.weightOffset + slot.inputs * slot.outputs,
+    )
     const bias = model.params.slice(slot.biasOffset, slot.biasOffset + slot.outputs)
     if (l === 0) {
       for (let j = 0; j < slot.outputs; j++) {
@@ -45,7 +50,13 @@ export function exportMlpToOnnx(model: Mlp): Uint8Array {
     builder.addInitializer(weightName, [layer.outputs, layer.inputs], layer.weights)
     builder.addInitializer(biasName, [layer.outputs], layer.bias)
     const z = last ? ONNX_OUTPUT_NAME : `fc${l + 1}.out`
-    builder.addNode('Gemm', [current, weightName, biasName], [z], { transB: attr.int(1) }, `fc${l + 1}/Gemm`)
+    builder.addNode(
+      'Gemm',
+      [current, weightName, biasName],
+      [z],
+      { transB: attr.int(1) },
+      `fc${l + 1}/Gemm`,
+    )
     if (last) return
     const squared = `act${l + 1}.square`
     builder.addNode('Mul', [z, z], [squared], {}, `act${l + 1}/Square`)
@@ -56,9 +67,21 @@ export function exportMlpToOnnx(model: Mlp): Uint8Array {
     const { a, b } = activationCoefficients(model, l)
     builder.addConstant(`act${l + 1}.a`, a)
     builder.addConstant(`act${l + 1}.b`, b)
-    builder.addNode('Mul', [squared, `act${l + 1}.a`], [`act${l + 1}.quadratic`], {}, `act${l + 1}/MulA`)
+    builder.addNode(
+      'Mul',
+      [squared, `act${l + 1}.a`],
+      [`act${l + 1}.quadratic`],
+      {},
+      `act${l + 1}/MulA`,
+    )
     builder.addNode('Mul', [z, `act${l + 1}.b`], [`act${l + 1}.linear`], {}, `act${l + 1}/MulB`)
-    builder.addNode('Add', [`act${l + 1}.quadratic`, `act${l + 1}.linear`], [`act${l + 1}.out`], {}, `act${l + 1}/Add`)
+    builder.addNode(
+      'Add',
+      [`act${l + 1}.quadratic`, `act${l + 1}.linear`],
+      [`act${l + 1}.out`],
+      {},
+      `act${l + 1}/Add`,
+    )
     current = `act${l + 1}.out`
   })
   builder.addOutput(ONNX_OUTPUT_NAME, ['batch', layers[layers.length - 1].outputs])

@@ -76,10 +76,15 @@ export interface PipelineHooks {
   skipAudit?: boolean
 }
 
-export async function runTraining(config: TrainingConfig, hooks: PipelineHooks = {}): Promise<TrainingOutcome> {
+export async function runTraining(
+  config: TrainingConfig,
+  hooks: PipelineHooks = {},
+): Promise<TrainingOutcome> {
   const splits = loadSplits(config.dataset)
   const preprocessing: InputPreprocessing =
-    config.pool === 1 ? { kind: 'none' } : { kind: 'avgpool', height: 28, width: 28, pool: config.pool }
+    config.pool === 1
+      ? { kind: 'none' }
+      : { kind: 'avgpool', height: 28, width: 28, pool: config.pool }
   if (config.pool !== 1 && 28 % config.pool !== 0) {
     throw new PrivinferError('BAD_REQUEST', `--pool must divide 28, got ${config.pool}`)
   }
@@ -99,8 +104,17 @@ export async function runTraining(config: TrainingConfig, hooks: PipelineHooks =
   let epsilonAfter: (steps: number) => number = () => Infinity
   if (config.privacy) {
     const budget = await import('./dp-sgd/privacy-budget.ts')
-    privacy = budget.planPrivacy({ sampleRate, steps, delta: config.privacy.delta, epsilon: config.privacy.epsilon })
-    epsilonAfter = budget.createEpsilonTracker(sampleRate, privacy.noiseMultiplier, config.privacy.delta)
+    privacy = budget.planPrivacy({
+      sampleRate,
+      steps,
+      delta: config.privacy.delta,
+      epsilon: config.privacy.epsilon,
+    })
+    epsilonAfter = budget.createEpsilonTracker(
+      sampleRate,
+      privacy.noiseMultiplier,
+      config.privacy.delta,
+    )
   }
   const started = Date.now()
   const { model, result } = trainWithConfig(
@@ -113,8 +127,26 @@ export async function runTraining(config: TrainingConfig, hooks: PipelineHooks =
   const onnxBytes = exportMlpToOnnx(model)
   const onnx = await checkOnnxAgainstTrainer(onnxBytes, model, evaluation)
   const trainerAccuracy = evaluateMlp(model, evaluation).accuracy
-  const audit = hooks.skipAudit || evaluationName !== 'test' ? null : lossThresholdAttack(model, train, evaluation, config.seed + 2)
-  return { config, model, onnxBytes, preprocessing, splits, train, evaluation, evaluationName, privacy, result, onnx, trainerAccuracy, audit, trainSeconds }
+  const audit =
+    hooks.skipAudit || evaluationName !== 'test'
+      ? null
+      : lossThresholdAttack(model, train, evaluation, config.seed + 2)
+  return {
+    config,
+    model,
+    onnxBytes,
+    preprocessing,
+    splits,
+    train,
+    evaluation,
+    evaluationName,
+    privacy,
+    result,
+    onnx,
+    trainerAccuracy,
+    audit,
+    trainSeconds,
+  }
 }
 
 /**
@@ -132,7 +164,12 @@ export function trainWithConfig(
   const inputMean = config.inputMean ?? normalization.mean
   const inputStd = config.inputStd ?? normalization.std
   const model = createMlp(
-    { sizes: [train.inputSize, ...config.hidden, 10], activation: config.activation, inputMean, inputStd },
+    {
+      sizes: [train.inputSize, ...config.hidden, 10],
+      activation: config.activation,
+      inputMean,
+      inputStd,
+    },
     { seed: config.seed, weightGain: config.weightGain, polyA: config.polyA },
   )
   const result = trainMlp(
@@ -145,7 +182,10 @@ export function trainWithConfig(
       schedule: config.schedule,
       seed: config.seed,
       emaDecay: config.emaDecay,
-      dp: noiseMultiplier === undefined ? undefined : { noiseMultiplier, clippingNorm: config.clippingNorm },
+      dp:
+        noiseMultiplier === undefined
+          ? undefined
+          : { noiseMultiplier, clippingNorm: config.clippingNorm },
     },
     onStep,
   )

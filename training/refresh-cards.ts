@@ -16,7 +16,11 @@ import { writeCard } from './model-folder.ts'
 
 const { values } = parseArgs({
   options: {
-    models: { type: 'string', default: 'mnist-mlp,mnist-nonprivate,fashion-mnist-nonprivate,mnist-dp:mnist-nonprivate,fashion-mnist-dp:fashion-mnist-nonprivate' },
+    models: {
+      type: 'string',
+      default:
+        'mnist-mlp,mnist-nonprivate,fashion-mnist-nonprivate,mnist-dp:mnist-nonprivate,fashion-mnist-dp:fashion-mnist-nonprivate',
+    },
     'models-dir': { type: 'string', default: 'models' },
   },
 })
@@ -33,14 +37,28 @@ for (const entry of (values.models as string).split(',')) {
     const { sampleRate, steps, delta, noiseMultiplier } = card.privacy
     const described = describePrivacy({ sampleRate, steps, delta, noiseMultiplier })
     card.privacy = { ...card.privacy, epsilonPrv: described.epsilonPrv }
-    if (card.privacy.notes) card.privacy.notes = card.privacy.notes.map((note) => note.replace(' (not available when this card was written)', Number.isNaN(described.epsilonPrv) ? ' (not available when this card was written)' : ''))
+    if (card.privacy.notes)
+      card.privacy.notes = card.privacy.notes.map((note) =>
+        note.replace(
+          ' (not available when this card was written)',
+          Number.isNaN(described.epsilonPrv) ? ' (not available when this card was written)' : '',
+        ),
+      )
   }
   const twin = twinId ? readCard(twinId) : undefined
   if (twin?.accuracy && card.accuracy) {
     card.accuracy = { ...card.accuracy, nonPrivateTwin: twin.accuracy.plaintext }
     const audit = (card.audit ?? {}) as Record<string, unknown>
-    card.audit = { ...audit, nonPrivateTwin: { id: twinId, attacks: (twin.audit as { attacks?: unknown[] } | undefined)?.attacks ?? [] } }
+    card.audit = {
+      ...audit,
+      nonPrivateTwin: {
+        id: twinId,
+        attacks: (twin.audit as { attacks?: unknown[] } | undefined)?.attacks ?? [],
+      },
+    }
   }
   writeCard(join(modelsDir, id), card)
-  process.stderr.write(`refreshed ${id}${card.privacy ? ` (epsilonPrv ${card.privacy.epsilonPrv})` : ''}${twin ? ` twin ${twinId}` : ''}\n`)
+  process.stderr.write(
+    `refreshed ${id}${card.privacy ? ` (epsilonPrv ${card.privacy.epsilonPrv})` : ''}${twin ? ` twin ${twinId}` : ''}\n`,
+  )
 }

@@ -31,16 +31,25 @@ const { values } = parseArgs({
     'fashion-epochs': { type: 'string' },
   },
 })
-const previous = existsSync(JSON_FILE) ? (JSON.parse(readFileSync(JSON_FILE, 'utf8')) as { results?: Record<string, SweepPoint[]>; commands?: Record<string, string> }) : {}
+const previous = existsSync(JSON_FILE)
+  ? (JSON.parse(readFileSync(JSON_FILE, 'utf8')) as {
+      results?: Record<string, SweepPoint[]>
+      commands?: Record<string, string>
+    })
+  : {}
 const results: Record<string, SweepPoint[]> = previous.results ?? {}
 const commands: Record<string, string> = previous.commands ?? {}
 for (const dataset of (values.datasets as string).split(',')) {
   const points: SweepPoint[] = []
   const privateRecipe = RECIPES[`${dataset}-dp`]
   const twinRecipe = RECIPES[`${dataset}-nonprivate`]
-  const epochs = dataset === 'fashion-mnist' && values['fashion-epochs'] ? Number(values['fashion-epochs']) : undefined
+  const epochs =
+    dataset === 'fashion-mnist' && values['fashion-epochs']
+      ? Number(values['fashion-epochs'])
+      : undefined
   for (const epsilon of [...EPSILONS, null]) {
-    const recipe = epsilon === null ? twinRecipe : { ...privateRecipe, privacy: { epsilon, delta: 1e-5 } }
+    const recipe =
+      epsilon === null ? twinRecipe : { ...privateRecipe, privacy: { epsilon, delta: 1e-5 } }
     const config = { ...recipe, ...(epochs ? { epochs } : {}) }
     const outcome = await runTraining(config, { skipAudit: true })
     const point: SweepPoint = {
@@ -52,16 +61,21 @@ for (const dataset of (values.datasets as string).split(',')) {
       trainSeconds: outcome.trainSeconds,
     }
     points.push(point)
-    process.stderr.write(`sweep ${dataset} epsilon ${epsilon ?? 'non-private'}: ${(100 * point.testAccuracy).toFixed(2)}% (${point.trainSeconds.toFixed(0)} s)\n`)
+    process.stderr.write(
+      `sweep ${dataset} epsilon ${epsilon ?? 'non-private'}: ${(100 * point.testAccuracy).toFixed(2)}% (${point.trainSeconds.toFixed(0)} s)\n`,
+    )
   }
   results[dataset] = points
-  commands[dataset] = `nice -n 10 node training/sweep.ts --datasets ${dataset}` + (epochs ? ` --fashion-epochs ${epochs}` : '')
+  commands[dataset] =
+    `nice -n 10 node training/sweep.ts --datasets ${dataset}` +
+    (epochs ? ` --fashion-epochs ${epochs}` : '')
 }
 writeFileSync(
   JSON_FILE,
   JSON.stringify(
     {
-      description: 'Test accuracy (onnxruntime, full test split) against the target epsilon (RDP accountant, delta 1e-5); one run per point (fresh DP noise), served recipes with sigma re-calibrated per epsilon.',
+      description:
+        'Test accuracy (onnxruntime, full test split) against the target epsilon (RDP accountant, delta 1e-5); one run per point (fresh DP noise), served recipes with sigma re-calibrated per epsilon.',
       commands,
       note: 'Fashion-MNIST points use 10 epochs (the served recipe uses 25) to fit the time budget; sigma is calibrated for the actual number of steps, so every point meets its epsilon.',
       date: new Date().toISOString(),
@@ -78,20 +92,45 @@ const series: Series[] = []
 for (const [dataset, points] of Object.entries(results)) {
   series.push({
     name: `${dataset} (DP-SGD, delta 1e-5)`,
-    points: points.filter((p) => p.epsilon !== null).map((p) => [p.epsilon as number, 100 * p.testAccuracy]),
+    points: points
+      .filter((p) => p.epsilon !== null)
+      .map((p) => [p.epsilon as number, 100 * p.testAccuracy]),
     markers: true,
   })
   const nonPrivate = points.find((p) => p.epsilon === null)
-  if (nonPrivate) series.push({ name: `${dataset} non-private twin`, points: [[0.5, 100 * nonPrivate.testAccuracy], [NON_PRIVATE_X, 100 * nonPrivate.testAccuracy]], dashed: true })
+  if (nonPrivate)
+    series.push({
+      name: `${dataset} non-private twin`,
+      points: [
+        [0.5, 100 * nonPrivate.testAccuracy],
+        [NON_PRIVATE_X, 100 * nonPrivate.testAccuracy],
+      ],
+      dashed: true,
+    })
 }
-const allAccuracies = Object.values(results).flat().map((p) => 100 * p.testAccuracy)
+const allAccuracies = Object.values(results)
+  .flat()
+  .map((p) => 100 * p.testAccuracy)
 const yMin = Math.floor(Math.min(...allAccuracies) / 5) * 5
 writeFileSync(
   SVG_FILE,
   renderLineChart({
     title: 'Test accuracy vs privacy budget (MLP with polynomial activation)',
-    x: { label: 'epsilon (RDP accountant, delta = 1e-5)', scale: 'log', min: 0.45, max: NON_PRIVATE_X * 1.1, ticks: [0.5, 1, 2, 3, 5, 8, NON_PRIVATE_X], format: (v) => (v === NON_PRIVATE_X ? 'non-private' : String(v)) },
-    y: { label: 'test accuracy (%)', scale: 'linear', min: yMin, max: 100, ticks: Array.from({ length: (100 - yMin) / 5 + 1 }, (_, i) => yMin + 5 * i) },
+    x: {
+      label: 'epsilon (RDP accountant, delta = 1e-5)',
+      scale: 'log',
+      min: 0.45,
+      max: NON_PRIVATE_X * 1.1,
+      ticks: [0.5, 1, 2, 3, 5, 8, NON_PRIVATE_X],
+      format: (v) => (v === NON_PRIVATE_X ? 'non-private' : String(v)),
+    },
+    y: {
+      label: 'test accuracy (%)',
+      scale: 'linear',
+      min: yMin,
+      max: 100,
+      ticks: Array.from({ length: (100 - yMin) / 5 + 1 }, (_, i) => yMin + 5 * i),
+    },
     series,
   }),
 )

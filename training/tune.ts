@@ -33,7 +33,7 @@ const { values } = parseArgs({
     epsilon: { type: 'string' },
     repeats: { type: 'string', default: '2' },
     out: { type: 'string' },
-    'validation': { type: 'string', default: '0.15' },
+    validation: { type: 'string', default: '0.15' },
   },
 })
 const dataset = values.dataset as string
@@ -85,7 +85,8 @@ const record: TuningRecord = {
   note: 'Coordinate search on a validation split carved from the training set (seeded). Not counted in epsilon.',
 }
 const cache = new Map<string, number>()
-const tried = (config: TrainingConfig) => JSON.stringify({ ...config, validationFraction: undefined })
+const tried = (config: TrainingConfig) =>
+  JSON.stringify({ ...config, validationFraction: undefined })
 
 async function score(config: TrainingConfig): Promise<number> {
   const key = tried(config)
@@ -93,13 +94,18 @@ async function score(config: TrainingConfig): Promise<number> {
   if (known !== undefined) return known
   const accuracies: number[] = []
   for (let r = 0; r < repeats; r++) {
-    const outcome = await runTraining({ ...config, seed: config.seed + 100 * r }, { skipAudit: true })
+    const outcome = await runTraining(
+      { ...config, seed: config.seed + 100 * r },
+      { skipAudit: true },
+    )
     accuracies.push(outcome.onnx.accuracy)
   }
   const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length
   const { dataset: _d, privacy: _p, validationFraction: _v, ...shown } = config
   record.runs.push({ config: shown, validationAccuracy: accuracies, mean })
-  process.stderr.write(`tune ${JSON.stringify(shown)} -> ${accuracies.map((a) => a.toFixed(4)).join(' ')} mean ${mean.toFixed(4)}\n`)
+  process.stderr.write(
+    `tune ${JSON.stringify(shown)} -> ${accuracies.map((a) => a.toFixed(4)).join(' ')} mean ${mean.toFixed(4)}\n`,
+  )
   cache.set(key, mean)
   return mean
 }
@@ -118,7 +124,9 @@ for (const axis of axes) {
 }
 const { dataset: _d, privacy: _p, validationFraction: _v, ...chosen } = best
 record.chosen = chosen
-const out = values.out ?? `training/tuning/${dataset}-${epsilon === undefined ? 'nonprivate' : `eps${epsilon}`}.json`
+const out =
+  values.out ??
+  `training/tuning/${dataset}-${epsilon === undefined ? 'nonprivate' : `eps${epsilon}`}.json`
 mkdirSync(dirname(out), { recursive: true })
 writeFileSync(out, JSON.stringify(record, null, 2) + '\n')
 process.stdout.write(JSON.stringify({ out, chosen, validationAccuracy: bestScore }) + '\n')

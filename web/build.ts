@@ -18,7 +18,10 @@ const sealDist = dirname(fileURLToPath(import.meta.resolve('node-seal')))
 
 await mkdir(outDir, { recursive: true })
 const result = await build({
-  entryPoints: { 'privinfer-client': join(webDir, '..', 'client', 'index.ts'), demo: join(webDir, 'demo.ts') },
+  entryPoints: {
+    'privinfer-client': join(webDir, '..', 'client', 'index.ts'),
+    demo: join(webDir, 'demo.ts'),
+  },
   outdir: outDir,
   bundle: true,
   format: 'esm',

@@ -38,7 +38,8 @@ function pixels(): Float64Array {
   const out = new Float64Array(SIDE * SIDE)
   for (let y = 0; y < canvas.height; y++) {
     for (let x = 0; x < canvas.width; x++) {
-      out[Math.floor(y / CANVAS_SCALE) * SIDE + Math.floor(x / CANVAS_SCALE)] += image[4 * (y * canvas.width + x)] / 255
+      out[Math.floor(y / CANVAS_SCALE) * SIDE + Math.floor(x / CANVAS_SCALE)] +=
+        image[4 * (y * canvas.width + x)] / 255
     }
   }
   return out.map((v) => v / (CANVAS_SCALE * CANVAS_SCALE))
@@ -54,7 +55,9 @@ $('connect').addEventListener('click', async () => {
     const models = await client.listModels()
     const modelId = $<HTMLInputElement>('model').value || models[0]?.id
     session = await client.openSession(modelId)
-    status(`session open for ${modelId}; keys expire ${session.expiresAt}. Draw a digit and press Predict.`)
+    status(
+      `session open for ${modelId}; keys expire ${session.expiresAt}. Draw a digit and press Predict.`,
+    )
   } catch (error) {
     status(`error: ${(error as Error).message}`)
   }
@@ -65,8 +68,11 @@ $('predict').addEventListener('click', async () => {
   try {
     const started = performance.now()
     const prediction = await session.infer(pixels())
-    const bars = prediction.probabilities.map((p, i) => `${session!.card.labels[i]}: ${'#'.repeat(Math.round(p * 40))} ${p.toFixed(3)}`)
-    $('result').textContent = `label ${prediction.labelName} in ${Math.round(performance.now() - started)} ms\n${bars.join('\n')}`
+    const bars = prediction.probabilities.map(
+      (p, i) => `${session!.card.labels[i]}: ${'#'.repeat(Math.round(p * 40))} ${p.toFixed(3)}`,
+    )
+    $('result').textContent =
+      `label ${prediction.labelName} in ${Math.round(performance.now() - started)} ms\n${bars.join('\n')}`
   } catch (error) {
     status(`error: ${(error as Error).message}`)
   }

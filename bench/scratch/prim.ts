@@ -3,7 +3,12 @@ const seal = await SEAL()
 const N = 8192
 const parms = new seal.EncryptionParameters(seal.SchemeType.ckks)
 parms.setPolyModulusDegree(N)
-parms.setCoeffModulus(seal.CoeffModulus.Create(N, Int32Array.from((process.env.CHAIN ?? "46,40,40,40,46").split(",").map(Number))))
+parms.setCoeffModulus(
+  seal.CoeffModulus.Create(
+    N,
+    Int32Array.from((process.env.CHAIN ?? '46,40,40,40,46').split(',').map(Number)),
+  ),
+)
 const ctx = new seal.SEALContext(parms, true, seal.SecLevelType.tc128)
 const kg = new seal.KeyGenerator(ctx)
 const pk = kg.createPublicKey()
@@ -25,7 +30,7 @@ function time(label: string, f: () => void, reps = 20) {
   console.log(label, ((performance.now() - t0) / reps).toFixed(3), 'ms')
 }
 let cur = ct.clone()
-for (let level = Number(process.env.CHAIN?.split(",").length ?? 5) - 2; level >= 0; level--) {
+for (let level = Number(process.env.CHAIN?.split(',').length ?? 5) - 2; level >= 0; level--) {
   const out = new seal.Ciphertext()
   time(`L${level} rotate`, () => ev.rotateVector(cur, 1, gk, out))
   const p = new seal.Plaintext()
@@ -35,7 +40,10 @@ for (let level = Number(process.env.CHAIN?.split(",").length ?? 5) - 2; level >=
   time(`L${level} add`, () => ev.add(cur, cur, out))
 
   if (level > 0) {
-    time(`L${level} square+relin`, () => { ev.square(cur, out); ev.relinearizeInplace(out, rk) })
+    time(`L${level} square+relin`, () => {
+      ev.square(cur, out)
+      ev.relinearizeInplace(out, rk)
+    })
     ev.multiplyPlain(cur, p, out)
     const o2 = new seal.Ciphertext()
     time(`L${level} rescale`, () => ev.rescaleToNext(out, o2))

@@ -18,13 +18,36 @@ for (let rep = 0; rep < reps + 1; rep++) {
     if (rep === 0) {
       const ref = readOutput(v.compiled.plan, evaluatePlanSlots(v.compiled.plan, x))
       const err = Math.max(...r.outputs.map((o, i) => Math.abs(o - ref[i])))
-      console.log(v.name, 'maxErr', err.toExponential(2), 'in', r.inputBytes, 'out', r.outputBytes, 'gk', v.rt.galoisKeyBytes, 'rk', v.rt.relinKeyBytes, JSON.stringify(v.compiled.parameters.coeffModulusBits), v.compiled.galoisSteps.join(','))
-    } else { v.times.push(r.serverMs); v.layers.push(r.layerMs) }
+      console.log(
+        v.name,
+        'maxErr',
+        err.toExponential(2),
+        'in',
+        r.inputBytes,
+        'out',
+        r.outputBytes,
+        'gk',
+        v.rt.galoisKeyBytes,
+        'rk',
+        v.rt.relinKeyBytes,
+        JSON.stringify(v.compiled.parameters.coeffModulusBits),
+        v.compiled.galoisSteps.join(','),
+      )
+    } else {
+      v.times.push(r.serverMs)
+      v.layers.push(r.layerMs)
+    }
   }
 }
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]
 for (const v of rts) {
   const layerNames = Object.keys(v.layers[0])
-  console.log(v.name, 'median', med(v.times).toFixed(1), 'ms', layerNames.map((n) => `${n}=${med(v.layers.map((l) => l[n])).toFixed(1)}`).join(' '))
+  console.log(
+    v.name,
+    'median',
+    med(v.times).toFixed(1),
+    'ms',
+    layerNames.map((n) => `${n}=${med(v.layers.map((l) => l[n])).toFixed(1)}`).join(' '),
+  )
   v.rt.delete()
 }

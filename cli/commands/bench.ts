@@ -28,18 +28,24 @@ export const command: Command = {
     })
     const values = parsed.values as Record<string, unknown>
     const reps = numberOption(values, 'reps', 10)
-    if (!Number.isInteger(reps) || reps < 1) throw new PrivinferError('BAD_REQUEST', '--reps must be a positive integer')
+    if (!Number.isInteger(reps) || reps < 1)
+      throw new PrivinferError('BAD_REQUEST', '--reps must be a positive integer')
     const model = await loadModelOption(values)
     const options = compileOptionsOf(values)
     const compiled =
       Object.keys(options).length === 0
         ? model.compiled
-        : compileModel(new Uint8Array(await readFile(join(model.dir, model.card.onnxFile))), options)
+        : compileModel(
+            new Uint8Array(await readFile(join(model.dir, model.card.onnxFile))),
+            options,
+          )
     const result = await benchCompiledModel(compiled, reps)
     emit(Boolean(values.json), { model: model.card.id, ...result }, () =>
       [
         `${model.card.id}: server ${result.serverMs.toFixed(1)} ms (median of ${reps}), ${result.opCounts.rotations} rotations`,
-        `  per layer: ${Object.entries(result.layerMs).map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`).join(', ')}`,
+        `  per layer: ${Object.entries(result.layerMs)
+          .map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`)
+          .join(', ')}`,
         `  Galois keys ${(result.galoisKeyBytes / 1e6).toFixed(2)} MB (${result.galoisSteps.length} steps), relin keys ${(result.relinKeyBytes / 1e6).toFixed(2)} MB`,
         `  input ${(result.inputBytes / 1024).toFixed(1)} KB, output ${(result.outputBytes / 1024).toFixed(1)} KB (KB = 1024 bytes)`,
       ].join('\n'),

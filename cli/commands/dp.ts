@@ -7,7 +7,12 @@
  * With --json, exactly one JSON object goes to stdout.
  */
 import { PrivinferError } from '../../core/errors.ts'
-import { calibrateNoiseMultiplier, computeEpsilon, isAccountantName, type AccountantName } from '../../training/accountant/index.ts'
+import {
+  calibrateNoiseMultiplier,
+  computeEpsilon,
+  isAccountantName,
+  type AccountantName,
+} from '../../training/accountant/index.ts'
 import { emit, numberOption, parseCommandArgs } from '../args.ts'
 import type { Command } from './index.ts'
 
@@ -32,7 +37,8 @@ const OPTIONS = {
 
 function accountantOption(values: Record<string, unknown>): AccountantName {
   const raw = values.accountant ?? 'rdp'
-  if (!isAccountantName(raw)) throw new PrivinferError('BAD_REQUEST', `--accountant must be rdp or prv, got ${String(raw)}`)
+  if (!isAccountantName(raw))
+    throw new PrivinferError('BAD_REQUEST', `--accountant must be rdp or prv, got ${String(raw)}`)
   return raw
 }
 
@@ -63,12 +69,18 @@ async function run(argv: string[]): Promise<void> {
   if (subcommand === 'sigma') {
     const epsilon = numberOption(values, 'epsilon')
     const result = calibrateNoiseMultiplier({ sampleRate, steps, delta, epsilon, accountant })
-    emit(json, { ...result, targetEpsilon: epsilon, delta, sampleRate, steps }, () =>
-      `noise multiplier ${format(result.noiseMultiplier)} gives epsilon ${format(result.epsilon)} <= ${epsilon} at delta ${delta} (${accountant}) for q=${sampleRate}, ${steps} steps`,
+    emit(
+      json,
+      { ...result, targetEpsilon: epsilon, delta, sampleRate, steps },
+      () =>
+        `noise multiplier ${format(result.noiseMultiplier)} gives epsilon ${format(result.epsilon)} <= ${epsilon} at delta ${delta} (${accountant}) for q=${sampleRate}, ${steps} steps`,
     )
     return
   }
-  throw new PrivinferError('BAD_REQUEST', `dp: expected 'epsilon' or 'sigma', got ${subcommand ?? 'nothing'}\n${usage}`)
+  throw new PrivinferError(
+    'BAD_REQUEST',
+    `dp: expected 'epsilon' or 'sigma', got ${subcommand ?? 'nothing'}\n${usage}`,
+  )
 }
 
 export const command: Command = {

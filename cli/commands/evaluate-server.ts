@@ -64,14 +64,20 @@ export async function evaluateThroughServer(argv: string[]): Promise<ServerEvalu
   const server = requireString(values, 'server')
   const modelId = requireString(values, 'model')
   const n = numberOption(values, 'n', 100)
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new PrivinferError('BAD_REQUEST', '--n must be an integer in [1, 10000]')
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new PrivinferError('BAD_REQUEST', '--n must be an integer in [1, 10000]')
   const modelsDir = (values['models-dir'] as string | undefined) ?? 'models'
 
-  const client = await PrivinferClient.create({ baseUrl: server, token: (values.token as string | undefined) ?? process.env.PRIVINFER_TOKEN })
+  const client = await PrivinferClient.create({
+    baseUrl: server,
+    token: (values.token as string | undefined) ?? process.env.PRIVINFER_TOKEN,
+  })
   const session = await client.openSession(modelId)
   const card = session.card
   const { inputs, labels } = await testDigits(card, modelsDir, n)
-  const modelInputs = inputs.map((raw) => preprocessInput(card.input.preprocessing, raw, card.input.rawSize))
+  const modelInputs = inputs.map((raw) =>
+    preprocessInput(card.input.preprocessing, raw, card.input.rawSize),
+  )
   const plain = await plainReference(card, modelsDir, client.api)
 
   const progress = createProgress(`evaluate ${modelId} via ${server}`, n)
@@ -105,14 +111,18 @@ export async function evaluateThroughServer(argv: string[]): Promise<ServerEvalu
       if (plainLabel === labels[i]) plainCorrect++
       if (plainLabel === argmax(heOutputs[i])) agree++
       for (let j = 0; j < heOutputs[i].length; j++) {
-        maxAbsOutputDiff = Math.max(maxAbsOutputDiff, Math.abs(heOutputs[i][j] - plainOutputs[i][j]))
+        maxAbsOutputDiff = Math.max(
+          maxAbsOutputDiff,
+          Math.abs(heOutputs[i][j] - plainOutputs[i][j]),
+        )
       }
     }
     plainAccuracy = plainCorrect / n
     argmaxAgreement = agree / n
   }
   const sorted = [...times].sort((a, b) => a - b)
-  const quantile = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
+  const quantile = (q: number) =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
   return {
     model: modelId,
     server,
@@ -122,7 +132,11 @@ export async function evaluateThroughServer(argv: string[]): Promise<ServerEvalu
     argmaxAgreement,
     maxAbsOutputDiff,
     plainSource: plain.source,
-    msPerQuery: { p50: quantile(0.5), p90: quantile(0.9), max: Math.round(sorted[sorted.length - 1]) },
+    msPerQuery: {
+      p50: quantile(0.5),
+      p90: quantile(0.9),
+      max: Math.round(sorted[sorted.length - 1]),
+    },
   }
 }
 
@@ -140,26 +154,40 @@ function printEvaluation(result: ServerEvaluation, json: boolean): void {
   )
 }
 
-async function testDigits(card: ModelCard, modelsDir: string, n: number): Promise<{ inputs: Float32Array[]; labels: number[] }> {
+async function testDigits(
+  card: ModelCard,
+  modelsDir: string,
+  n: number,
+): Promise<{ inputs: Float32Array[]; labels: number[] }> {
   const mnist = loadTestSource(card)
   if (card.input.rawSize !== mnist.inputSize) {
-    throw new PrivinferError('INPUT_INVALID', `model '${card.id}' takes ${card.input.rawSize} inputs, ${mnist.name} images have ${mnist.inputSize}`)
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      `model '${card.id}' takes ${card.input.rawSize} inputs, ${mnist.name} images have ${mnist.inputSize}`,
+    )
   }
   let indices: number[] = []
   const indicesFile = join(modelsDir, card.id, card.data?.testIndicesFile ?? 'test-indices.json')
   if (existsSync(indicesFile)) {
     indices = (JSON.parse(await readFile(indicesFile, 'utf8')) as { indices: number[] }).indices
   }
-  if (indices.length < n) indices = Array.from({ length: Math.floor(mnist.count / 5) }, (_, i) => i * 5)
+  if (indices.length < n)
+    indices = Array.from({ length: Math.floor(mnist.count / 5) }, (_, i) => i * 5)
   // Spread over the (digit-ordered) index list so every class appears even for small n.
   const chosen = Array.from({ length: n }, (_, i) => indices[Math.floor((i * indices.length) / n)])
   return {
-    inputs: chosen.map((row) => mnist.inputs.subarray(row * mnist.inputSize, (row + 1) * mnist.inputSize)),
+    inputs: chosen.map((row) =>
+      mnist.inputs.subarray(row * mnist.inputSize, (row + 1) * mnist.inputSize),
+    ),
     labels: chosen.map((row) => mnist.labels[row]),
   }
 }
 
-async function plainReference(card: ModelCard, modelsDir: string, api: ServiceApi): Promise<{ run?: PlainReference; source: ServerEvaluation['plainSource'] }> {
+async function plainReference(
+  card: ModelCard,
+  modelsDir: string,
+  api: ServiceApi,
+): Promise<{ run?: PlainReference; source: ServerEvaluation['plainSource'] }> {
   const onnxFile = join(modelsDir, card.id, card.onnxFile)
   if (existsSync(onnxFile)) {
     return {
@@ -183,7 +211,8 @@ async function plainReference(card: ModelCard, modelsDir: string, api: ServiceAp
     source: 'service-plain',
     run: async (modelInputs) => {
       const outputs: Float64Array[] = []
-      for (const input of modelInputs) outputs.push(Float64Array.from((await api.inferPlain(card.id, markPublic(input))).output))
+      for (const input of modelInputs)
+        outputs.push(Float64Array.from((await api.inferPlain(card.id, markPublic(input))).output))
       return outputs
     },
   }

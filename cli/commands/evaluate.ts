@@ -18,11 +18,21 @@ import { loadModelOption } from './model-folder.ts'
 import type { Command } from './index.ts'
 
 /** Digits to evaluate: the trainer's held-out indices when present, else the first rows. */
-async function testIndices(dir: string, file: string | undefined, count: number, available: number): Promise<number[]> {
+async function testIndices(
+  dir: string,
+  file: string | undefined,
+  count: number,
+  available: number,
+): Promise<number[]> {
   if (file !== undefined) {
-    const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as { indices?: number[] } | number[]
+    const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as
+      { indices?: number[] } | number[]
     const indices = Array.isArray(parsed) ? parsed : (parsed.indices ?? [])
-    if (indices.length < count) throw new PrivinferError('BAD_REQUEST', `--n ${count} but ${file} lists ${indices.length} test digits`)
+    if (indices.length < count)
+      throw new PrivinferError(
+        'BAD_REQUEST',
+        `--n ${count} but ${file} lists ${indices.length} test digits`,
+      )
     return indices.slice(0, count)
   }
   return Array.from({ length: Math.min(count, available) }, (_, i) => i)
@@ -31,7 +41,8 @@ async function testIndices(dir: string, file: string | undefined, count: number,
 export const command: Command = {
   name: 'evaluate',
   summary: 'HE vs onnxruntime accuracy on test data (locally or --server)',
-  usage: 'usage: privinfer evaluate --model <id> [--n 100] [--models-dir models] [--json] [--server URL]',
+  usage:
+    'usage: privinfer evaluate --model <id> [--n 100] [--models-dir models] [--json] [--server URL]',
   async run(argv) {
     const parsed = parseCommandArgs(argv, {
       model: { type: 'string' },
@@ -46,17 +57,24 @@ export const command: Command = {
       return
     }
     const count = numberOption(values, 'n', 100)
-    if (!Number.isInteger(count) || count < 1) throw new PrivinferError('BAD_REQUEST', '--n must be a positive integer')
+    if (!Number.isInteger(count) || count < 1)
+      throw new PrivinferError('BAD_REQUEST', '--n must be a positive integer')
     const { dir, card, compiled } = await loadModelOption(values)
     const digits = loadTestSource(card)
     const indices = await testIndices(dir, card.data?.testIndicesFile, count, digits.count)
     const inputs = indices.map((row) =>
-      preprocessInput(card.input.preprocessing, digits.inputs.subarray(row * digits.inputSize, (row + 1) * digits.inputSize), card.input.rawSize),
+      preprocessInput(
+        card.input.preprocessing,
+        digits.inputs.subarray(row * digits.inputSize, (row + 1) * digits.inputSize),
+        card.input.rawSize,
+      ),
     )
     const labels = indices.map((row) => digits.labels[row])
     const onnxBytes = new Uint8Array(await readFile(join(dir, card.onnxFile)))
     const progress = createProgress('encrypted queries', inputs.length)
-    const check = await compareHeToPlain(compiled, onnxBytes, inputs, (done, last) => progress.tick(done, { ms: last.serverMs }))
+    const check = await compareHeToPlain(compiled, onnxBytes, inputs, (done, last) =>
+      progress.tick(done, { ms: last.serverMs }),
+    )
     progress.finish()
     let plainCorrect = 0
     let heCorrect = 0

@@ -7,11 +7,19 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ModelCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
-import { compileModel, defaultCalibration, type CompileOptions } from '../../service/compiler/compile.ts'
+import {
+  compileModel,
+  defaultCalibration,
+  type CompileOptions,
+} from '../../service/compiler/compile.ts'
 import { importOnnx } from '../../service/compiler/onnx-import.ts'
 import { compareHeToPlain } from '../../service/models/compare-he.ts'
 import { withCompiledFields } from '../../service/models/he-card.ts'
-import { CARD_FILE, encryptionParametersBase64Of, writeModelDirectory } from '../../service/models/index.ts'
+import {
+  CARD_FILE,
+  encryptionParametersBase64Of,
+  writeModelDirectory,
+} from '../../service/models/index.ts'
 import { emit, numberOption, parseCommandArgs, requireString } from '../args.ts'
 import { createProgress } from '../progress.ts'
 import type { Command } from './index.ts'
@@ -25,11 +33,21 @@ export async function readInputVectors(path: string, size: number): Promise<numb
     throw new PrivinferError('INPUT_INVALID', `${path}: not a JSON file`, {}, { cause })
   }
   if (!Array.isArray(parsed) || parsed.length === 0) {
-    throw new PrivinferError('INPUT_INVALID', `${path}: expected a non-empty JSON array of input vectors`)
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      `${path}: expected a non-empty JSON array of input vectors`,
+    )
   }
   parsed.forEach((row, index) => {
-    if (!Array.isArray(row) || row.length !== size || row.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
-      throw new PrivinferError('INPUT_INVALID', `${path}: vector ${index} must hold ${size} finite numbers`)
+    if (
+      !Array.isArray(row) ||
+      row.length !== size ||
+      row.some((v) => typeof v !== 'number' || !Number.isFinite(v))
+    ) {
+      throw new PrivinferError(
+        'INPUT_INVALID',
+        `${path}: vector ${index} must hold ${size} finite numbers`,
+      )
     }
   })
   return parsed as number[][]
@@ -58,8 +76,12 @@ export function compileOptionsOf(values: Record<string, unknown>): CompileOption
   return {
     ...(strategy === undefined ? {} : { strategy }),
     ...(values['client-fold'] ? { clientFold: true } : {}),
-    ...(values['fold-radix'] === undefined ? {} : { foldRadix: numberOption(values, 'fold-radix') }),
-    ...(values['giant-step'] === undefined ? {} : { giantStep: numberOption(values, 'giant-step') }),
+    ...(values['fold-radix'] === undefined
+      ? {}
+      : { foldRadix: numberOption(values, 'fold-radix') }),
+    ...(values['giant-step'] === undefined
+      ? {}
+      : { giantStep: numberOption(values, 'giant-step') }),
     ...(values['lazy-output'] === undefined ? {} : { lazyOutput: onOff(values['lazy-output']) }),
   }
 }
@@ -83,9 +105,11 @@ export const command: Command = {
     const values = parsed.values as Record<string, unknown>
     const positionals = parsed.positionals
     const onnxPath = positionals[0]
-    if (onnxPath === undefined) throw new PrivinferError('FIELD_MISSING', 'the ONNX file is required')
+    if (onnxPath === undefined)
+      throw new PrivinferError('FIELD_MISSING', 'the ONNX file is required')
     const id = requireString(values, 'id')
-    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(id)) throw new PrivinferError('BAD_REQUEST', `--id '${id}' must be a simple name`)
+    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(id))
+      throw new PrivinferError('BAD_REQUEST', `--id '${id}' must be a simple name`)
     const modelsDir = (values['models-dir'] as string | undefined) ?? 'models'
     const dir = join(modelsDir, id)
     const onnxBytes = new Uint8Array(await readFile(onnxPath))
@@ -94,15 +118,23 @@ export const command: Command = {
       ? await readInputVectors(values.calibration as string, layerModel.inputSize)
       : Array.from(defaultCalibration(layerModel.inputSize), (row) => Array.from(row))
     const options = compileOptionsOf(values)
-    const compiled = compileModel(onnxBytes, { ...options, ...(values.calibration ? { calibration } : {}) })
+    const compiled = compileModel(onnxBytes, {
+      ...options,
+      ...(values.calibration ? { calibration } : {}),
+    })
     const compareCount = Math.min(calibration.length, numberOption(values, 'compare', 32))
     const progress = createProgress('HE check', compareCount)
-    const check = await compareHeToPlain(compiled, onnxBytes, calibration.slice(0, compareCount), (done) => progress.tick(done))
+    const check = await compareHeToPlain(
+      compiled,
+      onnxBytes,
+      calibration.slice(0, compareCount),
+      (done) => progress.tick(done),
+    )
     progress.finish()
-    const existing = (await readFile(join(dir, CARD_FILE), 'utf8').then(
+    const existing = await readFile(join(dir, CARD_FILE), 'utf8').then(
       (text) => JSON.parse(text) as ModelCard,
       () => undefined,
-    ))
+    )
     const base: ModelCard = existing ?? {
       formatVersion: 1,
       id,
@@ -111,14 +143,23 @@ export const command: Command = {
       nonPrivate: true,
       onnxFile: 'model.onnx',
       labels: Array.from({ length: layerModel.outputSize }, (_, i) => String(i)),
-      input: { rawSize: layerModel.inputSize, size: layerModel.inputSize, preprocessing: { kind: 'none' }, layout: compiled.inputLayout },
+      input: {
+        rawSize: layerModel.inputSize,
+        size: layerModel.inputSize,
+        preprocessing: { kind: 'none' },
+        layout: compiled.inputLayout,
+      },
       output: { size: layerModel.outputSize, layout: compiled.outputLayout },
       he: undefined as never,
       privacy: null,
       createdAt: new Date().toISOString(),
     }
     const card: ModelCard = {
-      ...withCompiledFields({ ...base, id, onnxFile: base.onnxFile ?? 'model.onnx' }, compiled, await encryptionParametersBase64Of(compiled.parameters)),
+      ...withCompiledFields(
+        { ...base, id, onnxFile: base.onnxFile ?? 'model.onnx' },
+        compiled,
+        await encryptionParametersBase64Of(compiled.parameters),
+      ),
       comparison: check.comparison,
     }
     await writeModelDirectory(dir, { onnxBytes, card, compiled })

@@ -9,13 +9,34 @@ export interface Command {
   run(argv: string[]): Promise<void>
 }
 
-export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  import: { summary: 'compile an ONNX model into an HE plan and model card', load: () => import('./import.ts') },
-  infer: { summary: 'encrypted round trip on this machine (keys, encrypt, plan, decrypt)', load: () => import('./infer.ts') },
-  evaluate: { summary: 'HE vs onnxruntime accuracy on test data (locally or --server)', load: () => import('./evaluate.ts') },
-  bench: { summary: 'server time, per-layer times, key and ciphertext sizes', load: () => import('./bench.ts') },
+export const COMMANDS: Record<
+  string,
+  { summary: string; load: () => Promise<{ command: Command }> }
+> = {
+  import: {
+    summary: 'compile an ONNX model into an HE plan and model card',
+    load: () => import('./import.ts'),
+  },
+  infer: {
+    summary: 'encrypted round trip on this machine (keys, encrypt, plan, decrypt)',
+    load: () => import('./infer.ts'),
+  },
+  evaluate: {
+    summary: 'HE vs onnxruntime accuracy on test data (locally or --server)',
+    load: () => import('./evaluate.ts'),
+  },
+  bench: {
+    summary: 'server time, per-layer times, key and ciphertext sizes',
+    load: () => import('./bench.ts'),
+  },
   dp: { summary: 'privacy accountant: dp epsilon | dp sigma', load: () => import('./dp.ts') },
-  train: { summary: 'train an MLP with DP-SGD, export ONNX, compile, write the card', load: () => import('./train.ts') },
+  train: {
+    summary: 'train an MLP with DP-SGD, export ONNX, compile, write the card',
+    load: () => import('./train.ts'),
+  },
   serve: { summary: 'run the REST service', load: () => import('./serve.ts') },
-  predict: { summary: 'encrypted prediction through a running service', load: () => import('./predict.ts') },
+  predict: {
+    summary: 'encrypted prediction through a running service',
+    load: () => import('./predict.ts'),
+  },
 }

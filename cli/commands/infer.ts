@@ -12,7 +12,8 @@ import type { Command } from './index.ts'
 export const command: Command = {
   name: 'infer',
   summary: 'encrypted round trip on this machine (keys, encrypt, plan, decrypt)',
-  usage: 'usage: privinfer infer --model <id> --input inputs.json [--models-dir models] [--json]\n  inputs.json: a JSON array of input vectors (after the card\'s preprocessing)',
+  usage:
+    "usage: privinfer infer --model <id> --input inputs.json [--models-dir models] [--json]\n  inputs.json: a JSON array of input vectors (after the card's preprocessing)",
   async run(argv) {
     const parsed = parseCommandArgs(argv, {
       model: { type: 'string' },
@@ -21,7 +22,10 @@ export const command: Command = {
     })
     const values = parsed.values as Record<string, unknown>
     const { card, compiled } = await loadModelOption(values)
-    const inputs = await readInputVectors(requireString(values, 'input'), compiled.layerModel.inputSize)
+    const inputs = await readInputVectors(
+      requireString(values, 'input'),
+      compiled.layerModel.inputSize,
+    )
     const roundTrip = await createLocalRoundTrip(compiled)
     const outputs: number[][] = []
     const serverMs: number[] = []

@@ -35,7 +35,10 @@ export const command: Command = {
     }).values
     const server = requireString(values, 'server')
     const modelId = requireString(values, 'model')
-    const inputs = await readInputs(values.image as string | undefined, values.input as string | undefined)
+    const inputs = await readInputs(
+      values.image as string | undefined,
+      values.input as string | undefined,
+    )
     const client = await PrivinferClient.create({
       baseUrl: server,
       token: (values.token as string | undefined) ?? process.env.PRIVINFER_TOKEN,
@@ -54,7 +57,10 @@ export const command: Command = {
     emit(Boolean(values.json), { model: modelId, predictions }, () =>
       predictions
         .map((p, i) => {
-          const top = p.probabilities.map((prob, label) => ({ prob, label })).sort((a, b) => b.prob - a.prob).slice(0, 3)
+          const top = p.probabilities
+            .map((prob, label) => ({ prob, label }))
+            .sort((a, b) => b.prob - a.prob)
+            .slice(0, 3)
           return `#${i}: label ${p.labelName} (p=${p.probabilities[p.label].toFixed(3)}; top-3 ${top
             .map((t) => `${session.card.labels[t.label] ?? t.label}:${t.prob.toFixed(3)}`)
             .join(' ')}) in ${p.ms} ms`
@@ -64,19 +70,32 @@ export const command: Command = {
   },
 }
 
-async function readInputs(image: string | undefined, input: string | undefined): Promise<number[][]> {
+async function readInputs(
+  image: string | undefined,
+  input: string | undefined,
+): Promise<number[][]> {
   if ((image === undefined) === (input === undefined)) {
-    throw new PrivinferError('FIELD_MISSING', 'give exactly one of --image file.png or --input file.json')
+    throw new PrivinferError(
+      'FIELD_MISSING',
+      'give exactly one of --image file.png or --input file.json',
+    )
   }
   if (image !== undefined) return [Array.from(pngToInput(new Uint8Array(await readFile(image))))]
   let parsed: unknown
   try {
     parsed = JSON.parse(await readFile(input!, 'utf8'))
   } catch (error) {
-    throw new PrivinferError('INPUT_INVALID', `--input: not a JSON file (${(error as Error).message})`)
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      `--input: not a JSON file (${(error as Error).message})`,
+    )
   }
-  const isVector = (value: unknown): value is number[] => Array.isArray(value) && value.every((v) => typeof v === 'number')
+  const isVector = (value: unknown): value is number[] =>
+    Array.isArray(value) && value.every((v) => typeof v === 'number')
   if (isVector(parsed)) return [parsed]
   if (Array.isArray(parsed) && parsed.length > 0 && parsed.every(isVector)) return parsed
-  throw new PrivinferError('INPUT_INVALID', '--input must hold an array of numbers or an array of such arrays')
+  throw new PrivinferError(
+    'INPUT_INVALID',
+    '--input must hold an array of numbers or an array of such arrays',
+  )
 }

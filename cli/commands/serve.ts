@@ -34,7 +34,8 @@ export const command: Command = {
       ENABLE_PLAIN: values['enable-plain'] ? 'true' : undefined,
     }
     const env = { ...process.env }
-    for (const [name, value] of Object.entries(overrides)) if (value !== undefined) env[name] = value
+    for (const [name, value] of Object.entries(overrides))
+      if (value !== undefined) env[name] = value
     await main(env)
     // main() keeps the process alive (server + signal handlers); never resolve the command.
     await new Promise<never>(() => {})

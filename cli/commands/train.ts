@@ -70,7 +70,8 @@ export const command: Command = {
     })
     // parseCommandArgs widens the option types: strings for valued options, booleans for flags.
     const values = parsed.values as Record<string, string | boolean | undefined>
-    const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined)
+    const text = (name: string): string | undefined =>
+      typeof values[name] === 'string' ? (values[name] as string) : undefined
     const json = Boolean(values.json)
     const dataset = text('dataset') ?? 'mnist'
     const nonPrivate = Boolean(values['non-private'])
@@ -78,16 +79,22 @@ export const command: Command = {
       throw new PrivinferError('FIELD_MISSING', '--epsilon is required (or --non-private)')
     }
     const activation = text('activation') ?? 'poly'
-    if (activation !== 'poly' && activation !== 'square') throw new PrivinferError('BAD_REQUEST', `--activation must be poly or square`)
+    if (activation !== 'poly' && activation !== 'square')
+      throw new PrivinferError('BAD_REQUEST', `--activation must be poly or square`)
     const optimizer = text('optimizer') ?? 'adam'
-    if (optimizer !== 'adam' && optimizer !== 'sgd') throw new PrivinferError('BAD_REQUEST', `--optimizer must be adam or sgd`)
+    if (optimizer !== 'adam' && optimizer !== 'sgd')
+      throw new PrivinferError('BAD_REQUEST', `--optimizer must be adam or sgd`)
     const schedule = text('schedule') ?? 'constant'
-    if (schedule !== 'constant' && schedule !== 'cosine') throw new PrivinferError('BAD_REQUEST', `--schedule must be constant or cosine`)
+    if (schedule !== 'constant' && schedule !== 'cosine')
+      throw new PrivinferError('BAD_REQUEST', `--schedule must be constant or cosine`)
     const hidden = (text('hidden') ?? '64').split(',').map((width) => Number(width))
-    if (hidden.some((width) => !Number.isInteger(width) || width < 1)) throw new PrivinferError('BAD_REQUEST', `--hidden must be positive integers`)
+    if (hidden.some((width) => !Number.isInteger(width) || width < 1))
+      throw new PrivinferError('BAD_REQUEST', `--hidden must be positive integers`)
     const config: TrainingConfig = {
       dataset,
-      privacy: nonPrivate ? undefined : { epsilon: numberOption(values, 'epsilon'), delta: numberOption(values, 'delta', 1e-5) },
+      privacy: nonPrivate
+        ? undefined
+        : { epsilon: numberOption(values, 'epsilon'), delta: numberOption(values, 'delta', 1e-5) },
       hidden,
       activation,
       pool: numberOption(values, 'pool', 2),
@@ -101,7 +108,8 @@ export const command: Command = {
       weightGain: numberOption(values, 'weight-gain', 1),
       polyA: numberOption(values, 'poly-a', 0.1),
       emaDecay: values.ema === undefined ? undefined : numberOption(values, 'ema'),
-      validationFraction: values.validation === undefined ? undefined : numberOption(values, 'validation'),
+      validationFraction:
+        values.validation === undefined ? undefined : numberOption(values, 'validation'),
     }
     const id = text('id') ?? `${dataset}-${nonPrivate ? 'nonprivate' : 'dp'}`
     const modelsDir = text('models-dir') ?? 'models'
@@ -110,7 +118,11 @@ export const command: Command = {
     const outcome = await runTraining(config, {
       onStep(report, epsilonSpent) {
         progress ??= createProgress(`train ${id}`, report.steps)
-        const fields: Record<string, string | number> = { epoch: Number(report.epoch.toFixed(2)), loss: report.batchLoss, acc: report.batchAccuracy }
+        const fields: Record<string, string | number> = {
+          epoch: Number(report.epoch.toFixed(2)),
+          loss: report.batchLoss,
+          acc: report.batchAccuracy,
+        }
         if (!nonPrivate) fields.eps = epsilonSpent
         if (report.step === report.steps) progress.finish(fields)
         else progress.tick(report.step, fields)
@@ -128,7 +140,12 @@ export const command: Command = {
       clippedFraction: outcome.result.clippedFraction,
     }
     if (outcome.evaluationName === 'validation') {
-      emit(json, summary, () => `${id}: validation accuracy ${(100 * outcome.onnx.accuracy).toFixed(2)}% (nothing written)`)
+      emit(
+        json,
+        summary,
+        () =>
+          `${id}: validation accuracy ${(100 * outcome.onnx.accuracy).toFixed(2)}% (nothing written)`,
+      )
       return
     }
 
@@ -140,7 +157,9 @@ export const command: Command = {
       shadowProgress.finish()
     }
     const heLimit = text('he-limit') === undefined ? undefined : numberOption(values, 'he-limit')
-    const he = values['no-he'] ? null : await evaluateHe(outcome, { limit: heLimit, createProgress })
+    const he = values['no-he']
+      ? null
+      : await evaluateHe(outcome, { limit: heLimit, createProgress })
     // Read the twin's card last: it may be finishing in parallel.
     const twinId = text('twin')
     const twinCard = twinId ? readCard(join(modelsDir, twinId, 'card.json')) : undefined
@@ -148,35 +167,76 @@ export const command: Command = {
       id,
       outcome,
       heAccuracy: he?.accuracy ?? Number.NaN,
-      nonPrivateTwin: twinCard?.accuracy ? { id: twinId as string, accuracy: twinCard.accuracy.plaintext } : undefined,
+      nonPrivateTwin: twinCard?.accuracy
+        ? { id: twinId as string, accuracy: twinCard.accuracy.plaintext }
+        : undefined,
       extraAttacks,
-      tuning: text('tuning') === undefined ? undefined : { file: text('tuning'), ...(JSON.parse(readFileSync(text('tuning') as string, 'utf8')) as object) },
+      tuning:
+        text('tuning') === undefined
+          ? undefined
+          : {
+              file: text('tuning'),
+              ...(JSON.parse(readFileSync(text('tuning') as string, 'utf8')) as object),
+            },
       twinAudit: (twinCard?.audit as { attacks?: never[] } | undefined)?.attacks,
     })
     const merged = he ? he.mergeInto(card) : card
-    if (he && merged.accuracy) merged.accuracy = { ...merged.accuracy, heTestExamples: he.evaluated, hePlaintextAccuracy: he.plaintextAccuracy } as typeof merged.accuracy
-    if (he) await writeModelDirectory(join(modelsDir, id), { onnxBytes: outcome.onnxBytes, card: merged as ModelCard, compiled: he.compiled })
-    const folder = writeModelFolder(modelsDir, { onnxBytes: outcome.onnxBytes, card: merged, testIndices: outcome.splits.testIndices, testIndicesSource: outcome.splits.source })
-    emit(json, { ...summary, folder, heAccuracy: he?.accuracy ?? null, audit: [outcome.audit, ...extraAttacks].filter((attack) => attack !== null).map(({ roc: _roc, ...rest }) => rest) }, () =>
-      [
-        `${folder}: test accuracy ${(100 * outcome.onnx.accuracy).toFixed(2)}% (onnxruntime, ${outcome.evaluation.count} examples)` +
-          (he ? `, HE ${(100 * he.accuracy).toFixed(2)}%` : ', HE not measured'),
-        outcome.privacy
-          ? `epsilon ${outcome.privacy.epsilonRdp.toFixed(3)} (RDP), ${Number.isNaN(outcome.privacy.epsilonPrv) ? 'PRV n/a' : outcome.privacy.epsilonPrv.toFixed(3) + ' (PRV)'}, delta ${outcome.privacy.delta}, sigma ${outcome.privacy.noiseMultiplier.toFixed(4)}`
-          : 'NON-PRIVATE',
-        ...[outcome.audit, ...extraAttacks].filter((attack) => attack !== null).map(
-          (attack) => `${attack.attack}: AUC ${attack.auc.toFixed(4)}, TPR@1%FPR ${(100 * attack.tprAt1PercentFpr).toFixed(2)}%, TPR@0.1%FPR ${(100 * attack.tprAt01PercentFpr).toFixed(2)}%`,
-        ),
-        `trained in ${outcome.trainSeconds.toFixed(0)} s`,
-      ].join('\n'),
+    if (he && merged.accuracy)
+      merged.accuracy = {
+        ...merged.accuracy,
+        heTestExamples: he.evaluated,
+        hePlaintextAccuracy: he.plaintextAccuracy,
+      } as typeof merged.accuracy
+    if (he)
+      await writeModelDirectory(join(modelsDir, id), {
+        onnxBytes: outcome.onnxBytes,
+        card: merged as ModelCard,
+        compiled: he.compiled,
+      })
+    const folder = writeModelFolder(modelsDir, {
+      onnxBytes: outcome.onnxBytes,
+      card: merged,
+      testIndices: outcome.splits.testIndices,
+      testIndicesSource: outcome.splits.source,
+    })
+    emit(
+      json,
+      {
+        ...summary,
+        folder,
+        heAccuracy: he?.accuracy ?? null,
+        audit: [outcome.audit, ...extraAttacks]
+          .filter((attack) => attack !== null)
+          .map(({ roc: _roc, ...rest }) => rest),
+      },
+      () =>
+        [
+          `${folder}: test accuracy ${(100 * outcome.onnx.accuracy).toFixed(2)}% (onnxruntime, ${outcome.evaluation.count} examples)` +
+            (he ? `, HE ${(100 * he.accuracy).toFixed(2)}%` : ', HE not measured'),
+          outcome.privacy
+            ? `epsilon ${outcome.privacy.epsilonRdp.toFixed(3)} (RDP), ${Number.isNaN(outcome.privacy.epsilonPrv) ? 'PRV n/a' : outcome.privacy.epsilonPrv.toFixed(3) + ' (PRV)'}, delta ${outcome.privacy.delta}, sigma ${outcome.privacy.noiseMultiplier.toFixed(4)}`
+            : 'NON-PRIVATE',
+          ...[outcome.audit, ...extraAttacks]
+            .filter((attack) => attack !== null)
+            .map(
+              (attack) =>
+                `${attack.attack}: AUC ${attack.auc.toFixed(4)}, TPR@1%FPR ${(100 * attack.tprAt1PercentFpr).toFixed(2)}%, TPR@0.1%FPR ${(100 * attack.tprAt01PercentFpr).toFixed(2)}%`,
+            ),
+          `trained in ${outcome.trainSeconds.toFixed(0)} s`,
+        ].join('\n'),
     )
   },
 }
 
 function readCard(path: string): { accuracy?: { plaintext: number }; audit?: unknown } | undefined {
   if (!existsSync(path)) {
-    process.stderr.write(`privinfer train: twin card ${path} not found; accuracy.nonPrivateTwin left out\n`)
+    process.stderr.write(
+      `privinfer train: twin card ${path} not found; accuracy.nonPrivateTwin left out\n`,
+    )
     return undefined
   }
-  return JSON.parse(readFileSync(path, 'utf8')) as { accuracy?: { plaintext: number }; audit?: unknown }
+  return JSON.parse(readFileSync(path, 'utf8')) as {
+    accuracy?: { plaintext: number }
+    audit?: unknown
+  }
 }

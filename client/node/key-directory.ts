@@ -111,7 +111,9 @@ export async function saveSessionKeys(
       modelId: info.modelId,
       ...(info.baseUrl !== undefined ? { baseUrl: info.baseUrl } : {}),
       ...(info.keyId !== undefined ? { keyId: info.keyId } : {}),
-      ...(info.parametersBase64 !== undefined ? { parametersSha256: parametersSha256(info.parametersBase64) } : {}),
+      ...(info.parametersBase64 !== undefined
+        ? { parametersSha256: parametersSha256(info.parametersBase64) }
+        : {}),
       parametersId: localSecretKey.parametersId,
       secretKeySha256: createHash('sha256').update(bytes).digest('hex'),
       savedAt: new Date().toISOString(),
@@ -120,7 +122,11 @@ export async function saveSessionKeys(
   } finally {
     bytes.fill(0)
   }
-  await writeFileAtomic(dir, metadataFile, new TextEncoder().encode(`${JSON.stringify(metadata, null, 2)}\n`))
+  await writeFileAtomic(
+    dir,
+    metadataFile,
+    new TextEncoder().encode(`${JSON.stringify(metadata, null, 2)}\n`),
+  )
   return metadata
 }
 
@@ -155,14 +161,20 @@ export async function loadSessionKeys(
   }
   const metadata = parseMetadata(text)
   if (metadata.modelId !== modelId) {
-    throw new KeyDirectoryError('wrong-model', `${metadataFile} belongs to model ${metadata.modelId}`)
+    throw new KeyDirectoryError(
+      'wrong-model',
+      `${metadataFile} belongs to model ${metadata.modelId}`,
+    )
   }
   if (
     expected.parametersBase64 !== undefined &&
     metadata.parametersSha256 !== undefined &&
     metadata.parametersSha256 !== parametersSha256(expected.parametersBase64)
   ) {
-    throw new KeyDirectoryError('wrong-parameters', `the stored key of ${modelId} was made under other encryption parameters`)
+    throw new KeyDirectoryError(
+      'wrong-parameters',
+      `the stored key of ${modelId} was made under other encryption parameters`,
+    )
   }
   let bytes: Uint8Array
   try {
@@ -174,7 +186,10 @@ export async function loadSessionKeys(
   }
   try {
     if (createHash('sha256').update(bytes).digest('hex') !== metadata.secretKeySha256) {
-      throw new KeyDirectoryError('malformed', `${keyFile} does not match the hash in ${metadataFile}`)
+      throw new KeyDirectoryError(
+        'malformed',
+        `${keyFile} does not match the hash in ${metadataFile}`,
+      )
     }
     return { metadata, secretKey: localSecretKeyFromStorage(bytes, metadata.parametersId) }
   } finally {
@@ -213,7 +228,11 @@ export async function prepareSessionKeys(
   }
   if (stored !== undefined && stored.secretKey.parametersId === ctx.keyParmsIdKey) {
     try {
-      return { keys: restoreClientKeys(ctx, stored.secretKey, options), reused: true, commit: async () => {} }
+      return {
+        keys: restoreClientKeys(ctx, stored.secretKey, options),
+        reused: true,
+        commit: async () => {},
+      }
     } finally {
       stored.secretKey.wipe()
     }
@@ -226,7 +245,11 @@ export async function prepareSessionKeys(
     async commit(keyId: string) {
       const secretKey = exportSecretKeyForLocalStorage(keys)
       try {
-        await saveSessionKeys(dir, { modelId: card.id, baseUrl, keyId, parametersBase64 }, secretKey)
+        await saveSessionKeys(
+          dir,
+          { modelId: card.id, baseUrl, keyId, parametersBase64 },
+          secretKey,
+        )
       } finally {
         secretKey.wipe()
       }
@@ -236,7 +259,10 @@ export async function prepareSessionKeys(
 
 function fileNames(modelId: string): { keyFile: string; metadataFile: string } {
   if (!MODEL_ID_PATTERN.test(modelId)) {
-    throw new PrivinferError('INPUT_INVALID', 'a model id for the keys directory must be a plain file name')
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      'a model id for the keys directory must be a plain file name',
+    )
   }
   return { keyFile: `${modelId}.secret-key.seal`, metadataFile: `${modelId}.json` }
 }
@@ -245,7 +271,10 @@ function fileNames(modelId: string): { keyFile: string; metadataFile: string } {
 async function secureDirectory(dir: string): Promise<void> {
   const info = await lstat(dir)
   if (info.isSymbolicLink() || !info.isDirectory()) {
-    throw new KeyDirectoryError('insecure', 'the keys directory must be a directory (not a symbolic link)')
+    throw new KeyDirectoryError(
+      'insecure',
+      'the keys directory must be a directory (not a symbolic link)',
+    )
   }
   if (!checksModes) return
   assertOwned(info.uid, 'the keys directory')
@@ -261,7 +290,8 @@ async function secureDirectory(dir: string): Promise<void> {
 /** A key or metadata file: a regular file of this user, not writable by others; made owner-only. */
 async function secureFile(path: string): Promise<void> {
   const info = await lstat(path)
-  if (!info.isFile()) throw new KeyDirectoryError('insecure', 'a keys-directory entry is not a regular file')
+  if (!info.isFile())
+    throw new KeyDirectoryError('insecure', 'a keys-directory entry is not a regular file')
   if (!checksModes) return
   assertOwned(info.uid, 'a keys-directory file')
   if ((info.mode & 0o022) !== 0) {
@@ -326,7 +356,10 @@ function parseMetadata(text: string): SessionKeyMetadata {
     !HEX_64.test(m.parametersId) ||
     typeof m.secretKeySha256 !== 'string' ||
     !HEX_64.test(m.secretKeySha256) ||
-    !(m.parametersSha256 === undefined || (typeof m.parametersSha256 === 'string' && HEX_64.test(m.parametersSha256))) ||
+    !(
+      m.parametersSha256 === undefined ||
+      (typeof m.parametersSha256 === 'string' && HEX_64.test(m.parametersSha256))
+    ) ||
     !optionalString(m.baseUrl) ||
     !optionalString(m.keyId) ||
     typeof m.savedAt !== 'string'

@@ -25,8 +25,16 @@ export function pngToInput(bytes: Uint8Array, width = 28, height = 28): Float64A
   } catch (error) {
     throw new PrivinferError('INPUT_INVALID', `not a readable PNG: ${(error as Error).message}`)
   }
-  if (image.width > MAX_SIDE || image.height > MAX_SIDE || image.width === 0 || image.height === 0) {
-    throw new PrivinferError('INPUT_INVALID', `image is ${image.width}x${image.height}; at most ${MAX_SIDE}x${MAX_SIDE}`)
+  if (
+    image.width > MAX_SIDE ||
+    image.height > MAX_SIDE ||
+    image.width === 0 ||
+    image.height === 0
+  ) {
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      `image is ${image.width}x${image.height}; at most ${MAX_SIDE}x${MAX_SIDE}`,
+    )
   }
   const gray = new Float64Array(image.width * image.height)
   for (let i = 0; i < gray.length; i++) {
@@ -58,7 +66,13 @@ function borderMean(gray: Float64Array, width: number, height: number): number {
 }
 
 /** Area-averaging resize of a row-major single-channel image. */
-export function resizeByArea(source: Float64Array, sourceWidth: number, sourceHeight: number, width: number, height: number): Float64Array {
+export function resizeByArea(
+  source: Float64Array,
+  sourceWidth: number,
+  sourceHeight: number,
+  width: number,
+  height: number,
+): Float64Array {
   const out = new Float64Array(width * height)
   const scaleX = sourceWidth / width
   const scaleY = sourceHeight / height

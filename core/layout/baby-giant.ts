@@ -25,7 +25,10 @@ export interface BabyGiantSplit {
 }
 
 /** Splits the diagonals with giant step g. */
-export function splitBabyGiant(diagonals: Map<number, Float64Array>, giantStep: number): BabyGiantSplit {
+export function splitBabyGiant(
+  diagonals: Map<number, Float64Array>,
+  giantStep: number,
+): BabyGiantSplit {
   const byIndex = new Map<number, BabyGiantGroup>()
   let maxBaby = 0
   for (const r of [...diagonals.keys()].sort((a, b) => a - b)) {

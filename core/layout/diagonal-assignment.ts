@@ -39,7 +39,8 @@ export interface AssignDiagonalsInput {
 export function assignDiagonals(input: AssignDiagonalsInput): DiagonalAssignment {
   const { weights, rows, columns, rowPeriod, contents, rotationCount } = input
   const slotCount = contents.length
-  if (slotCount % rowPeriod !== 0) throw new RangeError(`row period ${rowPeriod} must divide ${slotCount}`)
+  if (slotCount % rowPeriod !== 0)
+    throw new RangeError(`row period ${rowPeriod} must divide ${slotCount}`)
   const covered = new Uint8Array(rows * columns)
   const diagonals = new Map<number, Float64Array>()
   let maxCopyIndex = 0
@@ -69,7 +70,10 @@ export function assignDiagonals(input: AssignDiagonalsInput): DiagonalAssignment
 }
 
 /** Y = Σ_r p_r ⊙ rot(x, r) on plain slot vectors (reference for tests and calibration). */
-export function applyDiagonals(diagonals: Map<number, Float64Array>, slots: Float64Array): Float64Array {
+export function applyDiagonals(
+  diagonals: Map<number, Float64Array>,
+  slots: Float64Array,
+): Float64Array {
   const n = slots.length
   const out = new Float64Array(n)
   for (const [r, diagonal] of diagonals) {

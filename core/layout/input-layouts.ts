@@ -7,9 +7,15 @@ import type { InputLayout } from '../card.ts'
  * x (length inputSize) repeated with period `period` over all slots: blocks {k*period, period, 0}.
  * @throws RangeError when period does not divide slotCount or is smaller than inputSize.
  */
-export function replicatedLayout(inputSize: number, period: number, slotCount: number): InputLayout {
+export function replicatedLayout(
+  inputSize: number,
+  period: number,
+  slotCount: number,
+): InputLayout {
   if (slotCount % period !== 0 || period < inputSize) {
-    throw new RangeError(`period ${period} must divide ${slotCount} slots and hold ${inputSize} inputs`)
+    throw new RangeError(
+      `period ${period} must divide ${slotCount} slots and hold ${inputSize} inputs`,
+    )
   }
   const blocks = []
   for (let start = 0; start < slotCount; start += period) {
@@ -34,7 +40,11 @@ export function preRotatedLayout(
   if (slotCount % period !== 0) throw new RangeError(`period ${period} must divide ${slotCount}`)
   const blocks = []
   for (let b = 0; b < slotCount / period; b++) {
-    blocks.push({ slotStart: b * period, length: period, inputOffset: firstOffset + b * offsetStep })
+    blocks.push({
+      slotStart: b * period,
+      length: period,
+      inputOffset: firstOffset + b * offsetStep,
+    })
   }
   return { slotCount, inputSize, blocks }
 }

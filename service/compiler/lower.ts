@@ -140,11 +140,16 @@ export function lowerLayerModel(model: LayerModel, options: LowerOptions): Lower
     }
     const giantStep = options.giantStep ?? (baseline ? 8 : bestGiantStep(assignment.diagonals))
     const split = splitBabyGiant(assignment.diagonals, giantStep)
-    const lazyFirst = !baseline && (options.lazyRescale ?? true) && index === 0 && steps[1]?.kind === 'square'
+    const lazyFirst =
+      !baseline && (options.lazyRescale ?? true) && index === 0 && steps[1]?.kind === 'square'
     // Lazy output: the last product is not rescaled either; the output stays at level 0 with scale
     // ≈ 2^(post-square scale + weight bits), held by a ~60-bit q0 (one level fewer in total).
     const lazyLast =
-      !baseline && options.lazyOutput === true && isLast && index > 0 && steps[index - 1]?.kind === 'square'
+      !baseline &&
+      options.lazyOutput === true &&
+      isLast &&
+      index > 0 &&
+      steps[index - 1]?.kind === 'square'
     const lazy = lazyFirst || lazyLast
     const rescale = lazy ? 'none' : (options.rescaleGroups ?? !baseline) ? 'groups' : 'end'
     ops.push({

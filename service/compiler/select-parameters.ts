@@ -47,7 +47,10 @@ export interface ParameterChoice {
 /** Scale bits of the output for a plan whose last product is lazy (fixed), by the nominal walk. */
 function finalScaleBits(plan: HePlan, scaleBits: number, weightScaleBits: number): number {
   const ranges: ValueRanges = { afterOp: plan.ops.map(() => 1), inputMaxAbs: 1, outputMaxAbs: 1 }
-  return chainFor(plan, ranges, { scaleBits, weightScaleBits, outputScaleBits: 0 }, 1, true)?.finalBits ?? 0
+  return (
+    chainFor(plan, ranges, { scaleBits, weightScaleBits, outputScaleBits: 0 }, 1, true)
+      ?.finalBits ?? 0
+  )
 }
 
 /** Bits of the data primes q0..q(depth) for given scales, or undefined when a prime is out of range. */
@@ -114,7 +117,8 @@ export function selectParameters(
 ): ParameterChoice | undefined {
   const lazy = plan.ops.some((op) => op.kind === 'matVec' && op.scale.kind === 'fixed')
   const lastProduct = [...plan.ops].reverse().find((op) => op.kind === 'matVec')
-  const lazyOutput = plan.depth > 0 && lastProduct?.kind === 'matVec' && lastProduct.scale.kind === 'fixed'
+  const lazyOutput =
+    plan.depth > 0 && lastProduct?.kind === 'matVec' && lastProduct.scale.kind === 'fixed'
   const maxScaleBits = options.maxScaleBits ?? (lazy ? 30 : 40)
   const minScaleBits = options.minScaleBits ?? 24
   const margin = options.headroomMargin ?? 2
@@ -130,7 +134,10 @@ export function selectParameters(
     // (bench/scratch/variants.ts): s/w = 20/24: 0.41, 22/22: 0.08, 28/18: 0.043, 27/19: 0.021,
     // 26/20: 0.011; so w = s − 7 and s as large as fits.
     const weightScaleBits = lazyOutput
-      ? Math.min(options.maxWeightScaleBits ?? Math.max(16, scaleBits - 7), MAX_PRIME_BITS - scaleBits)
+      ? Math.min(
+          options.maxWeightScaleBits ?? Math.max(16, scaleBits - 7),
+          MAX_PRIME_BITS - scaleBits,
+        )
       : lazy
         ? Math.min(
             options.maxWeightScaleBits ?? 32,

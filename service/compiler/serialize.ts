@@ -17,7 +17,8 @@ function toBase64(values: Float64Array): string {
 
 function fromBase64(text: string): Float64Array {
   const bytes = Buffer.from(text, 'base64')
-  if (bytes.length % 8 !== 0) throw new PrivinferError('INVALID_MODEL', 'compiled model: float64 payload of odd length')
+  if (bytes.length % 8 !== 0)
+    throw new PrivinferError('INVALID_MODEL', 'compiled model: float64 payload of odd length')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
   const values = new Float64Array(bytes.length / 8)
   for (let i = 0; i < values.length; i++) values[i] = view.getFloat64(i * 8, true)
@@ -25,7 +26,10 @@ function fromBase64(text: string): Float64Array {
 }
 
 /** Serializes a compiled model to JSON text. */
-export function compiledModelToJson(compiled: CompiledModel, extra: Record<string, unknown> = {}): string {
+export function compiledModelToJson(
+  compiled: CompiledModel,
+  extra: Record<string, unknown> = {},
+): string {
   return JSON.stringify({ ...extra, compiled }, (_key, value: unknown) =>
     value instanceof Float64Array ? { [TAG]: toBase64(value) } : value,
   )
@@ -35,11 +39,19 @@ export function compiledModelToJson(compiled: CompiledModel, extra: Record<strin
  * Parses JSON text from compiledModelToJson.
  * @throws PrivinferError INVALID_MODEL for text that is not a compiled model of format version 1.
  */
-export function compiledModelFromJson(text: string): { compiled: CompiledModel; extra: Record<string, unknown> } {
+export function compiledModelFromJson(text: string): {
+  compiled: CompiledModel
+  extra: Record<string, unknown>
+} {
   let parsed: { compiled?: CompiledModel } & Record<string, unknown>
   try {
     parsed = JSON.parse(text, (_key, value: unknown) => {
-      if (value !== null && typeof value === 'object' && TAG in value && typeof (value as Record<string, unknown>)[TAG] === 'string') {
+      if (
+        value !== null &&
+        typeof value === 'object' &&
+        TAG in value &&
+        typeof (value as Record<string, unknown>)[TAG] === 'string'
+      ) {
         return fromBase64((value as Record<string, string>)[TAG])
       }
       return value

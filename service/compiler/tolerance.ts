@@ -51,7 +51,12 @@ function matVecRowNorms(plan: HePlan, opIndex: number): { norm: number; products
  * @param ranges calibrated value ranges of this plan (measureRanges); max |x| enters the square's
  *   error amplification, with a margin of 2.
  */
-export function toleranceFor(parameters: HeParameters, plan: HePlan, ranges: ValueRanges, primes?: readonly number[]): number {
+export function toleranceFor(
+  parameters: HeParameters,
+  plan: HePlan,
+  ranges: ValueRanges,
+  primes?: readonly number[],
+): number {
   const n = parameters.polyModulusDegree
   const dataBits = parameters.coeffModulusBits.slice(0, -1)
   const nominal = primes ?? dataBits.map((bits) => 2 ** bits)
@@ -59,7 +64,8 @@ export function toleranceFor(parameters: HeParameters, plan: HePlan, ranges: Val
   const schedule = scheduleScales(plan, parameters, nominal)
   const rounding = Math.sqrt(n / 12)
   const rescaleNoise = Math.sqrt((n / 12) * (1 + (2 * n) / 3))
-  const keySwitchNoise = (level: number) => Math.sqrt((level + 1) * (n / 12)) * SIGMA * Math.sqrt(n) * (Math.max(...nominal) / special)
+  const keySwitchNoise = (level: number) =>
+    Math.sqrt((level + 1) * (n / 12)) * SIGMA * Math.sqrt(n) * (Math.max(...nominal) / special)
   let variance = (n * SIGMA * SIGMA + n / 12) / schedule.scales[0] ** 2
   let maxAbs = ranges.inputMaxAbs
   let margin = 1 // the input range is known exactly; later ranges get a margin of 2
@@ -73,13 +79,14 @@ export function toleranceFor(parameters: HeParameters, plan: HePlan, ranges: Val
         const vectorNorm = Math.sqrt(products) * margin * maxAbs
         const plainScale = schedule.plaintexts[op.groups[0].terms[0].plaintext].scale
         const rotations = op.maxBaby + op.giantRotations
-        variance = norm * norm * variance + (rounding * vectorNorm / plainScale) ** 2
+        variance = norm * norm * variance + ((rounding * vectorNorm) / plainScale) ** 2
         variance += rotations * (keySwitchNoise(level) / schedule.scales[index]) ** 2 * norm * norm
         if (op.rescale !== 'none') variance += (rescaleNoise / scaleAfter) ** 2
         break
       }
       case 'fold':
-        for (const stage of op.stages) variance += (stage.radix - 1) * (keySwitchNoise(level) / scaleAfter) ** 2
+        for (const stage of op.stages)
+          variance += (stage.radix - 1) * (keySwitchNoise(level) / scaleAfter) ** 2
         break
       case 'square': {
         const x = margin * maxAbs

@@ -67,7 +67,11 @@ export function createApp(deps: AppDeps): Express {
   })
 
   app.use((_req, _res, next) => {
-    next(deps.isReady() ? undefined : new PrivinferError('NOT_READY', 'models are compiling or workers are starting'))
+    next(
+      deps.isReady()
+        ? undefined
+        : new PrivinferError('NOT_READY', 'models are compiling or workers are starting'),
+    )
   })
   app.use(modelsRouter(models))
   app.use(keysRouter({ models, keyStore, executor, logger, metrics }))

@@ -11,11 +11,18 @@ export function requireBearerToken(token: string): RequestHandler {
   return (req, _res, next) => {
     const header = req.get('authorization') ?? ''
     const match = /^Bearer\s+(\S+)$/i.exec(header)
-    const given = createHash('sha256').update(match?.[1] ?? '').digest()
+    const given = createHash('sha256')
+      .update(match?.[1] ?? '')
+      .digest()
     if (match && timingSafeEqual(given, expected)) {
       next()
       return
     }
-    next(new PrivinferError('UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer <token>)'))
+    next(
+      new PrivinferError(
+        'UNAUTHORIZED',
+        'a valid bearer token is required (Authorization: Bearer <token>)',
+      ),
+    )
   }
 }

@@ -30,7 +30,12 @@ export interface PlainRunner {
 export interface AppDeps {
   config: Pick<
     Config,
-    'corsOrigins' | 'rateLimitWindowMs' | 'rateLimitMax' | 'authToken' | 'enablePlain' | 'trustProxyHops'
+    | 'corsOrigins'
+    | 'rateLimitWindowMs'
+    | 'rateLimitMax'
+    | 'authToken'
+    | 'enablePlain'
+    | 'trustProxyHops'
   >
   models: ModelCatalog
   keyStore: KeyStore

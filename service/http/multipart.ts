@@ -46,7 +46,12 @@ export function parseMultipart(spec: MultipartSpec): RequestHandler {
       else if (error instanceof multer.MulterError) next(error)
       else {
         // busboy: 'Unexpected end of form', 'Malformed part header', 'Multipart: Boundary not found', ...
-        next(new PrivinferError('MULTIPART_MALFORMED', `malformed multipart body: ${(error as Error).message}`))
+        next(
+          new PrivinferError(
+            'MULTIPART_MALFORMED',
+            `malformed multipart body: ${(error as Error).message}`,
+          ),
+        )
       }
     })
   }
@@ -56,7 +61,9 @@ export function parseMultipart(spec: MultipartSpec): RequestHandler {
 export function requireField(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name]
   if (typeof value !== 'string' || value.length === 0) {
-    throw new PrivinferError('FIELD_MISSING', `the multipart field '${name}' is required`, { field: name })
+    throw new PrivinferError('FIELD_MISSING', `the multipart field '${name}' is required`, {
+      field: name,
+    })
   }
   return value
 }
@@ -72,9 +79,13 @@ export function optionalFile(req: Request, name: string): Uint8Array | undefined
 export function requireFile(req: Request, name: string): Uint8Array {
   const bytes = optionalFile(req, name)
   if (bytes === undefined) {
-    throw new PrivinferError('FIELD_MISSING', `the multipart file '${name}' is required (as a file part)`, {
-      field: name,
-    })
+    throw new PrivinferError(
+      'FIELD_MISSING',
+      `the multipart file '${name}' is required (as a file part)`,
+      {
+        field: name,
+      },
+    )
   }
   return bytes
 }
@@ -84,7 +95,11 @@ export function requireFile(req: Request, name: string): Uint8Array {
  * view into Node's shared pool; transferring that would detach unrelated memory).
  */
 export function ownedBytes(buffer: Uint8Array): Uint8Array {
-  if (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength && buffer.buffer instanceof ArrayBuffer) {
+  if (
+    buffer.byteOffset === 0 &&
+    buffer.byteLength === buffer.buffer.byteLength &&
+    buffer.buffer instanceof ArrayBuffer
+  ) {
     return new Uint8Array(buffer.buffer)
   }
   return new Uint8Array(buffer)

@@ -97,12 +97,17 @@ export function toPrivinferError(error: unknown): PrivinferError | undefined {
   if (isPrivinferError(error)) return error
   if (error instanceof multer.MulterError) {
     const code = MULTER_CODES[error.code] ?? 'MULTIPART_MALFORMED'
-    return new PrivinferError(code, `${error.message}${error.field ? ` (field '${error.field}')` : ''}`, {
-      ...(error.field ? { field: error.field } : {}),
-    })
+    return new PrivinferError(
+      code,
+      `${error.message}${error.field ? ` (field '${error.field}')` : ''}`,
+      {
+        ...(error.field ? { field: error.field } : {}),
+      },
+    )
   }
   // The router decodes path parameters: a malformed percent-encoding (`/v1/models/%ff`) is the client's.
-  if (error instanceof URIError) return new PrivinferError('BAD_REQUEST', 'the path has a malformed percent-encoding')
+  if (error instanceof URIError)
+    return new PrivinferError('BAD_REQUEST', 'the path has a malformed percent-encoding')
   const bodyParserType = (error as { type?: unknown } | null)?.type
   if (typeof bodyParserType === 'string' && bodyParserType in BODY_PARSER_CODES) {
     return new PrivinferError(BODY_PARSER_CODES[bodyParserType], (error as Error).message)
@@ -141,8 +146,15 @@ export function createProblemHandler(logger: Logger): ErrorRequestHandler {
     if (problem === undefined) {
       logger.error({ err, requestId: res.locals.requestId, path: req.path }, 'unhandled error')
       problem = new PrivinferError('INTERNAL', 'internal error')
-    } else if (statusOf(problem.code) >= 500 && problem.code !== 'NOT_READY' && problem.code !== 'OVERLOADED') {
-      logger.error({ code: problem.code, requestId: res.locals.requestId, err: problem.cause ?? problem }, problem.message)
+    } else if (
+      statusOf(problem.code) >= 500 &&
+      problem.code !== 'NOT_READY' &&
+      problem.code !== 'OVERLOADED'
+    ) {
+      logger.error(
+        { code: problem.code, requestId: res.locals.requestId, err: problem.cause ?? problem },
+        problem.message,
+      )
     }
     if (res.headersSent) {
       res.destroy()

@@ -27,7 +27,10 @@ export function requestLog(logger: Logger, metrics: HttpMetrics): RequestHandler
       const ms = Number(process.hrtime.bigint() - started) / 1e6
       const route = routeOf(req)
       const code = res.locals.problemCode as string | undefined
-      metrics.requestSeconds.observe({ method: req.method, route, status: String(res.statusCode) }, ms / 1000)
+      metrics.requestSeconds.observe(
+        { method: req.method, route, status: String(res.statusCode) },
+        ms / 1000,
+      )
       if (code) metrics.problems.inc({ code })
       logger.info(
         {

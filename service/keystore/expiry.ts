@@ -9,7 +9,12 @@ import { newKeyId } from './key-id.ts'
 export type Clock = () => number
 
 /** The record of a key set stored now under a fresh id, expiring `ttlMs` later. */
-export function newKeyRecord(modelId: string, keys: EvaluationKeyBytes, nowMs: number, ttlMs: number): KeyRecord {
+export function newKeyRecord(
+  modelId: string,
+  keys: EvaluationKeyBytes,
+  nowMs: number,
+  ttlMs: number,
+): KeyRecord {
   return {
     keyId: newKeyId(),
     modelId,
@@ -26,11 +31,18 @@ export function isExpired(record: KeyRecord, nowMs: number): boolean {
 
 export function keyNotFound(): PrivinferError {
   // The id is not echoed back: it is a bearer capability.
-  return new PrivinferError('KEY_NOT_FOUND', 'no keys with this id (never uploaded, deleted, or swept)')
+  return new PrivinferError(
+    'KEY_NOT_FOUND',
+    'no keys with this id (never uploaded, deleted, or swept)',
+  )
 }
 
 export function keyExpired(record: KeyRecord): PrivinferError {
-  return new PrivinferError('KEY_EXPIRED', `the keys expired at ${record.expiresAt}; upload new keys`, {
-    expiresAt: record.expiresAt,
-  })
+  return new PrivinferError(
+    'KEY_EXPIRED',
+    `the keys expired at ${record.expiresAt}; upload new keys`,
+    {
+      expiresAt: record.expiresAt,
+    },
+  )
 }

@@ -47,7 +47,10 @@ export class FileKeyStore implements KeyStore {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 })
   }
 
-  async put(modelId: string, keys: EvaluationKeyBytes): Promise<{ keyId: string; expiresAt: string }> {
+  async put(
+    modelId: string,
+    keys: EvaluationKeyBytes,
+  ): Promise<{ keyId: string; expiresAt: string }> {
     const record = newKeyRecord(modelId, keys, this.#now(), this.#ttlMs)
     const keyId = record.keyId
     const temp = join(this.#dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
@@ -55,7 +58,10 @@ export class FileKeyStore implements KeyStore {
     try {
       await writePrivateFile(join(temp, GALOIS_FILE), keys.galoisKeys)
       if (keys.relinKeys) await writePrivateFile(join(temp, RELIN_FILE), keys.relinKeys)
-      await writePrivateFile(join(temp, METADATA_FILE), new TextEncoder().encode(JSON.stringify(record)))
+      await writePrivateFile(
+        join(temp, METADATA_FILE),
+        new TextEncoder().encode(JSON.stringify(record)),
+      )
       await rename(temp, join(this.#dir, keyId))
     } catch (error) {
       await rm(temp, { recursive: true, force: true })
@@ -74,7 +80,9 @@ export class FileKeyStore implements KeyStore {
     try {
       const galoisKeys = new Uint8Array(await readFile(join(folder, GALOIS_FILE)))
       const relinKeys =
-        record.relinKeyBytes > 0 ? new Uint8Array(await readFile(join(folder, RELIN_FILE))) : undefined
+        record.relinKeyBytes > 0
+          ? new Uint8Array(await readFile(join(folder, RELIN_FILE)))
+          : undefined
       return { record, keys: relinKeys ? { galoisKeys, relinKeys } : { galoisKeys } }
     } catch (error) {
       // Deleted between reading the record and the bytes.
@@ -102,7 +110,8 @@ export class FileKeyStore implements KeyStore {
       const folder = join(this.#dir, name)
       if (name.startsWith(TEMP_PREFIX)) {
         const info = await stat(folder).catch(() => undefined)
-        if (info && nowMs - info.mtimeMs > STALE_TEMP_MS) await rm(folder, { recursive: true, force: true })
+        if (info && nowMs - info.mtimeMs > STALE_TEMP_MS)
+          await rm(folder, { recursive: true, force: true })
         continue
       }
       if (!isKeyId(name)) continue

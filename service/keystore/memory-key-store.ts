@@ -26,7 +26,10 @@ export class MemoryKeyStore implements KeyStore {
     return this.#entries.size
   }
 
-  async put(modelId: string, keys: EvaluationKeyBytes): Promise<{ keyId: string; expiresAt: string }> {
+  async put(
+    modelId: string,
+    keys: EvaluationKeyBytes,
+  ): Promise<{ keyId: string; expiresAt: string }> {
     const record = newKeyRecord(modelId, keys, this.#now(), this.#ttlMs)
     const keyId = record.keyId
     const copy: EvaluationKeyBytes = {

@@ -30,7 +30,11 @@ export interface ModelEngine {
   delete(): void
 }
 
-export async function createModelEngine(seal: SealModule, card: ModelCard, compiledData: unknown): Promise<ModelEngine> {
+export async function createModelEngine(
+  seal: SealModule,
+  card: ModelCard,
+  compiledData: unknown,
+): Promise<ModelEngine> {
   const compiled = compiledData as CompiledModel
   const ctx = createCkksContext(seal, compiled.parameters)
   const plan = loadPlan(ctx, compiled)
@@ -40,12 +44,17 @@ export async function createModelEngine(seal: SealModule, card: ModelCard, compi
     loadKeys(galoisBytes, relinBytes) {
       return loadEvaluationKeys(
         ctx,
-        relinBytes === undefined ? { galoisKeys: galoisBytes } : { galoisKeys: galoisBytes, relinKeys: relinBytes },
+        relinBytes === undefined
+          ? { galoisKeys: galoisBytes }
+          : { galoisKeys: galoisBytes, relinKeys: relinBytes },
         requirements,
       )
     },
     infer(keys, inputBytes) {
-      const input = loadCiphertext(ctx, inputBytes, { level: plan.inputLevel, scale: plan.inputScale })
+      const input = loadCiphertext(ctx, inputBytes, {
+        level: plan.inputLevel,
+        scale: plan.inputScale,
+      })
       let output
       try {
         output = runPlan(plan, keys, input).output

@@ -22,18 +22,33 @@ export interface LoadedModel {
  * logged and skipped, unless it is `defaultModel`. The default model comes first.
  * @throws PrivinferError MODEL_NOT_FOUND when no model loads or the default model is missing.
  */
-export async function loadServedModels(modelsDir: string, defaultModel: string | undefined, logger: Logger): Promise<LoadedModel[]> {
+export async function loadServedModels(
+  modelsDir: string,
+  defaultModel: string | undefined,
+  logger: Logger,
+): Promise<LoadedModel[]> {
   const names = (await readdir(modelsDir).catch(() => [] as string[])).sort()
   const loaded: LoadedModel[] = []
   for (const name of names) {
     const dir = join(modelsDir, name)
-    const hasCard = await stat(join(dir, 'card.json')).then((info) => info.isFile(), () => false)
+    const hasCard = await stat(join(dir, 'card.json')).then(
+      (info) => info.isFile(),
+      () => false,
+    )
     if (!hasCard) continue
     const started = performance.now()
     try {
       const { card, compiled } = await loadModelDirectory(dir)
       loaded.push({ dir, card, compiled })
-      logger.info({ modelId: card.id, polyModulusDegree: card.he.polyModulusDegree, galoisSteps: card.he.galoisSteps.length, ms: Math.round(performance.now() - started) }, 'model compiled')
+      logger.info(
+        {
+          modelId: card.id,
+          polyModulusDegree: card.he.polyModulusDegree,
+          galoisSteps: card.he.galoisSteps.length,
+          ms: Math.round(performance.now() - started),
+        },
+        'model compiled',
+      )
     } catch (error) {
       if (name === defaultModel) throw error
       logger.error({ err: error, dir }, 'model skipped: it does not load')
@@ -41,9 +56,14 @@ export async function loadServedModels(modelsDir: string, defaultModel: string |
   }
   if (defaultModel !== undefined) {
     const index = loaded.findIndex((model) => model.card.id === defaultModel)
-    if (index < 0) throw new PrivinferError('MODEL_NOT_FOUND', `DEFAULT_MODEL '${defaultModel}' is not in ${modelsDir}`)
+    if (index < 0)
+      throw new PrivinferError(
+        'MODEL_NOT_FOUND',
+        `DEFAULT_MODEL '${defaultModel}' is not in ${modelsDir}`,
+      )
     loaded.unshift(...loaded.splice(index, 1))
   }
-  if (loaded.length === 0) throw new PrivinferError('MODEL_NOT_FOUND', `no model folder with a card.json in ${modelsDir}`)
+  if (loaded.length === 0)
+    throw new PrivinferError('MODEL_NOT_FOUND', `no model folder with a card.json in ${modelsDir}`)
   return loaded
 }

@@ -44,7 +44,10 @@ export class WorkerPool implements HeExecutor {
    * worker). Rejects when a worker fails to start (e.g. a plan that does not load).
    */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
-    const workerData: WorkerStartData = { models: options.models, keyCacheSize: options.keyCacheSize }
+    const workerData: WorkerStartData = {
+      models: options.models,
+      keyCacheSize: options.keyCacheSize,
+    }
     const pool = new Piscina<WorkerTask, WorkerResult>({
       filename: WORKER_FILE,
       minThreads: options.workers,
@@ -57,7 +60,9 @@ export class WorkerPool implements HeExecutor {
     })
     const executor = new WorkerPool(pool, options.workers + options.maxQueue)
     try {
-      const warm = await Promise.all(Array.from({ length: options.workers }, () => pool.run({ kind: 'warmup' })))
+      const warm = await Promise.all(
+        Array.from({ length: options.workers }, () => pool.run({ kind: 'warmup' })),
+      )
       if (warm.some((result) => result.kind !== 'ready')) throw new Error('a worker did not start')
     } catch (error) {
       await pool.destroy()
@@ -78,7 +83,12 @@ export class WorkerPool implements HeExecutor {
   async validateKeys(modelId: string, keys: EvaluationKeyBytes): Promise<void> {
     const transfer = [keys.galoisKeys.buffer, ...(keys.relinKeys ? [keys.relinKeys.buffer] : [])]
     const result = await this.#submit(
-      { kind: 'validate-keys', modelId, galoisKeys: keys.galoisKeys, ...(keys.relinKeys ? { relinKeys: keys.relinKeys } : {}) },
+      {
+        kind: 'validate-keys',
+        modelId,
+        galoisKeys: keys.galoisKeys,
+        ...(keys.relinKeys ? { relinKeys: keys.relinKeys } : {}),
+      },
       transfer,
     )
     if (result.kind !== 'valid') throw unexpected(result)
@@ -90,7 +100,13 @@ export class WorkerPool implements HeExecutor {
     // few hundred KB), the retry transfers the original.
     const inputCopy = request.input.slice()
     const first = await this.#submit(
-      { kind: 'infer', modelId: request.modelId, keyId: request.keyId, keyExpiresAtMs, input: inputCopy },
+      {
+        kind: 'infer',
+        modelId: request.modelId,
+        keyId: request.keyId,
+        keyExpiresAtMs,
+        input: inputCopy,
+      },
       [inputCopy.buffer],
       true,
     )
@@ -99,8 +115,19 @@ export class WorkerPool implements HeExecutor {
       const stored = await request.loadKeys()
       const keys = stored.keys
       result = await this.#submit(
-        { kind: 'infer', modelId: request.modelId, keyId: request.keyId, keyExpiresAtMs, input: request.input, keys },
-        [request.input.buffer, keys.galoisKeys.buffer, ...(keys.relinKeys ? [keys.relinKeys.buffer] : [])],
+        {
+          kind: 'infer',
+          modelId: request.modelId,
+          keyId: request.keyId,
+          keyExpiresAtMs,
+          input: request.input,
+          keys,
+        },
+        [
+          request.input.buffer,
+          keys.galoisKeys.buffer,
+          ...(keys.relinKeys ? [keys.relinKeys.buffer] : []),
+        ],
       )
     }
     if (result.kind !== 'output') throw unexpected(result)
@@ -114,13 +141,21 @@ export class WorkerPool implements HeExecutor {
     await this.#pool.close()
   }
 
-  async #submit(task: WorkerTask, transferList: ArrayBufferLike[], firstAttempt = false): Promise<WorkerResult> {
+  async #submit(
+    task: WorkerTask,
+    transferList: ArrayBufferLike[],
+    firstAttempt = false,
+  ): Promise<WorkerResult> {
     if (this.#closing) throw new PrivinferError('NOT_READY', 'the service is shutting down')
     // A retry after 'need-keys' skips the queue bound: its first attempt was already admitted.
     if ((firstAttempt || task.kind !== 'infer') && this.#inFlight >= this.#capacity) {
-      throw new PrivinferError('OVERLOADED', `${this.#pool.queueSize} HE tasks are waiting; retry later`, {
-        queued: this.#pool.queueSize,
-      })
+      throw new PrivinferError(
+        'OVERLOADED',
+        `${this.#pool.queueSize} HE tasks are waiting; retry later`,
+        {
+          queued: this.#pool.queueSize,
+        },
+      )
     }
     let result: WorkerResult
     this.#inFlight++
@@ -128,14 +163,18 @@ export class WorkerPool implements HeExecutor {
       result = await this.#pool.run(task, { transferList: transferList as ArrayBuffer[] })
     } catch (error) {
       const message = (error as Error)?.message ?? ''
-      if (message.includes('Task queue is at limit') || message.includes('No task queue available')) {
+      if (
+        message.includes('Task queue is at limit') ||
+        message.includes('No task queue available')
+      ) {
         throw new PrivinferError('OVERLOADED', 'HE task queue full; retry later')
       }
       throw error
     } finally {
       this.#inFlight--
     }
-    if (result.kind === 'error') throw new PrivinferError(result.code, result.message, result.details)
+    if (result.kind === 'error')
+      throw new PrivinferError(result.code, result.message, result.details)
     return result
   }
 }

@@ -17,7 +17,8 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
   const data = workerData as WorkerStartData
   const seal = await loadSeal()
   const engines = new Map<string, ModelEngine>()
-  for (const model of data.models) engines.set(model.card.id, await createModelEngine(seal, model.card, model.compiled))
+  for (const model of data.models)
+    engines.set(model.card.id, await createModelEngine(seal, model.card, model.compiled))
   const keyCache = new KeyCache<LoadedKeys>(data.keyCacheSize)
 
   const engineOf = (modelId: string): ModelEngine => {
@@ -46,7 +47,10 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
         }
         const started = performance.now()
         const output = engine.infer(keys, task.input)
-        return transferred({ kind: 'output', output, ms: performance.now() - started }, output.buffer)
+        return transferred(
+          { kind: 'output', output, ms: performance.now() - started },
+          output.buffer,
+        )
       }
     }
   }
@@ -58,7 +62,12 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
       return callSeal(seal, () => handle(task))
     } catch (error) {
       if (isPrivinferError(error)) {
-        return { kind: 'error', code: error.code, message: error.message, details: { ...error.details } }
+        return {
+          kind: 'error',
+          code: error.code,
+          message: error.message,
+          details: { ...error.details },
+        }
       }
       throw error
     }

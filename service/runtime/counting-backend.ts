@@ -18,7 +18,10 @@ export interface CallCounts {
   rotationsByStep: Record<number, number>
 }
 
-export function createCountingBackend<C>(inner: HeBackend<C>, levelOf: (x: C) => number = () => -1): HeBackend<C> & { counts: CallCounts } {
+export function createCountingBackend<C>(
+  inner: HeBackend<C>,
+  levelOf: (x: C) => number = () => -1,
+): HeBackend<C> & { counts: CallCounts } {
   const counts: CallCounts = {
     rotate: 0,
     multiplyPlain: 0,

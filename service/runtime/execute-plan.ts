@@ -78,7 +78,12 @@ function runFold<C>(backend: HeBackend<C>, stages: readonly FoldStage[], z: C): 
 }
 
 /** Runs every op of the plan on `input` and returns the output ciphertext. */
-export function executePlan<C>(plan: HePlan, backend: HeBackend<C>, input: C, options: ExecuteOptions = {}): C {
+export function executePlan<C>(
+  plan: HePlan,
+  backend: HeBackend<C>,
+  input: C,
+  options: ExecuteOptions = {},
+): C {
   let current = backend.clone(input)
   try {
     plan.ops.forEach((op, opIndex) => {

@@ -38,7 +38,11 @@ describe('privinfer on unreadable files', () => {
     const lines = outcome.stdout.trim().split('\n')
     expect(lines).toHaveLength(1)
     expect(JSON.parse(lines[0])).toEqual({
-      error: { code: 'INPUT_INVALID', message: `cannot read ${missing}: no such file or directory`, path: missing },
+      error: {
+        code: 'INPUT_INVALID',
+        message: `cannot read ${missing}: no such file or directory`,
+        path: missing,
+      },
     })
     expect(outcome.stderr).not.toMatch(/\n\s+at /)
   })

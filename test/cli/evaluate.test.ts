@@ -10,7 +10,15 @@ const run = promisify(execFile)
 
 describe('privinfer evaluate --json', () => {
   it('reports accuracies, argmax agreement, max error within tolerance and one server time per query', async () => {
-    const { stdout } = await run(process.execPath, ['cli/privinfer.ts', 'evaluate', '--model', 'mnist-mlp', '--n', '3', '--json'])
+    const { stdout } = await run(process.execPath, [
+      'cli/privinfer.ts',
+      'evaluate',
+      '--model',
+      'mnist-mlp',
+      '--n',
+      '3',
+      '--json',
+    ])
     const lines = stdout.trim().split('\n')
     expect(lines).toHaveLength(1)
     const result = JSON.parse(lines[0]) as Record<string, unknown>

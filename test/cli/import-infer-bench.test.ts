@@ -25,7 +25,12 @@ async function privinfer(...args: string[]): Promise<Record<string, unknown>> {
 describe('privinfer import / infer / bench', () => {
   let dir: string
   let onnxPath: string
-  const onnx = buildMlpOnnx({ sizes: [64, 32, 10], activation: 'poly', coefficients: [0.1, 0.5, 0.25], seed: 5 })
+  const onnx = buildMlpOnnx({
+    sizes: [64, 32, 10],
+    activation: 'poly',
+    coefficients: [0.1, 0.5, 0.25],
+    seed: 5,
+  })
   const inputs = randomInputs(2, 64, 3, 0, 1)
 
   beforeAll(async () => {
@@ -39,7 +44,16 @@ describe('privinfer import / infer / bench', () => {
   })
 
   it('import compiles, checks HE against onnxruntime and writes the model folder', async () => {
-    const result = await privinfer('import', onnxPath, '--id', 'tiny', '--models-dir', dir, '--compare', '3')
+    const result = await privinfer(
+      'import',
+      onnxPath,
+      '--id',
+      'tiny',
+      '--models-dir',
+      dir,
+      '--compare',
+      '3',
+    )
     expect(result.polyModulusDegree).toBe(8192)
     expect(result.depth).toBe(1)
     expect(result.galoisSteps).toEqual(expect.arrayContaining([1]))
@@ -51,7 +65,15 @@ describe('privinfer import / infer / bench', () => {
   })
 
   it('infer returns the decrypted outputs, close to onnxruntime', async () => {
-    const result = await privinfer('infer', '--model', 'tiny', '--models-dir', dir, '--input', join(dir, 'inputs.json'))
+    const result = await privinfer(
+      'infer',
+      '--model',
+      'tiny',
+      '--models-dir',
+      dir,
+      '--input',
+      join(dir, 'inputs.json'),
+    )
     const outputs = result.outputs as number[][]
     const plain = await createPlainModel(onnx)
     const expected = await plain.run(inputs)
@@ -59,18 +81,40 @@ describe('privinfer import / infer / bench', () => {
     // The card's tolerance: toleranceFor(parameters, plan), written by import.
     const card = JSON.parse(await readFile(join(dir, 'tiny', 'card.json'), 'utf8'))
     expect(outputs).toHaveLength(2)
-    outputs.forEach((row, i) => row.forEach((value, j) => expect(Math.abs(value - expected[i][j])).toBeLessThan(card.comparison.tolerance)))
+    outputs.forEach((row, i) =>
+      row.forEach((value, j) =>
+        expect(Math.abs(value - expected[i][j])).toBeLessThan(card.comparison.tolerance),
+      ),
+    )
   })
 
   it('bench reports server time and sizes as sent', async () => {
     const result = await privinfer('bench', '--model', 'tiny', '--models-dir', dir, '--reps', '2')
-    for (const field of ['serverMs', 'galoisKeyBytes', 'relinKeyBytes', 'inputBytes', 'outputBytes']) {
+    for (const field of [
+      'serverMs',
+      'galoisKeyBytes',
+      'relinKeyBytes',
+      'inputBytes',
+      'outputBytes',
+    ]) {
       expect(result[field] as number).toBeGreaterThan(0)
     }
   })
 
   it('a missing model is MODEL_NOT_FOUND', async () => {
-    await expect(run(NODE, [CLI, 'infer', '--model', 'nope', '--models-dir', dir, '--input', 'x.json', '--json'])).rejects.toMatchObject({
+    await expect(
+      run(NODE, [
+        CLI,
+        'infer',
+        '--model',
+        'nope',
+        '--models-dir',
+        dir,
+        '--input',
+        'x.json',
+        '--json',
+      ]),
+    ).rejects.toMatchObject({
       stdout: expect.stringContaining('MODEL_NOT_FOUND'),
     })
   })

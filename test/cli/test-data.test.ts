@@ -29,10 +29,14 @@ describe('loadTestSource', () => {
 
   it('goes to Fashion-MNIST for fashion-mnist cards (DATASET_UNAVAILABLE where it is not installed)', () => {
     const card = cardWith({ dataset: 'fashion-mnist', trainSize: 60000, testSize: 10000 })
-    expect(codeOf(() => loadTestSource(card, { fashionMnistDir: '/nonexistent/fashion-mnist' }))).toBe('DATASET_UNAVAILABLE')
+    expect(
+      codeOf(() => loadTestSource(card, { fashionMnistDir: '/nonexistent/fashion-mnist' })),
+    ).toBe('DATASET_UNAVAILABLE')
   })
 
   it('rejects a dataset it does not know with DATASET_UNAVAILABLE', () => {
-    expect(codeOf(() => loadTestSource(cardWith({ dataset: 'cifar10', trainSize: 1, testSize: 1 })))).toBe('DATASET_UNAVAILABLE')
+    expect(
+      codeOf(() => loadTestSource(cardWith({ dataset: 'cifar10', trainSize: 1, testSize: 1 }))),
+    ).toBe('DATASET_UNAVAILABLE')
   })
 })

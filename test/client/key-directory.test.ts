@@ -68,7 +68,12 @@ describe('saveSessionKeys / loadSessionKeys', () => {
     const dir = join(root, 'nested', 'keys')
     const metadata = await saveSessionKeys(
       dir,
-      { modelId: 'm1', baseUrl: 'http://localhost:1', keyId: 'k1', parametersBase64: ctx.encryptionParametersBase64() },
+      {
+        modelId: 'm1',
+        baseUrl: 'http://localhost:1',
+        keyId: 'k1',
+        parametersBase64: ctx.encryptionParametersBase64(),
+      },
       secretKey,
     )
     expect(await modeOf(dir)).toBe(0o700)
@@ -78,7 +83,9 @@ describe('saveSessionKeys / loadSessionKeys', () => {
     expect(metadata.parametersSha256).toBe(parametersSha256(ctx.encryptionParametersBase64()))
     expect(JSON.parse(await readFile(join(dir, 'm1.json'), 'utf8'))).toEqual(metadata)
 
-    const loaded = await loadSessionKeys(dir, 'm1', { parametersBase64: ctx.encryptionParametersBase64() })
+    const loaded = await loadSessionKeys(dir, 'm1', {
+      parametersBase64: ctx.encryptionParametersBase64(),
+    })
     expect(loaded?.metadata).toEqual(metadata)
     const restored = restoreClientKeys(ctx, loaded!.secretKey, options)
     try {
@@ -114,7 +121,9 @@ describe('saveSessionKeys / loadSessionKeys', () => {
       expect((error as KeyDirectoryError).problem).toBe('insecure')
       expect(await readdir(dir)).toEqual([])
       expect(await modeOf(dir)).toBe(mode)
-      expect(((await rejection(loadSessionKeys(dir, 'm1'))) as KeyDirectoryError).problem).toBe('insecure')
+      expect(((await rejection(loadSessionKeys(dir, 'm1'))) as KeyDirectoryError).problem).toBe(
+        'insecure',
+      )
     }
   })
 
@@ -122,20 +131,30 @@ describe('saveSessionKeys / loadSessionKeys', () => {
     const dir = join(root, 'writable-file')
     await saveSessionKeys(dir, { modelId: 'm1' }, secretKey)
     await chmod(join(dir, 'm1.secret-key.seal'), 0o666)
-    expect(((await rejection(loadSessionKeys(dir, 'm1'))) as KeyDirectoryError).problem).toBe('insecure')
+    expect(((await rejection(loadSessionKeys(dir, 'm1'))) as KeyDirectoryError).problem).toBe(
+      'insecure',
+    )
   })
 
   it('rejects a key stored for other parameters with a typed error', async () => {
     const dir = join(root, 'params')
     const otherCtx = createCkksContext(seal, N8192_OTHER)
     try {
-      await saveSessionKeys(dir, { modelId: 'm1', parametersBase64: ctx.encryptionParametersBase64() }, secretKey)
-      const error = await rejection(loadSessionKeys(dir, 'm1', { parametersBase64: otherCtx.encryptionParametersBase64() }))
+      await saveSessionKeys(
+        dir,
+        { modelId: 'm1', parametersBase64: ctx.encryptionParametersBase64() },
+        secretKey,
+      )
+      const error = await rejection(
+        loadSessionKeys(dir, 'm1', { parametersBase64: otherCtx.encryptionParametersBase64() }),
+      )
       expect(error).toBeInstanceOf(KeyDirectoryError)
       expect((error as KeyDirectoryError).code).toBe('KEYS_WRONG_PARAMETERS')
       // Without the recorded hash, core/he refuses it by its parms_id.
       const loaded = await loadSessionKeys(dir, 'm1')
-      const restoreError = await rejection(Promise.resolve().then(() => restoreClientKeys(otherCtx, loaded!.secretKey, options)))
+      const restoreError = await rejection(
+        Promise.resolve().then(() => restoreClientKeys(otherCtx, loaded!.secretKey, options)),
+      )
       expect((restoreError as PrivinferError).code).toBe('KEYS_WRONG_PARAMETERS')
     } finally {
       otherCtx.delete()
@@ -149,10 +168,16 @@ describe('saveSessionKeys / loadSessionKeys', () => {
     const bytes = await readFile(keyFile)
     bytes[bytes.length - 1] ^= 1
     await writeFile(keyFile, bytes)
-    expect(((await rejection(loadSessionKeys(dir, 'm1'))) as KeyDirectoryError).code).toBe('KEYS_MALFORMED')
+    expect(((await rejection(loadSessionKeys(dir, 'm1'))) as KeyDirectoryError).code).toBe(
+      'KEYS_MALFORMED',
+    )
     await writeFile(join(dir, 'm1.json'), '{"format":"other"}')
-    expect(((await rejection(loadSessionKeys(dir, 'm1'))) as KeyDirectoryError).problem).toBe('malformed')
-    expect(((await rejection(loadSessionKeys(dir, '../m1'))) as PrivinferError).code).toBe('INPUT_INVALID')
+    expect(((await rejection(loadSessionKeys(dir, 'm1'))) as KeyDirectoryError).problem).toBe(
+      'malformed',
+    )
+    expect(((await rejection(loadSessionKeys(dir, '../m1'))) as PrivinferError).code).toBe(
+      'INPUT_INVALID',
+    )
   })
 
   it('a LocalSecretKey cannot be passed to the service API upload functions (type level)', () => {
@@ -180,7 +205,11 @@ describe('openSession(modelId, { keysDir })', () => {
       if (method === 'GET' && path === `/v1/models/${card.id}`) return Response.json(card)
       if (method === 'POST' && path === '/v1/keys') {
         next += 1
-        return Response.json({ keyId: `key-${next}`, expiresAt: '2099-01-01T00:00:00Z', modelId: card.id })
+        return Response.json({
+          keyId: `key-${next}`,
+          expiresAt: '2099-01-01T00:00:00Z',
+          modelId: card.id,
+        })
       }
       if (method === 'DELETE') return new Response(null, { status: 204 })
       return new Response('{}', { status: 404 })
@@ -205,14 +234,21 @@ describe('openSession(modelId, { keysDir })', () => {
     const dir = join(root, 'session')
     const card = cardFor(N4096, ctx.encryptionParametersBase64())
     const service = fakeService(card)
-    const client = await PrivinferClient.create({ baseUrl: 'http://privinfer.test', fetch: service.fetch })
+    const client = await PrivinferClient.create({
+      baseUrl: 'http://privinfer.test',
+      fetch: service.fetch,
+    })
 
     const first = await client.openSession('digits', { keysDir: dir })
     await first.close()
     const keyFile = join(dir, 'digits.secret-key.seal')
     const storedBytes = await readFile(keyFile)
     const metadata = JSON.parse(await readFile(join(dir, 'digits.json'), 'utf8'))
-    expect(metadata).toMatchObject({ modelId: 'digits', baseUrl: 'http://privinfer.test', keyId: 'key-1' })
+    expect(metadata).toMatchObject({
+      modelId: 'digits',
+      baseUrl: 'http://privinfer.test',
+      keyId: 'key-1',
+    })
     expect(await modeOf(keyFile)).toBe(0o600)
     expect(await modeOf(dir)).toBe(0o700)
 
@@ -241,11 +277,16 @@ describe('openSession(modelId, { keysDir })', () => {
     try {
       const card = cardFor(N8192_OTHER, otherCtx.encryptionParametersBase64())
       const before = await readFile(join(dir, 'digits.secret-key.seal'))
-      const client = await PrivinferClient.create({ baseUrl: 'http://privinfer.test', fetch: fakeService(card).fetch })
+      const client = await PrivinferClient.create({
+        baseUrl: 'http://privinfer.test',
+        fetch: fakeService(card).fetch,
+      })
       const session = await client.openSession('digits', { keysDir: dir })
       await session.close()
       expect(await readFile(join(dir, 'digits.secret-key.seal'))).not.toEqual(before)
-      const stored = await loadSessionKeys(dir, 'digits', { parametersBase64: otherCtx.encryptionParametersBase64() })
+      const stored = await loadSessionKeys(dir, 'digits', {
+        parametersBase64: otherCtx.encryptionParametersBase64(),
+      })
       expect(stored?.secretKey.parametersId).toBe(otherCtx.keyParmsIdKey)
     } finally {
       otherCtx.delete()
@@ -258,7 +299,10 @@ describe('openSession(modelId, { keysDir })', () => {
     await chmod(dir, 0o777)
     const card = cardFor(N4096, ctx.encryptionParametersBase64())
     const service = fakeService(card)
-    const client = await PrivinferClient.create({ baseUrl: 'http://privinfer.test', fetch: service.fetch })
+    const client = await PrivinferClient.create({
+      baseUrl: 'http://privinfer.test',
+      fetch: service.fetch,
+    })
     const error = await rejection(client.openSession('digits', { keysDir: dir }))
     expect((error as KeyDirectoryError).problem).toBe('insecure')
     expect(service.calls).toEqual(['GET /v1/models/digits'])

@@ -11,11 +11,16 @@ describe('preprocessInput', () => {
   it('averages non-overlapping pool x pool blocks row-major', () => {
     // 4x4 image, pool 2 -> 2x2
     const image = [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 8]
-    expect(Array.from(preprocessInput({ kind: 'avgpool', height: 4, width: 4, pool: 2 }, image, 16))).toEqual([1, 2, 3, 5])
+    expect(
+      Array.from(preprocessInput({ kind: 'avgpool', height: 4, width: 4, pool: 2 }, image, 16)),
+    ).toEqual([1, 2, 3, 5])
   })
 
   it('rejects a wrong length or non-finite values with INPUT_INVALID', () => {
-    for (const bad of [[1, 2], [1, Number.NaN, 3]]) {
+    for (const bad of [
+      [1, 2],
+      [1, Number.NaN, 3],
+    ]) {
       try {
         preprocessInput({ kind: 'none' }, bad, 3)
         expect.unreachable()

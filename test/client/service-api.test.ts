@@ -13,7 +13,12 @@ interface Call {
 function fakeFetch(respond: (call: Call) => Response): { fetch: typeof fetch; calls: Call[] } {
   const calls: Call[] = []
   const fetchImpl = (async (url: string, init: RequestInit) => {
-    const call = { url, method: init.method ?? 'GET', headers: init.headers as Record<string, string>, body: init.body }
+    const call = {
+      url,
+      method: init.method ?? 'GET',
+      headers: init.headers as Record<string, string>,
+      body: init.body,
+    }
     calls.push(call)
     return respond(call)
   }) as unknown as typeof fetch
@@ -31,9 +36,14 @@ const json = (value: unknown, status = 200, type = 'application/json') =>
 
 describe('ServiceApi', () => {
   it('uploads keys as multipart with the fixed field names and the bearer token', async () => {
-    const { fetch, calls } = fakeFetch(() => json({ keyId: 'k'.repeat(32), expiresAt: '2026-01-01T00:00:00Z', modelId: 'm' }, 201))
+    const { fetch, calls } = fakeFetch(() =>
+      json({ keyId: 'k'.repeat(32), expiresAt: '2026-01-01T00:00:00Z', modelId: 'm' }, 201),
+    )
     const api = new ServiceApi({ baseUrl: 'http://svc.test/', token: 't0ken', fetch })
-    const bundle = { galoisKeys: Uint8Array.from([1, 2]), relinKeys: Uint8Array.from([3]) } as unknown as EvaluationKeyBundle
+    const bundle = {
+      galoisKeys: Uint8Array.from([1, 2]),
+      relinKeys: Uint8Array.from([3]),
+    } as unknown as EvaluationKeyBundle
     const stored = await api.uploadKeys('m', bundle)
     expect(stored.keyId).toBe('k'.repeat(32))
     expect(calls[0].url).toBe('http://svc.test/v1/keys')
@@ -41,13 +51,23 @@ describe('ServiceApi', () => {
     expect(calls[0].headers.Authorization).toBe('Bearer t0ken')
     const form = calls[0].body as FormData
     expect(form.get('modelId')).toBe('m')
-    expect(new Uint8Array(await (form.get('galoisKeys') as Blob).arrayBuffer())).toEqual(Uint8Array.from([1, 2]))
-    expect(new Uint8Array(await (form.get('relinKeys') as Blob).arrayBuffer())).toEqual(Uint8Array.from([3]))
+    expect(new Uint8Array(await (form.get('galoisKeys') as Blob).arrayBuffer())).toEqual(
+      Uint8Array.from([1, 2]),
+    )
+    expect(new Uint8Array(await (form.get('relinKeys') as Blob).arrayBuffer())).toEqual(
+      Uint8Array.from([3]),
+    )
     expect(fieldNames(form)).toEqual(['galoisKeys', 'modelId', 'relinKeys'])
   })
 
   it('posts the encrypted input and returns the result bytes', async () => {
-    const { fetch, calls } = fakeFetch(() => new Response(Uint8Array.from([9, 8, 7]), { status: 200, headers: { 'content-type': 'application/octet-stream' } }))
+    const { fetch, calls } = fakeFetch(
+      () =>
+        new Response(Uint8Array.from([9, 8, 7]), {
+          status: 200,
+          headers: { 'content-type': 'application/octet-stream' },
+        }),
+    )
     const api = new ServiceApi({ baseUrl: 'http://svc.test', fetch })
     const output = await api.infer('mnist dp', 'key', Uint8Array.from([5]) as EncryptedInput)
     expect(Array.from(output)).toEqual([9, 8, 7])
@@ -58,14 +78,31 @@ describe('ServiceApi', () => {
 
   it('turns problem+json answers into PrivinferErrors with the server code and details', async () => {
     const { fetch } = fakeFetch(() =>
-      json({ type: '/v1/problems/KEY_EXPIRED', title: 'Keys expired', status: 410, detail: 'expired at X', code: 'KEY_EXPIRED', expiresAt: 'X' }, 410, 'application/problem+json'),
+      json(
+        {
+          type: '/v1/problems/KEY_EXPIRED',
+          title: 'Keys expired',
+          status: 410,
+          detail: 'expired at X',
+          code: 'KEY_EXPIRED',
+          expiresAt: 'X',
+        },
+        410,
+        'application/problem+json',
+      ),
     )
     const api = new ServiceApi({ baseUrl: 'http://svc.test', fetch })
     try {
       await api.infer('m', 'k', new Uint8Array(1) as EncryptedInput)
       expect.unreachable()
     } catch (error) {
-      expect(isPrivinferError(error) && { code: error.code, message: error.message, details: error.details }).toEqual({
+      expect(
+        isPrivinferError(error) && {
+          code: error.code,
+          message: error.message,
+          details: error.details,
+        },
+      ).toEqual({
         code: 'KEY_EXPIRED',
         message: 'expired at X',
         details: { expiresAt: 'X', status: 410 },
@@ -84,7 +121,10 @@ describe('ServiceApi types', () => {
   it('accept only branded evaluation keys, encrypted inputs and explicitly public plaintext', () => {
     // Never called: checked by tsc (npm run typecheck); if a brand were removed, the expected
     // errors below would disappear and the directives would fail to compile.
-    const misuse = (api: ServiceApi, secretLooking: { secretKey: Uint8Array; galoisKeys: Uint8Array }) => {
+    const misuse = (
+      api: ServiceApi,
+      secretLooking: { secretKey: Uint8Array; galoisKeys: Uint8Array },
+    ) => {
       // @ts-expect-error a plain object with key bytes is not an EvaluationKeyBundle
       void api.uploadKeys('m', secretLooking)
       // @ts-expect-error raw bytes are not an EncryptedInput

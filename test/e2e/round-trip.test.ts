@@ -28,9 +28,14 @@ afterAll(async () => {
 
 async function testDigits(modelDir: string): Promise<{ inputs: Float32Array[]; labels: number[] }> {
   const mnist = loadMnist()
-  const { indices } = JSON.parse(await readFile(join(modelDir, 'test-indices.json'), 'utf8').catch(() => '{"indices":[]}')) as { indices: number[] }
+  const { indices } = JSON.parse(
+    await readFile(join(modelDir, 'test-indices.json'), 'utf8').catch(() => '{"indices":[]}'),
+  ) as { indices: number[] }
   const pool = indices.length >= DIGITS ? indices : Array.from({ length: 1000 }, (_, i) => i * 10)
-  const rows = Array.from({ length: DIGITS }, (_, i) => pool[Math.floor((i * pool.length) / DIGITS)])
+  const rows = Array.from(
+    { length: DIGITS },
+    (_, i) => pool[Math.floor((i * pool.length) / DIGITS)],
+  )
   return {
     inputs: rows.map((row) => mnist.inputs.subarray(row * 784, (row + 1) * 784)),
     labels: rows.map((row) => mnist.labels[row]),
@@ -39,7 +44,9 @@ async function testDigits(modelDir: string): Promise<{ inputs: Float32Array[]; l
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true })
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name))
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
 }
 
 describe('client library against the running service', () => {
@@ -51,10 +58,15 @@ describe('client library against the running service', () => {
     session = await client.openSession(test.modelId)
     const { inputs } = await testDigits(test.modelDir)
     const card = session.card
-    const plain = await createPlainModel(new Uint8Array(await readFile(join(test.modelDir, card.onnxFile))))
-    const expected = await plain.run(inputs.map((raw) => preprocessInput(card.input.preprocessing, raw, card.input.rawSize)))
+    const plain = await createPlainModel(
+      new Uint8Array(await readFile(join(test.modelDir, card.onnxFile))),
+    )
+    const expected = await plain.run(
+      inputs.map((raw) => preprocessInput(card.input.preprocessing, raw, card.input.rawSize)),
+    )
     await plain.close()
-    const argmax = (values: ArrayLike<number>) => Array.from(values).indexOf(Math.max(...Array.from(values)))
+    const argmax = (values: ArrayLike<number>) =>
+      Array.from(values).indexOf(Math.max(...Array.from(values)))
     const heLabels: number[] = []
     for (const input of inputs) heLabels.push((await session.infer(input)).label)
     expect(heLabels).toEqual(expected.map(argmax))
@@ -63,21 +75,48 @@ describe('client library against the running service', () => {
   it('stores only Galois/relinearization keys and metadata in keys/, never a secret key', async () => {
     const files = await listFiles(test.keysDir)
     const keyDir = join(test.keysDir, session.keyId)
-    const expectedNames = ['galois.bin', 'metadata.json', ...(session.card.he.needsRelinKeys ? ['relin.bin'] : [])].sort()
-    expect(files.map((file) => file.slice(test.keysDir.length + 1)).sort()).toEqual(expectedNames.map((name) => `${session.keyId}/${name}`))
+    const expectedNames = [
+      'galois.bin',
+      'metadata.json',
+      ...(session.card.he.needsRelinKeys ? ['relin.bin'] : []),
+    ].sort()
+    expect(files.map((file) => file.slice(test.keysDir.length + 1)).sort()).toEqual(
+      expectedNames.map((name) => `${session.keyId}/${name}`),
+    )
 
-    const metadata = JSON.parse(await readFile(join(keyDir, 'metadata.json'), 'utf8')) as Record<string, unknown>
-    expect(Object.keys(metadata).sort()).toEqual(['createdAt', 'expiresAt', 'galoisKeyBytes', 'keyId', 'modelId', 'relinKeyBytes'])
+    const metadata = JSON.parse(await readFile(join(keyDir, 'metadata.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >
+    expect(Object.keys(metadata).sort()).toEqual([
+      'createdAt',
+      'expiresAt',
+      'galoisKeyBytes',
+      'keyId',
+      'modelId',
+      'relinKeyBytes',
+    ])
 
     // Each .bin file is exactly one SEAL object (header size = file size) that loads as the
     // evaluation key it is named after, under the model's parameters: no room for a SecretKey.
     const galoisKeys = new Uint8Array(await readFile(join(keyDir, 'galois.bin')))
-    const relinKeys = session.card.he.needsRelinKeys ? new Uint8Array(await readFile(join(keyDir, 'relin.bin'))) : undefined
-    for (const bytes of [galoisKeys, relinKeys]) if (bytes) expect(parseSealHeader(bytes).declaredBytes).toBe(bytes.length)
+    const relinKeys = session.card.he.needsRelinKeys
+      ? new Uint8Array(await readFile(join(keyDir, 'relin.bin')))
+      : undefined
+    for (const bytes of [galoisKeys, relinKeys])
+      if (bytes) expect(parseSealHeader(bytes).declaredBytes).toBe(bytes.length)
     const { he } = session.card
-    const ctx = createCkksContext(await loadSeal(), { polyModulusDegree: he.polyModulusDegree, coeffModulusBits: he.coeffModulusBits, scaleBits: he.scaleBits })
+    const ctx = createCkksContext(await loadSeal(), {
+      polyModulusDegree: he.polyModulusDegree,
+      coeffModulusBits: he.coeffModulusBits,
+      scaleBits: he.scaleBits,
+    })
     try {
-      const loaded = loadEvaluationKeys(ctx, relinKeys ? { galoisKeys, relinKeys } : { galoisKeys }, { galoisSteps: he.galoisSteps, relin: he.needsRelinKeys })
+      const loaded = loadEvaluationKeys(
+        ctx,
+        relinKeys ? { galoisKeys, relinKeys } : { galoisKeys },
+        { galoisSteps: he.galoisSteps, relin: he.needsRelinKeys },
+      )
       expect(loaded.galoisKeys.size()).toBe(new Set(he.galoisSteps).size)
       loaded.delete()
     } finally {

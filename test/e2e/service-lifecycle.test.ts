@@ -26,7 +26,11 @@ async function start(withModel: boolean): Promise<RunningService> {
   root = await mkdtemp(join(tmpdir(), 'privinfer-lifecycle-'))
   if (withModel) {
     const fixture = compileFixture('tiny')
-    await writeModelDirectory(join(root, 'models', 'tiny'), { onnxBytes: fixture.onnx, card: fixture.card, compiled: fixture.compiled })
+    await writeModelDirectory(join(root, 'models', 'tiny'), {
+      onnxBytes: fixture.onnx,
+      card: fixture.card,
+      compiled: fixture.compiled,
+    })
   }
   const config = loadConfig({
     PORT: '0',

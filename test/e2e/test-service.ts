@@ -28,7 +28,13 @@ export const DEFAULT_MODEL_CANDIDATES = ['mnist-dp', 'mnist-mlp']
 export async function firstLoadableModel(): Promise<string> {
   for (const id of DEFAULT_MODEL_CANDIDATES) {
     if (!existsSync(join('models', id, 'card.json'))) continue
-    if (await loadModelDirectory(join('models', id)).then(() => true, () => false)) return id
+    if (
+      await loadModelDirectory(join('models', id)).then(
+        () => true,
+        () => false,
+      )
+    )
+      return id
   }
   throw new Error(`none of ${DEFAULT_MODEL_CANDIDATES.join(', ')} in models/ loads`)
 }

@@ -5,7 +5,14 @@ import { isPrivinferError } from '../../core/errors.ts'
 describe('loadConfig', () => {
   it('applies the defaults and returns a frozen object', () => {
     const config = loadConfig({})
-    expect(config).toMatchObject({ port: 8080, modelsDir: 'models', keysDir: 'keys', enablePlain: false, authToken: undefined, corsOrigins: [] })
+    expect(config).toMatchObject({
+      port: 8080,
+      modelsDir: 'models',
+      keysDir: 'keys',
+      enablePlain: false,
+      authToken: undefined,
+      corsOrigins: [],
+    })
     expect(config.workers).toBeGreaterThanOrEqual(1)
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.corsOrigins)).toBe(true)
@@ -45,13 +52,27 @@ describe('loadConfig', () => {
 
   it('reports every problem at once with CONFIG_INVALID', () => {
     try {
-      loadConfig({ PORT: 'http', WORKERS: '0', ENABLE_PLAIN: 'maybe', LOG_LEVEL: 'loud', AUTH_TOKEN: 'short', CORS_ORIGINS: 'evil' })
+      loadConfig({
+        PORT: 'http',
+        WORKERS: '0',
+        ENABLE_PLAIN: 'maybe',
+        LOG_LEVEL: 'loud',
+        AUTH_TOKEN: 'short',
+        CORS_ORIGINS: 'evil',
+      })
       expect.unreachable()
     } catch (error) {
       expect(isPrivinferError(error) && error.code).toBe('CONFIG_INVALID')
       const problems = (error as { details: { problems: string[] } }).details.problems
       expect(problems).toHaveLength(6)
-      for (const name of ['PORT', 'WORKERS', 'ENABLE_PLAIN', 'LOG_LEVEL', 'AUTH_TOKEN', 'CORS_ORIGINS']) {
+      for (const name of [
+        'PORT',
+        'WORKERS',
+        'ENABLE_PLAIN',
+        'LOG_LEVEL',
+        'AUTH_TOKEN',
+        'CORS_ORIGINS',
+      ]) {
         expect(problems.some((problem) => problem.includes(name))).toBe(true)
       }
     }

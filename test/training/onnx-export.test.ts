@@ -20,7 +20,10 @@ function randomImages(count: number, inputSize: number): Dataset {
 
 describe.each<ActivationKind>(['poly', 'square'])('exportMlpToOnnx (%s)', (activation) => {
   it('runs in onnxruntime-node and agrees with the trainer forward pass (normalization folded in)', async () => {
-    const model = createMlp({ sizes: [49, 16, 10], activation, inputMean: 0.13, inputStd: 0.31 }, { seed: 9, polyA: 0.2 })
+    const model = createMlp(
+      { sizes: [49, 16, 10], activation, inputMean: 0.13, inputStd: 0.31 },
+      { seed: 9, polyA: 0.2 },
+    )
     if (activation === 'poly') {
       model.params[model.activationOffsets[0]] = 0.37
       model.params[model.activationOffsets[0] + 1] = 0.81
@@ -34,7 +37,10 @@ describe.each<ActivationKind>(['poly', 'square'])('exportMlpToOnnx (%s)', (activ
   })
 
   it('writes Gemm(transB=1) layers and the activation pattern the HE importer expects', () => {
-    const model = createMlp({ sizes: [4, 3, 2], activation, inputMean: 0, inputStd: 1 }, { seed: 1 })
+    const model = createMlp(
+      { sizes: [4, 3, 2], activation, inputMean: 0, inputStd: 1 },
+      { seed: 1 },
+    )
     const graph = readOnnxModel(exportMlpToOnnx(model))
     const ops = graph.nodes.map((node) => node.opType)
     const gemms = graph.nodes.filter((node) => node.opType === 'Gemm')

@@ -49,7 +49,10 @@ export function calibrateNoiseMultiplier({
   checkEpsilon(targetEpsilon)
   checkAccountant(accountant)
   if (!(relativeTolerance > 0 && relativeTolerance < 1)) {
-    throw new PrivinferError('ACCOUNTANT_INVALID', `relativeTolerance must be in (0, 1), got ${relativeTolerance}`)
+    throw new PrivinferError(
+      'ACCOUNTANT_INVALID',
+      `relativeTolerance must be in (0, 1), got ${relativeTolerance}`,
+    )
   }
   const epsilonAt = (noiseMultiplier: number) =>
     computeEpsilon({ sampleRate, noiseMultiplier, steps, delta, accountant }).epsilon
@@ -58,8 +61,14 @@ export function calibrateNoiseMultiplier({
   // usually an upper end (RDP overstates epsilon), and bracket by factors of 1.25.
   const start =
     accountant === 'prv'
-      ? calibrateNoiseMultiplier({ sampleRate, steps, delta, epsilon: targetEpsilon, accountant: 'rdp', relativeTolerance: 1e-3 })
-          .noiseMultiplier
+      ? calibrateNoiseMultiplier({
+          sampleRate,
+          steps,
+          delta,
+          epsilon: targetEpsilon,
+          accountant: 'rdp',
+          relativeTolerance: 1e-3,
+        }).noiseMultiplier
       : 1
   const factor = accountant === 'prv' ? 1.25 : 2
   let high = start
@@ -69,10 +78,14 @@ export function calibrateNoiseMultiplier({
     low = high
     high *= factor
     if (high > MAX_SIGMA) {
-      throw new PrivinferError('ACCOUNTANT_INVALID', `epsilon ${targetEpsilon} needs a noise multiplier above ${MAX_SIGMA}`, {
-        argument: 'epsilon',
-        got: targetEpsilon,
-      })
+      throw new PrivinferError(
+        'ACCOUNTANT_INVALID',
+        `epsilon ${targetEpsilon} needs a noise multiplier above ${MAX_SIGMA}`,
+        {
+          argument: 'epsilon',
+          got: targetEpsilon,
+        },
+      )
     }
     highEpsilon = epsilonAt(high)
   }

@@ -17,11 +17,15 @@ export function isAccountantName(value: unknown): value is AccountantName {
 
 export function checkAccountant(accountant: unknown): asserts accountant is AccountantName {
   if (!isAccountantName(accountant)) {
-    throw new PrivinferError('ACCOUNTANT_INVALID', `accountant must be one of ${ACCOUNTANTS.join(', ')}, got ${String(accountant)}`, {
-      argument: 'accountant',
-      got: String(accountant),
-      expected: ACCOUNTANTS,
-    })
+    throw new PrivinferError(
+      'ACCOUNTANT_INVALID',
+      `accountant must be one of ${ACCOUNTANTS.join(', ')}, got ${String(accountant)}`,
+      {
+        argument: 'accountant',
+        got: String(accountant),
+        expected: ACCOUNTANTS,
+      },
+    )
   }
 }
 
@@ -52,7 +56,10 @@ export interface EpsilonResult {
  * epsilon for `steps` steps of the Poisson-subsampled Gaussian mechanism at `delta`.
  * @throws PrivinferError ACCOUNTANT_INVALID on invalid arguments.
  */
-export function computeEpsilon({ accountant = 'rdp', ...args }: ComputeEpsilonArguments): EpsilonResult {
+export function computeEpsilon({
+  accountant = 'rdp',
+  ...args
+}: ComputeEpsilonArguments): EpsilonResult {
   checkAccountant(accountant)
   checkSampleRate(args.sampleRate)
   checkNoiseMultiplier(args.noiseMultiplier)

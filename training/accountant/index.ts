@@ -8,7 +8,13 @@
  * - RdpAccountant: incremental accounting inside a training loop.
  * - exactGaussianEpsilon: the exact answer for q = 1 (Balle and Wang 2018), a check.
  */
-export { epsilonRdp, computeRdp, rdpToEpsilon, rdpOfSampledGaussian, DEFAULT_RDP_ORDERS } from './rdp.ts'
+export {
+  epsilonRdp,
+  computeRdp,
+  rdpToEpsilon,
+  rdpOfSampledGaussian,
+  DEFAULT_RDP_ORDERS,
+} from './rdp.ts'
 export type { RdpArguments, RdpEpsilon, EpsilonRdpArguments } from './rdp.ts'
 export { epsilonPrv } from './prv.ts'
 export type { EpsilonPrvArguments, PrvEpsilon } from './prv.ts'

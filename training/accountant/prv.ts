@@ -68,7 +68,11 @@ const MAX_GRID_SIZE = 2 ** 23
  * CDF F(t) and survival S(t) = 1 - F(t) of the PRV of one Poisson-subsampled Gaussian step, each
  * accurate in its own tail (the delta computation lives in the upper tail of S).
  */
-export function subsampledGaussianPrvCdf(sampleRate: number, noiseMultiplier: number, t: number): { cdf: number; sf: number } {
+export function subsampledGaussianPrvCdf(
+  sampleRate: number,
+  noiseMultiplier: number,
+  t: number,
+): { cdf: number; sf: number } {
   const q = sampleRate
   const sigma = noiseMultiplier
   let z: number
@@ -76,7 +80,10 @@ export function subsampledGaussianPrvCdf(sampleRate: number, noiseMultiplier: nu
   else {
     if (t <= Math.log1p(-q)) return { cdf: 0, sf: 1 }
     // z = log((e^t - (1 - q)) / q), written to keep its digits for t near 0 and for large t.
-    z = t > 0 ? t + Math.log1p(-(1 - q) * Math.exp(-t)) - Math.log(q) : Math.log(q + Math.expm1(t)) - Math.log(q)
+    z =
+      t > 0
+        ? t + Math.log1p(-(1 - q) * Math.exp(-t)) - Math.log(q)
+        : Math.log(q + Math.expm1(t)) - Math.log(q)
   }
   const x = sigma * sigma * z + 0.5
   const upper = x / sigma // standardized under the N(0, sigma^2) component
@@ -101,7 +108,13 @@ interface DiscretePrv {
  * Discretizes the PRV truncated to [tMin, tMax] on N cells of width `mesh` centred at
  * t_i = (i - center) * mesh, and returns the mean-preserving shift (Gopi et al., Algorithm 1).
  */
-function discretize(sampleRate: number, noiseMultiplier: number, size: number, center: number, mesh: number): DiscretePrv {
+function discretize(
+  sampleRate: number,
+  noiseMultiplier: number,
+  size: number,
+  center: number,
+  mesh: number,
+): DiscretePrv {
   const tMin = -center * mesh
   const tMax = (size - 1 - center) * mesh
   // CDF and survival at the 2N + 1 half-mesh points: cell edges (even k) and centres (odd k).
@@ -132,7 +145,11 @@ function discretize(sampleRate: number, noiseMultiplier: number, size: number, c
   for (let i = 0; i < size; i++) pmf[i] /= total
   const shift = correction / total
   if (!(Math.abs(shift) < mesh / 2)) {
-    throw new PrivinferError('INTERNAL', 'PRV discretization: the discrete mean is off by more than half a mesh', { shift, mesh })
+    throw new PrivinferError(
+      'INTERNAL',
+      'PRV discretization: the discrete mean is off by more than half a mesh',
+      { shift, mesh },
+    )
   }
   return { pmf, center, mesh, shift }
 }
@@ -178,14 +195,19 @@ function epsilonsFromPrv(prv: DiscretePrv, deltas: number[]): number[] {
     tailMass[i] = tailMass[i + 1] + pmf[i]
     tailWeighted[i] = tailWeighted[i + 1] + pmf[i] * Math.exp(-t)
   }
-  const deltaAt = (i: number) => tailMass[i] - Math.exp((i - center) * mesh + shift) * tailWeighted[i]
+  const deltaAt = (i: number) =>
+    tailMass[i] - Math.exp((i - center) * mesh + shift) * tailWeighted[i]
   return deltas.map((target) => {
     let i = size - 1
     // Walk down while the grid point below still satisfies delta(t) <= target. A linear scan from
     // the top, not a bisection: FFT round-off makes delta(t) non-monotone where it is ~1e-16.
     while (i > 0 && deltaAt(i - 1) <= target) i--
     if (i === 0) {
-      throw new PrivinferError('INTERNAL', 'PRV accountant: epsilon lies below the discretization domain', { delta: target })
+      throw new PrivinferError(
+        'INTERNAL',
+        'PRV accountant: epsilon lies below the discretization domain',
+        { delta: target },
+      )
     }
     return Math.log((tailMass[i] - target) / tailWeighted[i])
   })
@@ -210,15 +232,33 @@ export function epsilonPrv({
   checkSteps(steps)
   checkDelta(delta)
   if (!(epsilonError > 0 && epsilonError < 1)) {
-    throw new PrivinferError('ACCOUNTANT_INVALID', `epsilonError must be in (0, 1), got ${epsilonError}`, { argument: 'epsilonError' })
+    throw new PrivinferError(
+      'ACCOUNTANT_INVALID',
+      `epsilonError must be in (0, 1), got ${epsilonError}`,
+      { argument: 'epsilonError' },
+    )
   }
   if (!(deltaError > 0 && deltaError < delta)) {
-    throw new PrivinferError('ACCOUNTANT_INVALID', `deltaError must be in (0, delta), got ${deltaError}`, { argument: 'deltaError' })
+    throw new PrivinferError(
+      'ACCOUNTANT_INVALID',
+      `deltaError must be in (0, delta), got ${deltaError}`,
+      { argument: 'deltaError' },
+    )
   }
   // Domain half-width (Remark 5.6): the RDP bounds make the mass beyond L negligible both for the
   // composed PRV and for every single step.
-  const rdpComposed = epsilonRdp({ sampleRate, noiseMultiplier, steps, delta: deltaError / 4 }).epsilon
-  const rdpSingle = epsilonRdp({ sampleRate, noiseMultiplier, steps: 1, delta: deltaError / (8 * steps) }).epsilon
+  const rdpComposed = epsilonRdp({
+    sampleRate,
+    noiseMultiplier,
+    steps,
+    delta: deltaError / 4,
+  }).epsilon
+  const rdpSingle = epsilonRdp({
+    sampleRate,
+    noiseMultiplier,
+    steps: 1,
+    delta: deltaError / (8 * steps),
+  }).epsilon
   const halfWidth = Math.max(rdpComposed, rdpSingle, epsilonError) + 3
   const requiredMesh = epsilonError / Math.sqrt((steps * Math.log(12 / deltaError)) / 2)
   // Grid t_i = (i - center) * mesh, i < size, spans [-halfWidth, halfWidth + mesh].
@@ -232,13 +272,21 @@ export function epsilonPrv({
   }
   // Floating-point round-off of the FFT is about 1e-16 per point: it must stay below delta.
   if (Number.EPSILON * size > delta - deltaError) {
-    throw new PrivinferError('ACCOUNTANT_INVALID', `delta ${delta} is too small for a grid of ${size} points`, { argument: 'delta' })
+    throw new PrivinferError(
+      'ACCOUNTANT_INVALID',
+      `delta ${delta} is too small for a grid of ${size} points`,
+      { argument: 'delta' },
+    )
   }
   const center = size / 2 - 1
   const mesh = halfWidth / center
   const single = discretize(sampleRate, noiseMultiplier, size, center, mesh)
   const composed = steps === 1 ? single : selfCompose(single, steps)
-  const [upper, estimate, lower] = epsilonsFromPrv(composed, [delta - deltaError, delta, delta + deltaError])
+  const [upper, estimate, lower] = epsilonsFromPrv(composed, [
+    delta - deltaError,
+    delta,
+    delta + deltaError,
+  ])
   return {
     epsilon: upper + epsilonError,
     epsilonEstimate: estimate,

@@ -5,7 +5,13 @@
  */
 import { PrivinferError } from '../../core/errors.ts'
 import { DEFAULT_RDP_ORDERS, rdpOfSampledGaussian, rdpToEpsilon, type RdpEpsilon } from './rdp.ts'
-import { checkDelta, checkNoiseMultiplier, checkOrders, checkSampleRate, checkSteps } from './validate.ts'
+import {
+  checkDelta,
+  checkNoiseMultiplier,
+  checkOrders,
+  checkSampleRate,
+  checkSteps,
+} from './validate.ts'
 
 export interface Mechanism {
   /** Poisson sampling rate q in (0, 1]. */
@@ -34,7 +40,10 @@ export class RdpAccountant {
     const orders = mechanism.orders ?? DEFAULT_RDP_ORDERS
     checkOrders(orders)
     this.orders = Object.freeze([...orders])
-    this.mechanism = Object.freeze({ sampleRate: mechanism.sampleRate, noiseMultiplier: mechanism.noiseMultiplier })
+    this.mechanism = Object.freeze({
+      sampleRate: mechanism.sampleRate,
+      noiseMultiplier: mechanism.noiseMultiplier,
+    })
     this.#rdp = new Float64Array(orders.length)
   }
 
@@ -76,9 +85,14 @@ export class RdpAccountant {
     const key = `${sampleRate}:${noiseMultiplier}`
     let perStep = this.#perStep.get(key)
     if (!perStep) {
-      perStep = Float64Array.from(this.orders, (order) => rdpOfSampledGaussian(sampleRate, noiseMultiplier, order))
+      perStep = Float64Array.from(this.orders, (order) =>
+        rdpOfSampledGaussian(sampleRate, noiseMultiplier, order),
+      )
       if (perStep.some(Number.isNaN)) {
-        throw new PrivinferError('ACCOUNTANT_INVALID', 'RDP is undefined for this mechanism', { sampleRate, noiseMultiplier })
+        throw new PrivinferError('ACCOUNTANT_INVALID', 'RDP is undefined for this mechanism', {
+          sampleRate,
+          noiseMultiplier,
+        })
       }
       this.#perStep.set(key, perStep)
     }

@@ -13,7 +13,13 @@
  *   epsilon = rdp - (log(delta) + log(alpha)) / (alpha - 1) + log((alpha - 1) / alpha),
  *   minimised over the orders. It is the formula Opacus 1.5 uses (get_privacy_spent).
  */
-import { checkDelta, checkNoiseMultiplier, checkOrders, checkSampleRate, checkSteps } from './validate.ts'
+import {
+  checkDelta,
+  checkNoiseMultiplier,
+  checkOrders,
+  checkSampleRate,
+  checkSteps,
+} from './validate.ts'
 import { logAdd, logErfc, logSub } from './special-functions.ts'
 
 /**
@@ -102,10 +108,15 @@ function logAForFractionalOrder(q: number, sigma: number, order: number): number
  * q and noise multiplier sigma. q = 1 is the plain Gaussian mechanism: alpha / (2 sigma^2).
  * Arguments are not validated here (hot path); see computeRdp.
  */
-export function rdpOfSampledGaussian(sampleRate: number, noiseMultiplier: number, order: number): number {
+export function rdpOfSampledGaussian(
+  sampleRate: number,
+  noiseMultiplier: number,
+  order: number,
+): number {
   if (sampleRate === 1) return order / (2 * noiseMultiplier * noiseMultiplier)
   if (!Number.isFinite(order)) return Infinity
-  if (Number.isInteger(order)) return logAForIntegerOrder(sampleRate, noiseMultiplier, order) / (order - 1)
+  if (Number.isInteger(order))
+    return logAForIntegerOrder(sampleRate, noiseMultiplier, order) / (order - 1)
   try {
     return logAForFractionalOrder(sampleRate, noiseMultiplier, order) / (order - 1)
   } catch (error) {
@@ -131,12 +142,20 @@ export interface RdpArguments {
  * RDP of `steps` compositions at each order: steps * rdpOfSampledGaussian(q, sigma, alpha).
  * @throws PrivinferError ACCOUNTANT_INVALID on invalid arguments.
  */
-export function computeRdp({ sampleRate, noiseMultiplier, steps, orders = DEFAULT_RDP_ORDERS }: RdpArguments): Float64Array {
+export function computeRdp({
+  sampleRate,
+  noiseMultiplier,
+  steps,
+  orders = DEFAULT_RDP_ORDERS,
+}: RdpArguments): Float64Array {
   checkSampleRate(sampleRate)
   checkNoiseMultiplier(noiseMultiplier)
   checkSteps(steps, { allowZero: true })
   checkOrders(orders)
-  return Float64Array.from(orders, (order) => steps * rdpOfSampledGaussian(sampleRate, noiseMultiplier, order))
+  return Float64Array.from(
+    orders,
+    (order) => steps * rdpOfSampledGaussian(sampleRate, noiseMultiplier, order),
+  )
 }
 
 export interface RdpEpsilon {
@@ -152,10 +171,15 @@ export interface RdpEpsilon {
  * slightly below 0 for vanishing RDP, where 0 is the truth).
  * @throws PrivinferError ACCOUNTANT_INVALID on invalid delta or orders.
  */
-export function rdpToEpsilon(orders: readonly number[], rdp: ArrayLike<number>, delta: number): RdpEpsilon {
+export function rdpToEpsilon(
+  orders: readonly number[],
+  rdp: ArrayLike<number>,
+  delta: number,
+): RdpEpsilon {
   checkDelta(delta)
   checkOrders(orders)
-  if (rdp.length !== orders.length) throw new RangeError('rdpToEpsilon: orders and rdp differ in length')
+  if (rdp.length !== orders.length)
+    throw new RangeError('rdpToEpsilon: orders and rdp differ in length')
   const logDelta = Math.log(delta)
   let epsilon = Infinity
   let bestOrder = Number.NaN

@@ -22,7 +22,10 @@ export function checkSampleRate(sampleRate: number): void {
 
 /** Noise multiplier sigma (noise standard deviation over the L2 sensitivity): finite, > 0. */
 export function checkNoiseMultiplier(noiseMultiplier: number): void {
-  if (typeof noiseMultiplier !== 'number' || !(noiseMultiplier > 0 && Number.isFinite(noiseMultiplier))) {
+  if (
+    typeof noiseMultiplier !== 'number' ||
+    !(noiseMultiplier > 0 && Number.isFinite(noiseMultiplier))
+  ) {
     throw invalid('noiseMultiplier', noiseMultiplier, 'a finite number > 0')
   }
 }

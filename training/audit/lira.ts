@@ -36,10 +36,16 @@ export function liraAttack(
   options: LiraOptions,
 ): AttackResult {
   const random = new SeededRandom(options.seed)
-  const memberRows = random.permutation(train.count).subarray(0, Math.min(test.count, train.count)).sort()
+  const memberRows = random
+    .permutation(train.count)
+    .subarray(0, Math.min(test.count, train.count))
+    .sort()
   // Pool rows: 0..train.count-1 are train rows, then test rows. Targets: chosen members + all of test.
   const poolSize = train.count + test.count
-  const targetPoolRows = Int32Array.from([...memberRows, ...Array.from({ length: test.count }, (_, i) => train.count + i)])
+  const targetPoolRows = Int32Array.from([
+    ...memberRows,
+    ...Array.from({ length: test.count }, (_, i) => train.count + i),
+  ])
   const targets = concatRows(train, test, targetPoolRows)
   const targetCount = targetPoolRows.length
   const phi: Float64Array[] = []
@@ -47,7 +53,9 @@ export function liraAttack(
   for (let k = 0; k < options.shadows; k++) {
     const inMask = new Uint8Array(poolSize)
     for (let i = 0; i < poolSize; i++) inMask[i] = random.nextUniform() < 0.5 ? 1 : 0
-    const rows = Int32Array.from(Array.from({ length: poolSize }, (_, i) => i).filter((i) => inMask[i] === 1))
+    const rows = Int32Array.from(
+      Array.from({ length: poolSize }, (_, i) => i).filter((i) => inMask[i] === 1),
+    )
     const shadow = recipe.train(concatRows(train, test, rows), k)
     phi.push(scaledConfidence(shadow, targets))
     included.push(Uint8Array.from(targetPoolRows, (row) => inMask[row]))
@@ -96,7 +104,11 @@ export function liraAttack(
     scores[t] = logNormal(targetPhi[t], muIn[t], sdIn) - logNormal(targetPhi[t], muOut[t], sdOut)
   }
   const members = memberRows.length
-  return summarize(`LiRA (${options.shadows} shadow models, global variance)`, scores.slice(0, members), scores.slice(members))
+  return summarize(
+    `LiRA (${options.shadows} shadow models, global variance)`,
+    scores.slice(0, members),
+    scores.slice(members),
+  )
 }
 
 function concatRows(train: Dataset, test: Dataset, poolRows: ArrayLike<number>): Dataset {

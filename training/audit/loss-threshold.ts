@@ -33,7 +33,12 @@ export function sampleMembers(train: Dataset, count: number, seed: number): Data
   return subsetOf(train, order.subarray(0, Math.min(count, train.count)).sort())
 }
 
-export function lossThresholdAttack(model: Mlp, train: Dataset, test: Dataset, seed: number): AttackResult {
+export function lossThresholdAttack(
+  model: Mlp,
+  train: Dataset,
+  test: Dataset,
+  seed: number,
+): AttackResult {
   const members = sampleMembers(train, test.count, seed)
   return summarize(LOSS_THRESHOLD, scaledConfidence(model, members), scaledConfidence(model, test))
 }
@@ -53,7 +58,11 @@ export function lossThresholdFromLogits(
   )
 }
 
-export function summarize(attack: string, memberScores: Float64Array, nonMemberScores: Float64Array): AttackResult {
+export function summarize(
+  attack: string,
+  memberScores: Float64Array,
+  nonMemberScores: Float64Array,
+): AttackResult {
   const curve = computeRoc(memberScores, nonMemberScores)
   return {
     attack,

@@ -12,7 +12,10 @@ import { renderLineChart, type Series } from '../plot/svg-chart.ts'
 
 const { values } = parseArgs({
   options: {
-    models: { type: 'string', default: 'mnist-dp,mnist-nonprivate,fashion-mnist-dp,fashion-mnist-nonprivate' },
+    models: {
+      type: 'string',
+      default: 'mnist-dp,mnist-nonprivate,fashion-mnist-dp,fashion-mnist-nonprivate',
+    },
     'models-dir': { type: 'string', default: 'models' },
     out: { type: 'string', default: 'docs/membership-inference-roc.svg' },
   },
@@ -30,7 +33,9 @@ for (const id of (values.models as string).split(',')) {
   if (!existsSync(path)) continue
   const card = JSON.parse(readFileSync(path, 'utf8')) as {
     privacy?: { epsilon: number } | null
-    audit?: { attacks?: Array<{ attack: string; auc: number; roc: { fpr: number[]; tpr: number[] } }> }
+    audit?: {
+      attacks?: Array<{ attack: string; auc: number; roc: { fpr: number[]; tpr: number[] } }>
+    }
   }
   for (const attack of card.audit?.attacks ?? []) {
     const lira = attack.attack.startsWith('LiRA')
@@ -41,14 +46,36 @@ for (const id of (values.models as string).split(',')) {
     series.push({ name: label, points, color: COLORS[id], dashed: !lira })
   }
 }
-series.push({ name: 'chance (TPR = FPR)', points: [[FLOOR, FLOOR], [1, 1]], color: '#999999', dashed: true })
+series.push({
+  name: 'chance (TPR = FPR)',
+  points: [
+    [FLOOR, FLOOR],
+    [1, 1],
+  ],
+  color: '#999999',
+  dashed: true,
+})
 const ticks = [0.001, 0.01, 0.1, 1]
 writeFileSync(
   values.out as string,
   renderLineChart({
     title: 'Membership inference on the served models (members = train, non-members = test)',
-    x: { label: 'false-positive rate (log)', scale: 'log', min: FLOOR, max: 1, ticks, format: (v) => String(v) },
-    y: { label: 'true-positive rate (log)', scale: 'log', min: FLOOR, max: 1, ticks, format: (v) => String(v) },
+    x: {
+      label: 'false-positive rate (log)',
+      scale: 'log',
+      min: FLOOR,
+      max: 1,
+      ticks,
+      format: (v) => String(v),
+    },
+    y: {
+      label: 'true-positive rate (log)',
+      scale: 'log',
+      min: FLOOR,
+      max: 1,
+      ticks,
+      format: (v) => String(v),
+    },
     series,
     width: 760,
     height: 560,

@@ -17,7 +17,10 @@ import { LOSS_THRESHOLD, lossThresholdFromLogits, sampleMembers } from './loss-t
 
 const { values } = parseArgs({
   options: {
-    models: { type: 'string', default: 'mnist-dp,mnist-nonprivate,fashion-mnist-dp,fashion-mnist-nonprivate' },
+    models: {
+      type: 'string',
+      default: 'mnist-dp,mnist-nonprivate,fashion-mnist-dp,fashion-mnist-nonprivate',
+    },
     'models-dir': { type: 'string', default: 'models' },
   },
 })
@@ -40,8 +43,12 @@ for (const id of (values.models as string).split(',')) {
     classes,
   )
   const audit = (card.audit ?? {}) as { attacks?: Array<{ attack: string }> }
-  const others = (audit.attacks ?? []).filter((attack) => !attack.attack.startsWith('loss-threshold'))
+  const others = (audit.attacks ?? []).filter(
+    (attack) => !attack.attack.startsWith('loss-threshold'),
+  )
   card.audit = { ...audit, attacks: [result, ...others] }
   writeCard(folder, card)
-  process.stderr.write(`${id}: ${LOSS_THRESHOLD}: AUC ${result.auc.toFixed(4)}, TPR@1% ${result.tprAt1PercentFpr}, TPR@0.1% ${result.tprAt01PercentFpr}\n`)
+  process.stderr.write(
+    `${id}: ${LOSS_THRESHOLD}: AUC ${result.auc.toFixed(4)}, TPR@1% ${result.tprAt1PercentFpr}, TPR@0.1% ${result.tprAt01PercentFpr}\n`,
+  )
 }

@@ -10,10 +10,14 @@ export interface RocCurve {
   auc: number
 }
 
-export function computeRoc(memberScores: ArrayLike<number>, nonMemberScores: ArrayLike<number>): RocCurve {
+export function computeRoc(
+  memberScores: ArrayLike<number>,
+  nonMemberScores: ArrayLike<number>,
+): RocCurve {
   const all: Array<{ score: number; member: boolean }> = []
   for (let i = 0; i < memberScores.length; i++) all.push({ score: memberScores[i], member: true })
-  for (let i = 0; i < nonMemberScores.length; i++) all.push({ score: nonMemberScores[i], member: false })
+  for (let i = 0; i < nonMemberScores.length; i++)
+    all.push({ score: nonMemberScores[i], member: false })
   all.sort((x, y) => y.score - x.score)
   const positives = memberScores.length
   const negatives = nonMemberScores.length
@@ -22,7 +26,7 @@ export function computeRoc(memberScores: ArrayLike<number>, nonMemberScores: Arr
   let tp = 0
   let fp = 0
   let auc = 0
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i
     let groupTp = 0
     let groupFp = 0
@@ -45,7 +49,8 @@ export function computeRoc(memberScores: ArrayLike<number>, nonMemberScores: Arr
 /** Largest TPR over thresholds whose FPR is <= `maxFpr` (0 if none). */
 export function tprAtFpr(curve: RocCurve, maxFpr: number): number {
   let best = 0
-  for (let i = 0; i < curve.fpr.length; i++) if (curve.fpr[i] <= maxFpr + 1e-12) best = Math.max(best, curve.tpr[i])
+  for (let i = 0; i < curve.fpr.length; i++)
+    if (curve.fpr[i] <= maxFpr + 1e-12) best = Math.max(best, curve.tpr[i])
   return best
 }
 

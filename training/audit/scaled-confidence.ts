@@ -5,14 +5,19 @@
 import { forward, type Mlp } from '../dp-sgd/mlp.ts'
 import type { Dataset } from '../data/dataset.ts'
 
-export function scaledConfidenceFromLogits(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number): Float64Array {
+export function scaledConfidenceFromLogits(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classes: number,
+): Float64Array {
   const phi = new Float64Array(labels.length)
   for (let r = 0; r < labels.length; r++) {
     const label = labels[r]
     let max = -Infinity
     for (let c = 0; c < classes; c++) if (c !== label) max = Math.max(max, logits[r * classes + c])
     let sum = 0
-    for (let c = 0; c < classes; c++) if (c !== label) sum += Math.exp(logits[r * classes + c] - max)
+    for (let c = 0; c < classes; c++)
+      if (c !== label) sum += Math.exp(logits[r * classes + c] - max)
     phi[r] = logits[r * classes + label] - (max + Math.log(sum))
   }
   return phi

@@ -51,7 +51,11 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
     nonPrivate,
     onnxFile: 'model.onnx',
     labels: outcome.train.labelNames,
-    input: { rawSize: splits.train.inputSize, size: outcome.train.inputSize, preprocessing: outcome.preprocessing },
+    input: {
+      rawSize: splits.train.inputSize,
+      size: outcome.train.inputSize,
+      preprocessing: outcome.preprocessing,
+    },
     output: { size: 10 },
     privacy: privacy && {
       epsilon: privacy.epsilonRdp,
@@ -71,7 +75,12 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
         TUNING_NOT_COUNTED,
       ],
     },
-    data: { dataset: config.dataset, trainSize: outcome.train.count, testSize: outcome.evaluation.count, testIndicesFile: 'test-indices.json' },
+    data: {
+      dataset: config.dataset,
+      trainSize: outcome.train.count,
+      testSize: outcome.evaluation.count,
+      testIndicesFile: 'test-indices.json',
+    },
     accuracy: {
       plaintext: outcome.onnx.accuracy,
       he: inputs.heAccuracy,
@@ -82,15 +91,24 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
       description:
         'Membership inference: members = training examples, non-members = held-out test examples, balanced. Score > threshold = "member". AUC 0.5 and TPR = FPR mean no measurable leakage by this attack.',
       attacks: [outcome.audit, ...(inputs.extraAttacks ?? [])].filter((attack) => attack !== null),
-      ...(inputs.twinAudit ? { nonPrivateTwin: { id: inputs.nonPrivateTwin?.id, attacks: inputs.twinAudit } } : {}),
+      ...(inputs.twinAudit
+        ? { nonPrivateTwin: { id: inputs.nonPrivateTwin?.id, attacks: inputs.twinAudit } }
+        : {}),
     },
     training: {
       command: commandFor(id, config, (inputs.tuning as { file?: string } | undefined)?.file),
       dataSource: splits.source,
       architecture,
       activation: config.activation,
-      activationCoefficients: outcome.model.activationOffsets.map((offset) => ({ a: outcome.model.params[offset], b: outcome.model.params[offset + 1] })),
-      inputNormalization: { mean: outcome.model.shape.inputMean, std: outcome.model.shape.inputStd, foldedIntoFirstLayer: true },
+      activationCoefficients: outcome.model.activationOffsets.map((offset) => ({
+        a: outcome.model.params[offset],
+        b: outcome.model.params[offset + 1],
+      })),
+      inputNormalization: {
+        mean: outcome.model.shape.inputMean,
+        std: outcome.model.shape.inputStd,
+        foldedIntoFirstLayer: true,
+      },
       optimizer: config.optimizer,
       learningRate: config.learningRate,
       schedule: config.schedule,
@@ -120,11 +138,17 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
 }
 
 /** The one command that reproduces this model (seeded except the DP noise). */
-export function commandFor(id: string, config: TrainingOutcome['config'], tuningFile?: string): string {
+export function commandFor(
+  id: string,
+  config: TrainingOutcome['config'],
+  tuningFile?: string,
+): string {
   const parts = [
     'nice -n 10 npx privinfer train',
     `--dataset ${config.dataset}`,
-    config.privacy ? `--epsilon ${config.privacy.epsilon} --delta ${config.privacy.delta}` : '--non-private',
+    config.privacy
+      ? `--epsilon ${config.privacy.epsilon} --delta ${config.privacy.delta}`
+      : '--non-private',
     `--id ${id}`,
     `--hidden ${config.hidden.join(',')}`,
     `--activation ${config.activation}`,

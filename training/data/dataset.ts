@@ -20,7 +20,10 @@ export function subsetOf(dataset: Dataset, indices: ArrayLike<number>): Dataset 
   const labels = new Uint8Array(indices.length)
   for (let row = 0; row < indices.length; row++) {
     const source = indices[row]
-    inputs.set(dataset.inputs.subarray(source * inputSize, (source + 1) * inputSize), row * inputSize)
+    inputs.set(
+      dataset.inputs.subarray(source * inputSize, (source + 1) * inputSize),
+      row * inputSize,
+    )
     labels[row] = dataset.labels[source]
   }
   return { ...dataset, inputs, labels, count: indices.length }

@@ -13,7 +13,16 @@ import { parseIdx } from './idx.ts'
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
 
 export const FASHION_MNIST_LABELS = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ]
 
 /** The official split, train (60,000) and test (10,000). Throws DATASET_UNAVAILABLE when not installed. */

@@ -20,7 +20,10 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   const offset = 4 + 4 * rank
   const size = dims.reduce((product, dim) => product * dim, 1)
   if (bytes.length !== offset + size) {
-    throw new PrivinferError('DATASET_UNAVAILABLE', `${source}: expected ${offset + size} bytes, got ${bytes.length}`)
+    throw new PrivinferError(
+      'DATASET_UNAVAILABLE',
+      `${source}: expected ${offset + size} bytes, got ${bytes.length}`,
+    )
   }
   return { dims, data: bytes.subarray(offset) }
 }

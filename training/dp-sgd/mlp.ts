@@ -50,7 +50,9 @@ export interface InitOptions {
 }
 
 /** Lays out the parameters of `shape` (no values). */
-export function layoutOf(shape: MlpShape): Omit<Mlp, 'params' | 'shape'> & { parameterCount: number } {
+export function layoutOf(
+  shape: MlpShape,
+): Omit<Mlp, 'params' | 'shape'> & { parameterCount: number } {
   const linear: LinearSlot[] = []
   let offset = 0
   for (let l = 0; l + 1 < shape.sizes.length; l++) {
@@ -77,7 +79,8 @@ export function createMlp(shape: MlpShape, options: InitOptions): Mlp {
   const gain = options.weightGain ?? 1
   for (const slot of linear) {
     const std = gain / Math.sqrt(slot.inputs)
-    for (let k = 0; k < slot.inputs * slot.outputs; k++) params[slot.weightOffset + k] = std * random.nextNormal()
+    for (let k = 0; k < slot.inputs * slot.outputs; k++)
+      params[slot.weightOffset + k] = std * random.nextNormal()
   }
   for (const offset of activationOffsets) {
     params[offset] = options.polyA ?? 0.1
@@ -97,7 +100,12 @@ export function activationCoefficients(model: Mlp, hidden: number): { a: number;
  * Logits for `count` rows of `inputs` (raw, before normalization) into `logits` (count x classes).
  * Pure forward pass, used for evaluation and for comparing with onnxruntime.
  */
-export function forward(model: Mlp, inputs: Float32Array, count: number, logits: Float64Array): void {
+export function forward(
+  model: Mlp,
+  inputs: Float32Array,
+  count: number,
+  logits: Float64Array,
+): void {
   const { sizes } = model.shape
   const inputSize = sizes[0]
   const maxWidth = Math.max(...sizes)
@@ -105,7 +113,8 @@ export function forward(model: Mlp, inputs: Float32Array, count: number, logits:
   let next = new Float64Array(maxWidth)
   const classes = sizes[sizes.length - 1]
   for (let row = 0; row < count; row++) {
-    for (let k = 0; k < inputSize; k++) current[k] = (inputs[row * inputSize + k] - model.shape.inputMean) / model.shape.inputStd
+    for (let k = 0; k < inputSize; k++)
+      current[k] = (inputs[row * inputSize + k] - model.shape.inputMean) / model.shape.inputStd
     for (let l = 0; l < model.linear.length; l++) {
       const slot = model.linear[l]
       const p = model.params

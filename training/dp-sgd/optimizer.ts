@@ -50,7 +50,8 @@ export function createOptimizer(options: OptimizerOptions, parameterCount: numbe
         const g = gradient[i]
         first[i] = beta1 * first[i] + (1 - beta1) * g
         second[i] = beta2 * second[i] + (1 - beta2) * g * g
-        params[i] -= (learningRate * (first[i] / correction1)) / (Math.sqrt(second[i] / correction2) + epsilon)
+        params[i] -=
+          (learningRate * (first[i] / correction1)) / (Math.sqrt(second[i] / correction2) + epsilon)
       }
     },
   }

@@ -19,19 +19,43 @@ export interface PrivacyPlan {
 }
 
 /** Smallest sigma with RDP epsilon <= target after `steps` steps at rate `sampleRate`. */
-export function planPrivacy(args: { sampleRate: number; steps: number; delta: number; epsilon: number }): PrivacyPlan {
+export function planPrivacy(args: {
+  sampleRate: number
+  steps: number
+  delta: number
+  epsilon: number
+}): PrivacyPlan {
   const { noiseMultiplier } = calibrateNoiseMultiplier({ ...args, accountant: 'rdp' })
-  return describePrivacy({ sampleRate: args.sampleRate, steps: args.steps, delta: args.delta, noiseMultiplier })
+  return describePrivacy({
+    sampleRate: args.sampleRate,
+    steps: args.steps,
+    delta: args.delta,
+    noiseMultiplier,
+  })
 }
 
 /** Epsilons (RDP and PRV) of a given (q, sigma, steps, delta). */
-export function describePrivacy(args: { sampleRate: number; steps: number; delta: number; noiseMultiplier: number }): PrivacyPlan {
+export function describePrivacy(args: {
+  sampleRate: number
+  steps: number
+  delta: number
+  noiseMultiplier: number
+}): PrivacyPlan {
   const rdp = epsilonRdp(args)
-  return { ...args, epsilonRdp: rdp.epsilon, bestOrder: rdp.bestOrder, epsilonPrv: prvEpsilonOrNaN(args) }
+  return {
+    ...args,
+    epsilonRdp: rdp.epsilon,
+    bestOrder: rdp.bestOrder,
+    epsilonPrv: prvEpsilonOrNaN(args),
+  }
 }
 
 /** RDP epsilon after t steps, cheap per call (per-step RDP computed once). */
-export function createEpsilonTracker(sampleRate: number, noiseMultiplier: number, delta: number): (steps: number) => number {
+export function createEpsilonTracker(
+  sampleRate: number,
+  noiseMultiplier: number,
+  delta: number,
+): (steps: number) => number {
   const perStep = computeRdp({ sampleRate, noiseMultiplier, steps: 1 })
   const scaled = new Float64Array(perStep.length)
   return (steps) => {
@@ -42,7 +66,12 @@ export function createEpsilonTracker(sampleRate: number, noiseMultiplier: number
 }
 
 /** PRV epsilon, or NaN when the PRV accountant cannot answer (reported as such, never as a guarantee). */
-function prvEpsilonOrNaN(args: { sampleRate: number; steps: number; delta: number; noiseMultiplier: number }): number {
+function prvEpsilonOrNaN(args: {
+  sampleRate: number
+  steps: number
+  delta: number
+  noiseMultiplier: number
+}): number {
   try {
     return epsilonPrv(args).epsilon
   } catch {

@@ -66,7 +66,12 @@ export function stepsFor(epochs: number, trainSize: number, batchSize: number): 
   return Math.max(1, Math.round((epochs * trainSize) / batchSize))
 }
 
-export function trainMlp(model: Mlp, train: Dataset, settings: TrainSettings, onStep?: (report: StepReport) => void): TrainResult {
+export function trainMlp(
+  model: Mlp,
+  train: Dataset,
+  settings: TrainSettings,
+  onStep?: (report: StepReport) => void,
+): TrainResult {
   const n = train.count
   const sampleRate = Math.min(1, settings.batchSize / n)
   const steps = stepsFor(settings.epochs, n, settings.batchSize)
@@ -92,7 +97,9 @@ export function trainMlp(model: Mlp, train: Dataset, settings: TrainSettings, on
       indices = order.subarray(cursor, cursor + settings.batchSize)
       cursor += settings.batchSize
     }
-    const batch = batchGradient(model, train.inputs, train.labels, indices, { clippingNorm: settings.dp?.clippingNorm })
+    const batch = batchGradient(model, train.inputs, train.labels, indices, {
+      clippingNorm: settings.dp?.clippingNorm,
+    })
     const gradient = batch.gradientSum
     if (settings.dp) {
       const { noiseMultiplier, clippingNorm } = settings.dp
@@ -105,12 +112,15 @@ export function trainMlp(model: Mlp, train: Dataset, settings: TrainSettings, on
     batchTotal += batch.count
     const base = settings.optimizer.learningRate
     const learningRate =
-      settings.schedule === 'cosine' ? base * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * step) / steps))) : base
+      settings.schedule === 'cosine'
+        ? base * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * step) / steps)))
+        : base
     optimizer.step(model.params, gradient, learningRate)
     if (average && settings.emaDecay !== undefined) {
       // Bias-corrected warm-up: early steps use a shorter average (decay min(d, (1+t)/(10+t))).
       const decay = Math.min(settings.emaDecay, (1 + step) / (10 + step))
-      for (let i = 0; i < average.length; i++) average[i] = decay * average[i] + (1 - decay) * model.params[i]
+      for (let i = 0; i < average.length; i++)
+        average[i] = decay * average[i] + (1 - decay) * model.params[i]
     }
     onStep?.({
       step: step + 1,

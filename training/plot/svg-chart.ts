@@ -50,41 +50,72 @@ export function renderLineChart(spec: ChartSpec): string {
   const px = (value: number) => margin.left + project(spec.x, value, plotWidth)
   const py = (value: number) => margin.top + plotHeight - project(spec.y, value, plotHeight)
   const parts: string[] = []
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`)
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  )
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`)
-  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`)
+  parts.push(
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`,
+  )
   // Grid and ticks.
   for (const tick of spec.x.ticks) {
     const x = px(tick).toFixed(1)
-    parts.push(`<line x1="${x}" y1="${margin.top}" x2="${x}" y2="${margin.top + plotHeight}" stroke="#e5e5e5"/>`)
-    parts.push(`<text x="${x}" y="${margin.top + plotHeight + 18}" text-anchor="middle">${escapeXml((spec.x.format ?? String)(tick))}</text>`)
+    parts.push(
+      `<line x1="${x}" y1="${margin.top}" x2="${x}" y2="${margin.top + plotHeight}" stroke="#e5e5e5"/>`,
+    )
+    parts.push(
+      `<text x="${x}" y="${margin.top + plotHeight + 18}" text-anchor="middle">${escapeXml((spec.x.format ?? String)(tick))}</text>`,
+    )
   }
   for (const tick of spec.y.ticks) {
     const y = py(tick).toFixed(1)
-    parts.push(`<line x1="${margin.left}" y1="${y}" x2="${margin.left + plotWidth}" y2="${y}" stroke="#e5e5e5"/>`)
-    parts.push(`<text x="${margin.left - 8}" y="${Number(y) + 4}" text-anchor="end">${escapeXml((spec.y.format ?? String)(tick))}</text>`)
+    parts.push(
+      `<line x1="${margin.left}" y1="${y}" x2="${margin.left + plotWidth}" y2="${y}" stroke="#e5e5e5"/>`,
+    )
+    parts.push(
+      `<text x="${margin.left - 8}" y="${Number(y) + 4}" text-anchor="end">${escapeXml((spec.y.format ?? String)(tick))}</text>`,
+    )
   }
-  parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#333"/>`)
-  parts.push(`<text x="${margin.left + plotWidth / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(spec.x.label)}</text>`)
-  parts.push(`<text transform="translate(18 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.y.label)}</text>`)
+  parts.push(
+    `<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#333"/>`,
+  )
+  parts.push(
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(spec.x.label)}</text>`,
+  )
+  parts.push(
+    `<text transform="translate(18 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.y.label)}</text>`,
+  )
   // Series.
   spec.series.forEach((series, index) => {
     const color = series.color ?? PALETTE[index % PALETTE.length]
-    const path = series.points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')
-    parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`)
+    const path = series.points
+      .map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(y).toFixed(1)}`)
+      .join(' ')
+    parts.push(
+      `<path d="${path}" fill="none" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    )
     if (series.markers) {
-      for (const [x, y] of series.points) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${color}"/>`)
+      for (const [x, y] of series.points)
+        parts.push(
+          `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${color}"/>`,
+        )
     }
   })
   // Legend.
   // About 6.6 px per character at font-size 12, plus the 28 px line sample.
   const legendWidth = 40 + 6.6 * Math.max(...spec.series.map((series) => series.name.length))
-  const legendX = spec.legend === 'top-left' ? margin.left + 12 : margin.left + plotWidth - legendWidth
-  const legendY = spec.legend === 'top-left' ? margin.top + 14 : margin.top + plotHeight - 14 - 18 * (spec.series.length - 1)
+  const legendX =
+    spec.legend === 'top-left' ? margin.left + 12 : margin.left + plotWidth - legendWidth
+  const legendY =
+    spec.legend === 'top-left'
+      ? margin.top + 14
+      : margin.top + plotHeight - 14 - 18 * (spec.series.length - 1)
   spec.series.forEach((series, index) => {
     const color = series.color ?? PALETTE[index % PALETTE.length]
     const y = legendY + 18 * index
-    parts.push(`<line x1="${legendX}" y1="${y - 4}" x2="${legendX + 22}" y2="${y - 4}" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`)
+    parts.push(
+      `<line x1="${legendX}" y1="${y - 4}" x2="${legendX + 22}" y2="${y - 4}" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    )
     parts.push(`<text x="${legendX + 28}" y="${y}">${escapeXml(series.name)}</text>`)
   })
   parts.push('</svg>')

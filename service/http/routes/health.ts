@@ -9,8 +9,11 @@ import type { ModelCatalog } from '../deps.ts'
 export function healthRouter(models: ModelCatalog, isReady: () => boolean): Router {
   const router = Router()
   router.get('/v1/health', (_req, res) => {
-    if (!isReady()) throw new PrivinferError('NOT_READY', 'models are compiling or workers are starting')
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', models: models.list().map((model) => model.id) })
+    if (!isReady())
+      throw new PrivinferError('NOT_READY', 'models are compiling or workers are starting')
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ status: 'ok', models: models.list().map((model) => model.id) })
   })
   return router
 }

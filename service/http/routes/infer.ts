@@ -67,10 +67,19 @@ export function inferRouter(deps: InferRouteDeps): Router {
       const ms = performance.now() - started
       metrics.inferSeconds.observe({ model: model.id }, ms / 1000)
       logger.info(
-        { requestId: res.locals.requestId, modelId: model.id, inputBytes, outputBytes: output.byteLength, ms: Math.round(ms) },
+        {
+          requestId: res.locals.requestId,
+          modelId: model.id,
+          inputBytes,
+          outputBytes: output.byteLength,
+          ms: Math.round(ms),
+        },
         'inference',
       )
-      res.status(200).type('application/octet-stream').send(Buffer.from(output.buffer, output.byteOffset, output.byteLength))
+      res
+        .status(200)
+        .type('application/octet-stream')
+        .send(Buffer.from(output.buffer, output.byteOffset, output.byteLength))
     },
   )
   return router

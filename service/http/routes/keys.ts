@@ -39,11 +39,11 @@ export function keysRouter(deps: KeysRouteDeps): Router {
   router.post(
     '/v1/keys',
     (req, res, next) =>
-      parseMultipart({ files: ['galoisKeys', 'relinKeys'], fields: ['modelId'], maxFileBytes: largestKeyBytes() })(
-        req,
-        res,
-        next,
-      ),
+      parseMultipart({
+        files: ['galoisKeys', 'relinKeys'],
+        fields: ['modelId'],
+        maxFileBytes: largestKeyBytes(),
+      })(req, res, next),
     async (req, res) => {
       const started = performance.now()
       const model = findModel(models, requireField(req, 'modelId'))
@@ -52,30 +52,46 @@ export function keysRouter(deps: KeysRouteDeps): Router {
       const galoisKeys = optionalFile(req, 'galoisKeys')
       const relinKeys = optionalFile(req, 'relinKeys')
       if (galoisKeys === undefined && he.galoisSteps.length > 0) {
-        throw new PrivinferError('FIELD_MISSING', `the multipart file 'galoisKeys' is required for model '${model.id}'`, {
-          field: 'galoisKeys',
-        })
+        throw new PrivinferError(
+          'FIELD_MISSING',
+          `the multipart file 'galoisKeys' is required for model '${model.id}'`,
+          {
+            field: 'galoisKeys',
+          },
+        )
       }
       if (relinKeys === undefined && he.needsRelinKeys) {
-        throw new PrivinferError('FIELD_MISSING', `the multipart file 'relinKeys' is required for model '${model.id}'`, {
-          field: 'relinKeys',
-        })
+        throw new PrivinferError(
+          'FIELD_MISSING',
+          `the multipart file 'relinKeys' is required for model '${model.id}'`,
+          {
+            field: 'relinKeys',
+          },
+        )
       }
       if (relinKeys !== undefined && !he.needsRelinKeys) {
-        throw new PrivinferError('BAD_REQUEST', `model '${model.id}' needs no relinearization keys; do not upload them`, {
-          field: 'relinKeys',
-        })
+        throw new PrivinferError(
+          'BAD_REQUEST',
+          `model '${model.id}' needs no relinearization keys; do not upload them`,
+          {
+            field: 'relinKeys',
+          },
+        )
       }
       for (const [field, bytes, limit] of [
         ['galoisKeys', galoisKeys, limits.galoisKeyBytes],
         ['relinKeys', relinKeys, limits.relinKeyBytes],
       ] as const) {
         if (bytes !== undefined && bytes.byteLength > limit) {
-          throw new PrivinferError('BODY_TOO_LARGE', `'${field}' is ${bytes.byteLength} bytes, at most ${limit} for this model`, {
-            field,
-            bytes: bytes.byteLength,
-            limit,
-          })
+          throw new PrivinferError(
+            'BODY_TOO_LARGE',
+            `'${field}' is ${bytes.byteLength} bytes, at most ${limit} for this model`,
+            {
+              field,
+              bytes: bytes.byteLength,
+              limit,
+            },
+          )
         }
       }
       const keys: EvaluationKeyBytes = {
@@ -94,7 +110,13 @@ export function keysRouter(deps: KeysRouteDeps): Router {
       await executor.validateKeys(model.id, keys)
       const { keyId, expiresAt } = await keyStore.put(model.id, toStore)
       logger.info(
-        { requestId: res.locals.requestId, modelId: model.id, galoisKeyBytes, relinKeyBytes, ms: Math.round(performance.now() - started) },
+        {
+          requestId: res.locals.requestId,
+          modelId: model.id,
+          galoisKeyBytes,
+          relinKeyBytes,
+          ms: Math.round(performance.now() - started),
+        },
         'keys stored',
       )
       res.status(201).location(`/v1/keys/${keyId}`).json({ keyId, expiresAt, modelId: model.id })

@@ -8,7 +8,10 @@ import type { ModelCatalog, ServedModel } from '../deps.ts'
 /** The model or MODEL_NOT_FOUND. */
 export function findModel(models: ModelCatalog, id: string): ServedModel {
   const model = models.find(id)
-  if (!model) throw new PrivinferError('MODEL_NOT_FOUND', `no model '${id.slice(0, 64)}'`, { modelId: id.slice(0, 64) })
+  if (!model)
+    throw new PrivinferError('MODEL_NOT_FOUND', `no model '${id.slice(0, 64)}'`, {
+      modelId: id.slice(0, 64),
+    })
   return model
 }
 

@@ -11,14 +11,21 @@ import { findModel } from './models.ts'
 /** JSON bodies of this route hold at most a few thousand numbers, bytes. */
 const MAX_JSON_BYTES = 1 << 20
 
-export function plainRouter(models: ModelCatalog, plain: PlainRunner | undefined, enabled: boolean): Router {
+export function plainRouter(
+  models: ModelCatalog,
+  plain: PlainRunner | undefined,
+  enabled: boolean,
+): Router {
   const router = Router()
   const json = express.json({ limit: MAX_JSON_BYTES, type: () => true })
   router.post(
     '/v1/models/:id/plain',
     (req, _res, next) => {
       if (!enabled || plain === undefined) {
-        throw new PrivinferError('PLAIN_DISABLED', 'plaintext inference is disabled on this service (ENABLE_PLAIN)')
+        throw new PrivinferError(
+          'PLAIN_DISABLED',
+          'plaintext inference is disabled on this service (ENABLE_PLAIN)',
+        )
       }
       findModel(models, String(req.params.id))
       if (!req.is('application/json')) {
@@ -33,8 +40,15 @@ export function plainRouter(models: ModelCatalog, plain: PlainRunner | undefined
       const model = findModel(models, String(req.params.id))
       const input = (req.body as { input?: unknown } | undefined)?.input
       const size = model.card.input.size
-      if (input === undefined) throw new PrivinferError('FIELD_MISSING', "the JSON field 'input' is required", { field: 'input' })
-      if (!Array.isArray(input) || input.length !== size || !input.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      if (input === undefined)
+        throw new PrivinferError('FIELD_MISSING', "the JSON field 'input' is required", {
+          field: 'input',
+        })
+      if (
+        !Array.isArray(input) ||
+        input.length !== size ||
+        !input.every((v) => typeof v === 'number' && Number.isFinite(v))
+      ) {
         throw new PrivinferError(
           'INPUT_INVALID',
           `'input' must be an array of ${size} finite numbers (the model input after the card's preprocessing)`,

@@ -35,26 +35,38 @@ function modulusBits(primes: readonly number[], level: number): number {
 /**
  * @param primes data primes as doubles (e.g. from a SEAL context, or nominal 2^bits for pure tests).
  */
-export function createFloat64Backend(plan: HePlan, parameters: HeParameters, primes: readonly number[]): Float64Backend {
+export function createFloat64Backend(
+  plan: HePlan,
+  parameters: HeParameters,
+  primes: readonly number[],
+): Float64Backend {
   const schedule = scheduleScales(plan, parameters, primes)
   let live = 0
   const make = (slots: Float64Array, level: number, scale: number): PlainCiphertext => {
     const maxAbs = slots.reduce((max, v) => Math.max(max, Math.abs(v)), 0)
     if (maxAbs > 0 && Math.log2(maxAbs) + Math.log2(scale) + 1 >= modulusBits(primes, level)) {
-      throw new PrivinferError('PLAN_INVALID', `value ${maxAbs.toPrecision(3)} at scale 2^${Math.log2(scale).toFixed(1)} overflows level ${level}`)
+      throw new PrivinferError(
+        'PLAN_INVALID',
+        `value ${maxAbs.toPrecision(3)} at scale 2^${Math.log2(scale).toFixed(1)} overflows level ${level}`,
+      )
     }
     live++
     return { slots, level, scale }
   }
   const checkSame = (a: PlainCiphertext, b: { level: number; scale: number }, what: string) => {
-    if (a.level !== b.level) throw new PrivinferError('PLAN_INVALID', `${what}: levels ${a.level} and ${b.level} differ`)
+    if (a.level !== b.level)
+      throw new PrivinferError('PLAN_INVALID', `${what}: levels ${a.level} and ${b.level} differ`)
     if (Math.abs(a.scale / b.scale - 1) > 1e-9) {
-      throw new PrivinferError('PLAN_INVALID', `${what}: scales 2^${Math.log2(a.scale)} and 2^${Math.log2(b.scale)} differ`)
+      throw new PrivinferError(
+        'PLAN_INVALID',
+        `${what}: scales 2^${Math.log2(a.scale)} and 2^${Math.log2(b.scale)} differ`,
+      )
     }
   }
   const spec = (id: number) => {
     const encode = schedule.plaintexts[id]
-    if (encode === undefined) throw new PrivinferError('PLAN_INVALID', `plaintext ${id} is never scheduled`)
+    if (encode === undefined)
+      throw new PrivinferError('PLAN_INVALID', `plaintext ${id} is never scheduled`)
     return encode
   }
   return {
@@ -70,9 +82,17 @@ export function createFloat64Backend(plan: HePlan, parameters: HeParameters, pri
     },
     multiplyPlain(x, id) {
       const encode = spec(id)
-      if (encode.level !== x.level) throw new PrivinferError('PLAN_INVALID', `plaintext ${id} encoded at level ${encode.level}, used at ${x.level}`)
+      if (encode.level !== x.level)
+        throw new PrivinferError(
+          'PLAN_INVALID',
+          `plaintext ${id} encoded at level ${encode.level}, used at ${x.level}`,
+        )
       const values = plan.plaintexts[id]
-      return make(x.slots.map((v, s) => v * values[s]), x.level, x.scale * encode.scale)
+      return make(
+        x.slots.map((v, s) => v * values[s]),
+        x.level,
+        x.scale * encode.scale,
+      )
     },
     addInPlace(accumulator, x) {
       checkSame(accumulator, x, 'add')
@@ -93,7 +113,8 @@ export function createFloat64Backend(plan: HePlan, parameters: HeParameters, pri
       x.level--
     },
     modSwitchToInPlace(x, level) {
-      if (level > x.level) throw new PrivinferError('PLAN_INVALID', `cannot switch up from ${x.level} to ${level}`)
+      if (level > x.level)
+        throw new PrivinferError('PLAN_INVALID', `cannot switch up from ${x.level} to ${level}`)
       x.level = level
     },
     clone(x) {

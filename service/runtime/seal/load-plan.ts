@@ -34,19 +34,24 @@ export function loadPlan(ctx: CkksContext, compiled: CompiledModel): LoadedPlan 
     ctx.params.coeffModulusBits.join(',') !== parameters.coeffModulusBits.join(',') ||
     ctx.params.scaleBits !== parameters.scaleBits
   ) {
-    throw new PrivinferError('PLAN_INVALID', 'the CKKS context was not made from the compiled parameters')
+    throw new PrivinferError(
+      'PLAN_INVALID',
+      'the CKKS context was not made from the compiled parameters',
+    )
   }
   const schedule = scheduleScales(plan, parameters, ctx.primes)
   const plaintexts: Plaintext[] = []
   try {
     plan.plaintexts.forEach((values, id) => {
       const spec = schedule.plaintexts[id]
-      if (spec === undefined) throw new PrivinferError('PLAN_INVALID', `plaintext ${id} is never used`)
+      if (spec === undefined)
+        throw new PrivinferError('PLAN_INVALID', `plaintext ${id} is never used`)
       const plaintext = new ctx.seal.Plaintext()
       plaintexts.push(plaintext)
       // node-seal encodes at the top level; drop to the level of use (drops RNS limbs, exact).
       ctx.encoder.encode(values, spec.scale, plaintext)
-      if (spec.level < ctx.topLevel) ctx.evaluator.plainModSwitchToInplace(plaintext, ctx.parmsIdAtLevel(spec.level))
+      if (spec.level < ctx.topLevel)
+        ctx.evaluator.plainModSwitchToInplace(plaintext, ctx.parmsIdAtLevel(spec.level))
     })
   } catch (error) {
     for (const plaintext of plaintexts) plaintext.delete()

@@ -42,7 +42,10 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
   let clientKeys: ClientKeys | undefined
   try {
     loaded = loadPlan(ctx, compiled)
-    clientKeys = createClientKeys(ctx, { galoisSteps: compiled.galoisSteps, relin: compiled.plan.needsRelinKeys })
+    clientKeys = createClientKeys(ctx, {
+      galoisSteps: compiled.galoisSteps,
+      relin: compiled.plan.needsRelinKeys,
+    })
     const bundle = clientKeys.evaluationKeyBundle()
     const evaluationKeys = loadEvaluationKeys(ctx, bundle, {
       galoisSteps: compiled.galoisSteps,
@@ -58,8 +61,13 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
       galoisKeyBytes: bundle.galoisKeys.length,
       relinKeyBytes: bundle.relinKeys?.length ?? 0,
       query(x) {
-        const inputBytes = encryptInput(ctx, keys, compiled.inputLayout, x, { level: plan.inputLevel })
-        const input = loadCiphertext(ctx, inputBytes, { level: plan.inputLevel, scale: plan.inputScale })
+        const inputBytes = encryptInput(ctx, keys, compiled.inputLayout, x, {
+          level: plan.inputLevel,
+        })
+        const input = loadCiphertext(ctx, inputBytes, {
+          level: plan.inputLevel,
+          scale: plan.inputScale,
+        })
         let outputBytes: Uint8Array
         let serverMs: number
         let layerMs: Record<string, number>
@@ -79,7 +87,13 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
           level: plan.outputLevel,
           scale: plan.outputScale,
         })
-        return { outputs, serverMs, layerMs, inputBytes: inputBytes.length, outputBytes: outputBytes.length }
+        return {
+          outputs,
+          serverMs,
+          layerMs,
+          inputBytes: inputBytes.length,
+          outputBytes: outputBytes.length,
+        }
       },
       delete() {
         evaluationKeys.delete()

@@ -35,7 +35,9 @@ export function runPlan(
   const totalMs = performance.now() - started
   if (loaded.schedule.outputLevel !== loaded.ctx.levelOf(output)) {
     output.delete()
-    throw new Error(`output at level ${loaded.ctx.levelOf(output)}, schedule says ${loaded.schedule.outputLevel}`)
+    throw new Error(
+      `output at level ${loaded.ctx.levelOf(output)}, schedule says ${loaded.schedule.outputLevel}`,
+    )
   }
   return { output, layerMs, totalMs, leaked: backend.live - 1 }
 }

@@ -43,7 +43,11 @@ export function createSealBackend(
       evaluator.addPlainInplace(x, loaded.plaintexts[id])
     },
     squareInPlace(x) {
-      if (keys.relinKeys === undefined) throw new PrivinferError('KEYS_MALFORMED', 'the plan squares but no relinearization keys were given')
+      if (keys.relinKeys === undefined)
+        throw new PrivinferError(
+          'KEYS_MALFORMED',
+          'the plan squares but no relinearization keys were given',
+        )
       evaluator.squareInplace(x)
       evaluator.relinearizeInplace(x, keys.relinKeys)
     },

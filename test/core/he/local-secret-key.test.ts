@@ -34,7 +34,11 @@ afterAll(() => {
 
 describe('exportSecretKeyForLocalStorage / restoreClientKeys', () => {
   it('restored keys decrypt what the original encrypted, and the other way round', () => {
-    const restored = restoreClientKeys(ctx, localSecretKeyFromStorage(stored.bytesForLocalFile(), stored.parametersId), options)
+    const restored = restoreClientKeys(
+      ctx,
+      localSecretKeyFromStorage(stored.bytesForLocalFile(), stored.parametersId),
+      options,
+    )
     try {
       for (const [from, to] of [
         [original, restored],
@@ -43,7 +47,9 @@ describe('exportSecretKeyForLocalStorage / restoreClientKeys', () => {
         const ciphertext = from.encrypt(values)
         const decrypted = to.decrypt(ciphertext)
         ciphertext.delete()
-        values.forEach((x, i) => expect(Math.abs(decrypted[i] - x)).toBeLessThan(freshTolerance(N4096)))
+        values.forEach((x, i) =>
+          expect(Math.abs(decrypted[i] - x)).toBeLessThan(freshTolerance(N4096)),
+        )
       }
       expect(restored.galoisSteps).toEqual([1, 2])
       expect(restored.evaluationKeyBundle().relinKeys).toBeDefined()
@@ -65,7 +71,11 @@ describe('exportSecretKeyForLocalStorage / restoreClientKeys', () => {
     expect(stored.parametersId).toBe(ctx.keyParmsIdKey)
     expect(stored.byteLength).toBeGreaterThan(1000)
     const json = JSON.stringify(stored)
-    expect(JSON.parse(json)).toEqual({ kind: 'LocalSecretKey', parametersId: ctx.keyParmsIdKey, byteLength: stored.byteLength })
+    expect(JSON.parse(json)).toEqual({
+      kind: 'LocalSecretKey',
+      parametersId: ctx.keyParmsIdKey,
+      byteLength: stored.byteLength,
+    })
     expect(inspect(stored)).not.toMatch(/\d+, \d+, \d+/)
     expect(Object.keys(stored)).toEqual(['parametersId'])
     // ClientKeys still describe themselves without the key.
@@ -100,10 +110,19 @@ describe('exportSecretKeyForLocalStorage / restoreClientKeys', () => {
   })
 
   it('rejects corrupt bytes and bad ids with typed errors', () => {
-    const truncated = localSecretKeyFromStorage(stored.bytesForLocalFile().subarray(0, 100), stored.parametersId)
-    expect((thrownBy(() => restoreClientKeys(ctx, truncated, options)) as LocalSecretKeyError).code).toBe('KEYS_MALFORMED')
-    expect(thrownBy(() => localSecretKeyFromStorage(new Uint8Array(0), stored.parametersId))).toBeInstanceOf(LocalSecretKeyError)
-    expect(thrownBy(() => localSecretKeyFromStorage(stored.bytesForLocalFile(), 'not-hex'))).toBeInstanceOf(LocalSecretKeyError)
+    const truncated = localSecretKeyFromStorage(
+      stored.bytesForLocalFile().subarray(0, 100),
+      stored.parametersId,
+    )
+    expect(
+      (thrownBy(() => restoreClientKeys(ctx, truncated, options)) as LocalSecretKeyError).code,
+    ).toBe('KEYS_MALFORMED')
+    expect(
+      thrownBy(() => localSecretKeyFromStorage(new Uint8Array(0), stored.parametersId)),
+    ).toBeInstanceOf(LocalSecretKeyError)
+    expect(
+      thrownBy(() => localSecretKeyFromStorage(stored.bytesForLocalFile(), 'not-hex')),
+    ).toBeInstanceOf(LocalSecretKeyError)
   })
 
   it('cannot be passed to the service API (type level)', () => {

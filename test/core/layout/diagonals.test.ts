@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { nextPowerOfTwo, rotate } from '../../../core/layout/rotate.ts'
 import { applyDiagonals, assignDiagonals } from '../../../core/layout/diagonal-assignment.ts'
-import { applyBabyGiant, bestGiantStep, rotationsOfSplit, splitBabyGiant } from '../../../core/layout/baby-giant.ts'
+import {
+  applyBabyGiant,
+  bestGiantStep,
+  rotationsOfSplit,
+  splitBabyGiant,
+} from '../../../core/layout/baby-giant.ts'
 import { applyFold, foldStages, rotationsOfFold } from '../../../core/layout/fold.ts'
 import { preRotatedLayout, replicatedLayout } from '../../../core/layout/input-layouts.ts'
-import { contentsOfInputLayout, packByContents, replicatedContents } from '../../../core/layout/slot-contents.ts'
+import {
+  contentsOfInputLayout,
+  packByContents,
+  replicatedContents,
+} from '../../../core/layout/slot-contents.ts'
 
 function random(seed: number) {
   let state = seed
@@ -14,15 +23,30 @@ function random(seed: number) {
   }
 }
 
-function matVec(weights: Float64Array, rows: number, columns: number, x: Float64Array): Float64Array {
+function matVec(
+  weights: Float64Array,
+  rows: number,
+  columns: number,
+  x: Float64Array,
+): Float64Array {
   const y = new Float64Array(rows)
-  for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) y[i] += weights[i * columns + j] * x[j]
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < columns; j++) y[i] += weights[i * columns + j] * x[j]
   return y
 }
 
-function check(rows: number, columns: number, slotCount: number, layout: ReturnType<typeof replicatedLayout>, rotationCount: number, sparsity = 0) {
+function check(
+  rows: number,
+  columns: number,
+  slotCount: number,
+  layout: ReturnType<typeof replicatedLayout>,
+  rotationCount: number,
+  sparsity = 0,
+) {
   const next = random(rows * 1000 + columns)
-  const weights = Float64Array.from({ length: rows * columns }, () => (next() + 0.5 < sparsity ? 0 : next()))
+  const weights = Float64Array.from({ length: rows * columns }, () =>
+    next() + 0.5 < sparsity ? 0 : next(),
+  )
   const x = Float64Array.from({ length: columns }, next)
   const rowPeriod = nextPowerOfTwo(rows)
   const contents = contentsOfInputLayout(layout)
@@ -58,7 +82,13 @@ describe('generalized diagonals + BSGS + fold equal W·x', () => {
   })
 
   it('784→128 on pre-rotated replicas (offsets -128 + 32b): 32 diagonals, 7 baby + 3 giant rotations', () => {
-    const { assignment, split } = check(128, 784, 4096, preRotatedLayout(784, 1024, 4096, -128, 32), 32)
+    const { assignment, split } = check(
+      128,
+      784,
+      4096,
+      preRotatedLayout(784, 1024, 4096, -128, 32),
+      32,
+    )
     expect(assignment.diagonals.size).toBe(32)
     expect(rotationsOfSplit(split)).toBe(10)
   })
@@ -66,11 +96,34 @@ describe('generalized diagonals + BSGS + fold equal W·x', () => {
   it('pre-rotated replicas with too few rotations leave weights uncovered', () => {
     const weights = new Float64Array(128 * 784).fill(1)
     const contents = contentsOfInputLayout(preRotatedLayout(784, 1024, 4096, -128, 16))
-    expect(assignDiagonals({ weights, rows: 128, columns: 784, rowPeriod: 128, contents, rotationCount: 16 }).uncovered).toBeGreaterThan(0)
+    expect(
+      assignDiagonals({
+        weights,
+        rows: 128,
+        columns: 784,
+        rowPeriod: 128,
+        contents,
+        rotationCount: 16,
+      }).uncovered,
+    ).toBeGreaterThan(0)
   })
 
   it('10→128 on a period-128 replicated hidden vector, and an expanding 10→64 layer', () => {
-    check(10, 128, 4096, { slotCount: 4096, inputSize: 128, blocks: Array.from({ length: 32 }, (_, k) => ({ slotStart: 128 * k, length: 128, inputOffset: 0 })) }, 16)
+    check(
+      10,
+      128,
+      4096,
+      {
+        slotCount: 4096,
+        inputSize: 128,
+        blocks: Array.from({ length: 32 }, (_, k) => ({
+          slotStart: 128 * k,
+          length: 128,
+          inputOffset: 0,
+        })),
+      },
+      16,
+    )
     check(64, 10, 256, replicatedLayout(10, 16, 256), 64)
   })
 
@@ -80,7 +133,14 @@ describe('generalized diagonals + BSGS + fold equal W·x', () => {
     const weights = new Float64Array(rows * columns)
     for (let i = 0; i < rows; i++) weights[i * columns + i] = i + 1 // diagonal matrix
     const contents = replicatedContents(columns, 8, 64)
-    const assignment = assignDiagonals({ weights, rows, columns, rowPeriod: 8, contents, rotationCount: 8 })
+    const assignment = assignDiagonals({
+      weights,
+      rows,
+      columns,
+      rowPeriod: 8,
+      contents,
+      rotationCount: 8,
+    })
     expect([...assignment.diagonals.keys()]).toEqual([0])
     expect(assignment.maxCopyIndex).toBe(0)
   })

@@ -5,7 +5,12 @@ import { seededRandom as seeded } from '../../../service/compiler/seeded-random.
 export { seeded }
 
 /** An MLP: sizes [n0, n1, ...], with `activations[i]` (poly coefficients) after linear layer i. */
-export function mlp(sizes: number[], activations: Array<number[] | undefined>, seed = 1, scale = 1): LayerModel {
+export function mlp(
+  sizes: number[],
+  activations: Array<number[] | undefined>,
+  seed = 1,
+  scale = 1,
+): LayerModel {
   const next = seeded(seed)
   const layers: Layer[] = []
   for (let i = 0; i + 1 < sizes.length; i++) {
@@ -17,11 +22,15 @@ export function mlp(sizes: number[], activations: Array<number[] | undefined>, s
       name: `fc${i + 1}`,
       inFeatures,
       outFeatures,
-      weights: Float64Array.from({ length: inFeatures * outFeatures }, () => (2 * next() - 1) * bound),
+      weights: Float64Array.from(
+        { length: inFeatures * outFeatures },
+        () => (2 * next() - 1) * bound,
+      ),
       bias: Float64Array.from({ length: outFeatures }, () => (2 * next() - 1) * 0.1),
     })
     const activation = activations[i]
-    if (activation !== undefined) layers.push({ kind: 'poly', name: `act${i + 1}`, coefficients: activation })
+    if (activation !== undefined)
+      layers.push({ kind: 'poly', name: `act${i + 1}`, coefficients: activation })
   }
   return {
     inputName: 'input',
@@ -40,7 +49,8 @@ export function evaluateDense(model: LayerModel, input: ArrayLike<number>): Floa
     if (layer.kind === 'linear') {
       const y = Float64Array.from(layer.bias)
       for (let i = 0; i < layer.outFeatures; i++) {
-        for (let j = 0; j < layer.inFeatures; j++) y[i] += layer.weights[i * layer.inFeatures + j] * x[j]
+        for (let j = 0; j < layer.inFeatures; j++)
+          y[i] += layer.weights[i * layer.inFeatures + j] * x[j]
       }
       x = y
     } else {

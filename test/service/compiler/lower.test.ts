@@ -6,7 +6,10 @@ import { MAX_COEFF_MODULUS_BITS } from '../../../core/ckks/parameter-set.ts'
 import { PrivinferError } from '../../../core/errors.ts'
 import { evaluateDense, mlp, randomInputs } from './layer-models.ts'
 
-function expectPlanMatches(model: ReturnType<typeof mlp>, options: Parameters<typeof lowerLayerModel>[1]) {
+function expectPlanMatches(
+  model: ReturnType<typeof mlp>,
+  options: Parameters<typeof lowerLayerModel>[1],
+) {
   const { plan } = lowerLayerModel(model, options)
   for (const x of randomInputs(model.inputSize, 3)) {
     const expected = evaluateDense(model, x)
@@ -29,17 +32,37 @@ describe('lowerLayerModel: the plan computes the model (exact float64 slot arith
   })
 
   it('784-128-10 baseline: replicated input, 128 diagonals, giant step 8, depth 3', () => {
-    const plan = expectPlanMatches(mlp([784, 128, 10], [[0, 0, 1]]), { slotCount: 4096, strategy: 'baseline' })
+    const plan = expectPlanMatches(mlp([784, 128, 10], [[0, 0, 1]]), {
+      slotCount: 4096,
+      strategy: 'baseline',
+    })
     const first = plan.ops.find((op) => op.kind === 'matVec')!
-    expect(first.kind === 'matVec' && [first.giantStep, first.maxBaby, first.giantRotations]).toEqual([8, 7, 15])
+    expect(
+      first.kind === 'matVec' && [first.giantStep, first.maxBaby, first.giantRotations],
+    ).toEqual([8, 7, 15])
     expect(plan.depth).toBe(3)
   })
 
   it('a·x² + b·x + d activations (completed square, and x² + (b/a)x when the shift is large), two poly layers', () => {
-    expectPlanMatches(mlp([64, 32, 16, 10], [[0.1, 0.5, 0.25], [-0.2, 0.3, 0.5]], 4), { slotCount: 1024 })
+    expectPlanMatches(
+      mlp(
+        [64, 32, 16, 10],
+        [
+          [0.1, 0.5, 0.25],
+          [-0.2, 0.3, 0.5],
+        ],
+        4,
+      ),
+      { slotCount: 1024 },
+    )
     const model = mlp([64, 32, 10], [[1, 40, 0.5]], 5)
-    const lowered = lowerLayerModel(model, { slotCount: 1024, preActivationMaxAbs: new Map([[1, 2]]) })
-    expect(lowered.plan.ops.some((op) => op.kind === 'square' && op.linearPlaintext !== undefined)).toBe(true)
+    const lowered = lowerLayerModel(model, {
+      slotCount: 1024,
+      preActivationMaxAbs: new Map([[1, 2]]),
+    })
+    expect(
+      lowered.plan.ops.some((op) => op.kind === 'square' && op.linearPlaintext !== undefined),
+    ).toBe(true)
     expectPlanMatches(model, { slotCount: 1024, preActivationMaxAbs: new Map([[1, 2]]) })
   })
 
@@ -50,15 +73,23 @@ describe('lowerLayerModel: the plan computes the model (exact float64 slot arith
   })
 
   it('client fold: no last fold, the output layout lists the copies the client sums', () => {
-    const plan = expectPlanMatches(mlp([784, 128, 10], [[0, 0, 1]]), { slotCount: 4096, clientFold: true })
+    const plan = expectPlanMatches(mlp([784, 128, 10], [[0, 0, 1]]), {
+      slotCount: 4096,
+      clientFold: true,
+    })
     expect(plan.outputLayout.copies).toBeGreaterThan(1)
     expect(plan.galoisSteps).not.toContain(64)
   })
 
   it('lazy output: depth 1, neither product rescaled, output left at level 0', () => {
-    const plan = expectPlanMatches(mlp([784, 128, 10], [[0, 0, 1]]), { slotCount: 4096, lazyOutput: true })
+    const plan = expectPlanMatches(mlp([784, 128, 10], [[0, 0, 1]]), {
+      slotCount: 4096,
+      lazyOutput: true,
+    })
     expect(plan.depth).toBe(1)
-    expect(plan.ops.filter((op) => op.kind === 'matVec').map((op) => op.kind === 'matVec' && op.rescale)).toEqual(['none', 'none'])
+    expect(
+      plan.ops.filter((op) => op.kind === 'matVec').map((op) => op.kind === 'matVec' && op.rescale),
+    ).toEqual(['none', 'none'])
   })
 
   it('rejects degree-3 activations with PLAN_INVALID naming the layer', () => {
@@ -103,7 +134,9 @@ describe('compileLayerModel: parameter selection', () => {
   it('gives q0 more headroom when the outputs are larger', () => {
     const small = compileLayerModel(mlp([32, 16, 4], [[0, 0, 1]], 2, 1), { lazyOutput: false })
     const large = compileLayerModel(mlp([32, 16, 4], [[0, 0, 1]], 2, 8), { lazyOutput: false })
-    expect(large.parameters.coeffModulusBits[0]).toBeGreaterThan(small.parameters.coeffModulusBits[0])
+    expect(large.parameters.coeffModulusBits[0]).toBeGreaterThan(
+      small.parameters.coeffModulusBits[0],
+    )
   })
 
   it('moves to a larger ring when the depth does not fit: five square layers need N > 8192', () => {

@@ -26,9 +26,16 @@ export function fakeCard(id: string, overrides: Partial<ModelCard['he']> = {}): 
       rawSize: 4,
       size: 4,
       preprocessing: { kind: 'none' },
-      layout: { slotCount: 1024, inputSize: 4, blocks: [{ slotStart: 0, length: 4, inputOffset: 0 }] },
+      layout: {
+        slotCount: 1024,
+        inputSize: 4,
+        blocks: [{ slotStart: 0, length: 4, inputOffset: 0 }],
+      },
     },
-    output: { size: 4, layout: { slotCount: 1024, outputSize: 4, offset: 0, period: 4, copies: 1 } },
+    output: {
+      size: 4,
+      layout: { slotCount: 1024, outputSize: 4, offset: 0, period: 4, copies: 1 },
+    },
     he: {
       scheme: 'ckks',
       securityLevel: 128,
@@ -64,17 +71,22 @@ export class FakeExecutor implements HeExecutor {
 
   async validateKeys(_modelId: string, keys: EvaluationKeyBytes): Promise<void> {
     if (this.overloaded) throw new PrivinferError('OVERLOADED', 'queue full')
-    if (!startsWithMarker(keys.galoisKeys)) throw new PrivinferError('KEYS_MALFORMED', 'not galois keys')
-    if (keys.relinKeys && !startsWithMarker(keys.relinKeys)) throw new PrivinferError('KEYS_MALFORMED', 'not relin keys')
+    if (!startsWithMarker(keys.galoisKeys))
+      throw new PrivinferError('KEYS_MALFORMED', 'not galois keys')
+    if (keys.relinKeys && !startsWithMarker(keys.relinKeys))
+      throw new PrivinferError('KEYS_MALFORMED', 'not relin keys')
     this.validated++
   }
 
   async infer(request: InferRequest): Promise<Uint8Array> {
     if (this.overloaded) throw new PrivinferError('OVERLOADED', 'queue full')
-    if (!startsWithMarker(request.input)) throw new PrivinferError('CIPHERTEXT_MALFORMED', 'not a ciphertext')
-    if (request.input[2] === 0x01) throw new PrivinferError('CIPHERTEXT_WRONG_LEVEL', 'wrong level', { got: 0, expected: 1 })
+    if (!startsWithMarker(request.input))
+      throw new PrivinferError('CIPHERTEXT_MALFORMED', 'not a ciphertext')
+    if (request.input[2] === 0x01)
+      throw new PrivinferError('CIPHERTEXT_WRONG_LEVEL', 'wrong level', { got: 0, expected: 1 })
     if (request.input[2] === 0x02) throw new PrivinferError('CIPHERTEXT_WRONG_SCALE', 'wrong scale')
-    if (request.input[2] === 0x03) throw new PrivinferError('CIPHERTEXT_WRONG_PARAMETERS', 'other parameters')
+    if (request.input[2] === 0x03)
+      throw new PrivinferError('CIPHERTEXT_WRONG_PARAMETERS', 'other parameters')
     if (request.input[2] === 0x04) throw new PrivinferError('CIPHERTEXT_TRANSPARENT', 'transparent')
     if (request.input[2] === 0xff) throw new Error('a bug with a secret detail')
     await request.loadKeys()
@@ -106,7 +118,9 @@ export interface TestApp {
   state: { ready: boolean; nowMs: number }
 }
 
-export function buildTestApp(overrides: Partial<AppDeps['config']> & { plain?: AppDeps['plain'] } = {}): TestApp {
+export function buildTestApp(
+  overrides: Partial<AppDeps['config']> & { plain?: AppDeps['plain'] } = {},
+): TestApp {
   const executor = new FakeExecutor()
   const state = { ready: true, nowMs: Date.parse('2026-01-01T00:00:00Z') }
   const keyStore = new MemoryKeyStore({ ttlSeconds: 60, now: () => state.nowMs })

@@ -28,7 +28,11 @@ describe('GET /v1/models', () => {
     const response = await request(app).get('/v1/models')
     expect(response.status).toBe(200)
     expect(response.body.models.map((m: { id: string }) => m.id)).toEqual(['alpha', 'beta'])
-    expect(response.body.models[0]).toMatchObject({ inputSize: 4, outputSize: 4, polyModulusDegree: 2048 })
+    expect(response.body.models[0]).toMatchObject({
+      inputSize: 4,
+      outputSize: 4,
+      polyModulusDegree: 2048,
+    })
   })
 
   it('returns one card with parameters, galois steps and layouts', async () => {
@@ -87,8 +91,14 @@ describe('edge', () => {
     const token = 'a-long-enough-test-token'
     const { app } = buildTestApp({ authToken: token })
     expectProblem(await request(app).get('/v1/models'), 401, 'UNAUTHORIZED')
-    expectProblem(await request(app).get('/v1/models').set('Authorization', 'Bearer wrong'), 401, 'UNAUTHORIZED')
-    expect((await request(app).get('/v1/models').set('Authorization', `Bearer ${token}`)).status).toBe(200)
+    expectProblem(
+      await request(app).get('/v1/models').set('Authorization', 'Bearer wrong'),
+      401,
+      'UNAUTHORIZED',
+    )
+    expect(
+      (await request(app).get('/v1/models').set('Authorization', `Bearer ${token}`)).status,
+    ).toBe(200)
     expect((await request(app).get('/v1/health')).status).toBe(200)
   })
 
@@ -111,7 +121,10 @@ describe('docs/openapi.json', () => {
       components: { schemas: { Problem: { properties: { code: { enum: string[] } } } } }
     }
     expect(Object.keys(document['x-problem-codes']).sort()).toEqual([...ERROR_CODES].sort())
-    for (const code of ERROR_CODES) expect(document['x-problem-codes'][code].status).toBe(PROBLEMS[code].status)
-    expect(document.components.schemas.Problem.properties.code.enum.sort()).toEqual([...ERROR_CODES].sort())
+    for (const code of ERROR_CODES)
+      expect(document['x-problem-codes'][code].status).toBe(PROBLEMS[code].status)
+    expect(document.components.schemas.Problem.properties.code.enum.sort()).toEqual(
+      [...ERROR_CODES].sort(),
+    )
   })
 })

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import request from 'supertest'
-import { FAKE_RESULT, GOOD_CIPHERTEXT, GOOD_KEYS, buildTestApp, fakeCard, type TestApp } from './fakes.ts'
+import {
+  FAKE_RESULT,
+  GOOD_CIPHERTEXT,
+  GOOD_KEYS,
+  buildTestApp,
+  fakeCard,
+  type TestApp,
+} from './fakes.ts'
 import { expectProblem } from './expect-problem.ts'
 import { uploadLimitsFor } from '../../../service/http/upload-limits.ts'
 
@@ -62,7 +69,9 @@ describe('POST /v1/models/{id}/infer', () => {
   it('answers 400 FIELD_MISSING without keyId or without the input file', async () => {
     const test = buildTestApp()
     const keyId = await uploadKeys(test)
-    const noKey = await request(test.app).post('/v1/models/beta/infer').attach('input', Buffer.from(GOOD_CIPHERTEXT), 'i')
+    const noKey = await request(test.app)
+      .post('/v1/models/beta/infer')
+      .attach('input', Buffer.from(GOOD_CIPHERTEXT), 'i')
     expectProblem(noKey, 400, 'FIELD_MISSING')
     expect(noKey.body.field).toBe('keyId')
     const noInput = await request(test.app).post('/v1/models/beta/infer').field('keyId', keyId)
@@ -74,7 +83,11 @@ describe('POST /v1/models/{id}/infer', () => {
     const test = buildTestApp()
     const keyId = await uploadKeys(test)
     const limit = uploadLimitsFor(fakeCard('beta')).ciphertextBytes
-    expectProblem(await infer(test, 'beta', keyId, new Uint8Array(limit + 1)), 413, 'BODY_TOO_LARGE')
+    expectProblem(
+      await infer(test, 'beta', keyId, new Uint8Array(limit + 1)),
+      413,
+      'BODY_TOO_LARGE',
+    )
   })
 
   it('answers 415 UNSUPPORTED_MEDIA_TYPE for a raw octet-stream body', async () => {

@@ -27,7 +27,10 @@ describe('POST /v1/keys', () => {
 
   it('accepts a model without relinearization keys when it needs none', async () => {
     const { app } = buildTestApp()
-    const response = await request(app).post('/v1/keys').field('modelId', 'beta').attach('galoisKeys', buffer(GOOD_KEYS), 'g')
+    const response = await request(app)
+      .post('/v1/keys')
+      .field('modelId', 'beta')
+      .attach('galoisKeys', buffer(GOOD_KEYS), 'g')
     expect(response.status).toBe(201)
   })
 
@@ -43,23 +46,40 @@ describe('POST /v1/keys', () => {
 
   it('answers 400 FIELD_MISSING without modelId, galoisKeys, or needed relinKeys', async () => {
     const { app } = buildTestApp()
-    expectProblem(await request(app).post('/v1/keys').attach('galoisKeys', buffer(GOOD_KEYS), 'g'), 400, 'FIELD_MISSING')
-    expectProblem(await request(app).post('/v1/keys').field('modelId', 'beta'), 400, 'FIELD_MISSING')
-    const noRelin = await request(app).post('/v1/keys').field('modelId', 'alpha').attach('galoisKeys', buffer(GOOD_KEYS), 'g')
+    expectProblem(
+      await request(app).post('/v1/keys').attach('galoisKeys', buffer(GOOD_KEYS), 'g'),
+      400,
+      'FIELD_MISSING',
+    )
+    expectProblem(
+      await request(app).post('/v1/keys').field('modelId', 'beta'),
+      400,
+      'FIELD_MISSING',
+    )
+    const noRelin = await request(app)
+      .post('/v1/keys')
+      .field('modelId', 'alpha')
+      .attach('galoisKeys', buffer(GOOD_KEYS), 'g')
     expectProblem(noRelin, 400, 'FIELD_MISSING')
     expect(noRelin.body.field).toBe('relinKeys')
   })
 
   it('answers 400 MULTIPART_MALFORMED when the keys come as a text field instead of a file', async () => {
     const { app } = buildTestApp()
-    const response = await request(app).post('/v1/keys').field('modelId', 'beta').field('galoisKeys', 'abc')
+    const response = await request(app)
+      .post('/v1/keys')
+      .field('modelId', 'beta')
+      .field('galoisKeys', 'abc')
     // An unexpected text field exceeds the route's field count: malformed multipart for this route.
     expectProblem(response, 400, 'MULTIPART_MALFORMED')
   })
 
   it('answers 404 MODEL_NOT_FOUND for keys made for an unknown model', async () => {
     const { app } = buildTestApp()
-    const response = await request(app).post('/v1/keys').field('modelId', 'nope').attach('galoisKeys', buffer(GOOD_KEYS), 'g')
+    const response = await request(app)
+      .post('/v1/keys')
+      .field('modelId', 'nope')
+      .attach('galoisKeys', buffer(GOOD_KEYS), 'g')
     expectProblem(response, 404, 'MODEL_NOT_FOUND')
   })
 
@@ -69,25 +89,34 @@ describe('POST /v1/keys', () => {
     const huge = Buffer.alloc(limit + 1, 7)
     huge[0] = 0x5e
     huge[1] = 0xa1
-    const response = await request(app).post('/v1/keys').field('modelId', 'beta').attach('galoisKeys', huge, 'g')
+    const response = await request(app)
+      .post('/v1/keys')
+      .field('modelId', 'beta')
+      .attach('galoisKeys', huge, 'g')
     expectProblem(response, 413, 'BODY_TOO_LARGE')
   })
 
   it('answers 415 UNSUPPORTED_MEDIA_TYPE for a JSON body', async () => {
     const { app } = buildTestApp()
-    const response = await request(app).post('/v1/keys').send({ modelId: 'alpha', galoisKeys: 'AAAA' })
+    const response = await request(app)
+      .post('/v1/keys')
+      .send({ modelId: 'alpha', galoisKeys: 'AAAA' })
     expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE')
   })
 
   it('answers 400 MULTIPART_MALFORMED for a broken multipart body', async () => {
     const { app } = buildTestApp()
-    const truncated = '--XyZ\r\nContent-Disposition: form-data; name="modelId"\r\n\r\nalpha\r\n--XyZ\r\nContent-Disp'
+    const truncated =
+      '--XyZ\r\nContent-Disposition: form-data; name="modelId"\r\n\r\nalpha\r\n--XyZ\r\nContent-Disp'
     const response = await request(app)
       .post('/v1/keys')
       .set('Content-Type', 'multipart/form-data; boundary=XyZ')
       .send(truncated)
     expectProblem(response, 400, 'MULTIPART_MALFORMED')
-    const noBoundary = await request(app).post('/v1/keys').set('Content-Type', 'multipart/form-data').send('x')
+    const noBoundary = await request(app)
+      .post('/v1/keys')
+      .set('Content-Type', 'multipart/form-data')
+      .send('x')
     expectProblem(noBoundary, 400, 'MULTIPART_MALFORMED')
   })
 
@@ -113,7 +142,10 @@ describe('POST /v1/keys', () => {
   it('answers 503 OVERLOADED with Retry-After when the pool queue is full', async () => {
     const { app, executor } = buildTestApp()
     executor.overloaded = true
-    const response = await request(app).post('/v1/keys').field('modelId', 'beta').attach('galoisKeys', buffer(GOOD_KEYS), 'g')
+    const response = await request(app)
+      .post('/v1/keys')
+      .field('modelId', 'beta')
+      .attach('galoisKeys', buffer(GOOD_KEYS), 'g')
     expectProblem(response, 503, 'OVERLOADED')
     expect(response.headers['retry-after']).toBe('2')
   })
@@ -122,7 +154,10 @@ describe('POST /v1/keys', () => {
 describe('DELETE /v1/keys/{keyId}', () => {
   it('removes keys at once: 204, then 404 KEY_NOT_FOUND', async () => {
     const { app } = buildTestApp()
-    const created = await request(app).post('/v1/keys').field('modelId', 'beta').attach('galoisKeys', buffer(GOOD_KEYS), 'g')
+    const created = await request(app)
+      .post('/v1/keys')
+      .field('modelId', 'beta')
+      .attach('galoisKeys', buffer(GOOD_KEYS), 'g')
     const keyId = created.body.keyId as string
     expect((await request(app).delete(`/v1/keys/${keyId}`)).status).toBe(204)
     expectProblem(await request(app).delete(`/v1/keys/${keyId}`), 404, 'KEY_NOT_FOUND')

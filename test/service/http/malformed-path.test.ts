@@ -12,7 +12,12 @@ describe('a malformed percent-encoding in a path parameter', () => {
   ] as const)('%s %s answers 400 BAD_REQUEST, not 500', async (method, path) => {
     const { app } = buildTestApp()
     const agent = request(app)
-    const response = method === 'GET' ? await agent.get(path) : method === 'POST' ? await agent.post(path) : await agent.delete(path)
+    const response =
+      method === 'GET'
+        ? await agent.get(path)
+        : method === 'POST'
+          ? await agent.post(path)
+          : await agent.delete(path)
     expectProblem(response, 400, 'BAD_REQUEST')
   })
 })

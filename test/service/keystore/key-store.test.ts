@@ -30,11 +30,14 @@ afterEach(async () => {
 })
 
 const stores: Array<[string, () => Promise<KeyStore>]> = [
-  ['FileKeyStore', async () => {
-    const store = new FileKeyStore({ dir, ttlSeconds: TTL_SECONDS, now: clock })
-    await store.init()
-    return store
-  }],
+  [
+    'FileKeyStore',
+    async () => {
+      const store = new FileKeyStore({ dir, ttlSeconds: TTL_SECONDS, now: clock })
+      await store.init()
+      return store
+    },
+  ],
   ['MemoryKeyStore', async () => new MemoryKeyStore({ ttlSeconds: TTL_SECONDS, now: clock })],
 ]
 
@@ -91,7 +94,10 @@ describe('FileKeyStore on disk', () => {
   it('writes owner-only files and leaves no temporary folder behind', async () => {
     const store = new FileKeyStore({ dir, ttlSeconds: TTL_SECONDS })
     await store.init()
-    const { keyId } = await store.put('m', { galoisKeys: Uint8Array.from([1]), relinKeys: Uint8Array.from([2]) })
+    const { keyId } = await store.put('m', {
+      galoisKeys: Uint8Array.from([1]),
+      relinKeys: Uint8Array.from([2]),
+    })
     expect(await readdir(dir)).toEqual([keyId])
     expect(((await stat(join(dir, keyId))).mode & 0o777).toString(8)).toBe('700')
     for (const file of ['galois.bin', 'relin.bin', 'metadata.json']) {

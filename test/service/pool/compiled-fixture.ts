@@ -28,7 +28,12 @@ export function cardOf(id: string, compiled: CompiledModel): ModelCard {
     nonPrivate: true,
     onnxFile: 'model.onnx',
     labels: Array.from({ length: outputLayout.outputSize }, (_, i) => String(i)),
-    input: { rawSize: inputLayout.inputSize, size: inputLayout.inputSize, preprocessing: { kind: 'none' }, layout: inputLayout },
+    input: {
+      rawSize: inputLayout.inputSize,
+      size: inputLayout.inputSize,
+      preprocessing: { kind: 'none' },
+      layout: inputLayout,
+    },
     output: { size: outputLayout.outputSize, layout: outputLayout },
     he: {
       scheme: 'ckks',

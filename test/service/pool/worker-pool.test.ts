@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCkksContext, type CkksContext } from '../../../core/ckks/context.ts'
-import { createClientKeys, decryptOutput, encryptInput, type ClientKeys } from '../../../core/he/index.ts'
+import {
+  createClientKeys,
+  decryptOutput,
+  encryptInput,
+  type ClientKeys,
+} from '../../../core/he/index.ts'
 import { isPrivinferError } from '../../../core/errors.ts'
 import { loadSeal } from '../../../core/seal/load.ts'
 import { createPlainModel } from '../../../service/plain/onnx-runtime.ts'
@@ -26,9 +31,17 @@ let keys: ClientKeys
 
 beforeAll(async () => {
   fixture = compileFixture()
-  pool = await WorkerPool.start({ models: [{ card: fixture.card, compiled: fixture.compiled }], workers: 1, maxQueue: 4, keyCacheSize: 2 })
+  pool = await WorkerPool.start({
+    models: [{ card: fixture.card, compiled: fixture.compiled }],
+    workers: 1,
+    maxQueue: 4,
+    keyCacheSize: 2,
+  })
   ctx = createCkksContext(await loadSeal(), fixture.compiled.parameters)
-  keys = createClientKeys(ctx, { galoisSteps: fixture.card.he.galoisSteps, relin: fixture.card.he.needsRelinKeys })
+  keys = createClientKeys(ctx, {
+    galoisSteps: fixture.card.he.galoisSteps,
+    relin: fixture.card.he.needsRelinKeys,
+  })
 })
 
 afterAll(async () => {
@@ -40,15 +53,32 @@ afterAll(async () => {
 function storedKeys(): StoredKeys {
   const bundle = keys.evaluationKeyBundle()
   return {
-    record: { keyId: 'k', modelId: 'tiny', createdAt: '', expiresAt: '', galoisKeyBytes: 0, relinKeyBytes: 0 },
-    keys: { galoisKeys: bundle.galoisKeys.slice(), ...(bundle.relinKeys ? { relinKeys: bundle.relinKeys.slice() } : {}) },
+    record: {
+      keyId: 'k',
+      modelId: 'tiny',
+      createdAt: '',
+      expiresAt: '',
+      galoisKeyBytes: 0,
+      relinKeyBytes: 0,
+    },
+    keys: {
+      galoisKeys: bundle.galoisKeys.slice(),
+      ...(bundle.relinKeys ? { relinKeys: bundle.relinKeys.slice() } : {}),
+    },
   }
 }
 
 describe('WorkerPool', () => {
   it('validates good keys and rejects bytes that are not keys with KEYS_MALFORMED', async () => {
     await pool.validateKeys('tiny', storedKeys().keys)
-    expect(await codeOf(pool.validateKeys('tiny', { galoisKeys: new Uint8Array(100), relinKeys: new Uint8Array(10) }))).toBe('KEYS_MALFORMED')
+    expect(
+      await codeOf(
+        pool.validateKeys('tiny', {
+          galoisKeys: new Uint8Array(100),
+          relinKeys: new Uint8Array(10),
+        }),
+      ),
+    ).toBe('KEYS_MALFORMED')
   })
 
   it('runs queries in the worker, loading keys on a cache miss only, matching onnxruntime', async () => {
@@ -59,7 +89,9 @@ describe('WorkerPool', () => {
     let keyLoads = 0
     const expiresAt = new Date(Date.now() + 60_000).toISOString()
     for (const [i, x] of inputs.entries()) {
-      const encrypted = encryptInput(ctx, keys, fixture.card.input.layout, x, { level: fixture.card.he.inputLevel })
+      const encrypted = encryptInput(ctx, keys, fixture.card.input.layout, x, {
+        level: fixture.card.he.inputLevel,
+      })
       const output = await pool.infer({
         modelId: 'tiny',
         keyId: 'key-a',
@@ -70,7 +102,13 @@ describe('WorkerPool', () => {
           return storedKeys()
         },
       })
-      const logits = decryptOutput(ctx, keys, output, fixture.card.output.layout, fixture.card.he.outputLevel)
+      const logits = decryptOutput(
+        ctx,
+        keys,
+        output,
+        fixture.card.output.layout,
+        fixture.card.he.outputLevel,
+      )
       const argmax = (v: ArrayLike<number>) => Array.from(v).indexOf(Math.max(...Array.from(v)))
       expect(argmax(logits)).toBe(argmax(expected[i]))
     }
@@ -85,9 +123,13 @@ describe('WorkerPool', () => {
       input,
       loadKeys: async () => storedKeys(),
     })
-    expect(await codeOf(pool.infer(request(Uint8Array.from([1, 2, 3, 4]))))).toBe('CIPHERTEXT_MALFORMED')
+    expect(await codeOf(pool.infer(request(Uint8Array.from([1, 2, 3, 4]))))).toBe(
+      'CIPHERTEXT_MALFORMED',
+    )
     if (fixture.card.he.inputLevel > 0) {
-      const low = encryptInput(ctx, keys, fixture.card.input.layout, new Float64Array(16), { level: fixture.card.he.inputLevel - 1 })
+      const low = encryptInput(ctx, keys, fixture.card.input.layout, new Float64Array(16), {
+        level: fixture.card.he.inputLevel - 1,
+      })
       expect(await codeOf(pool.infer(request(low)))).toBe('CIPHERTEXT_WRONG_LEVEL')
     }
   })
@@ -95,11 +137,23 @@ describe('WorkerPool', () => {
 
 describe('WorkerPool admission', () => {
   it('answers OVERLOADED beyond one running task per worker plus maxQueue', async () => {
-    const small = await WorkerPool.start({ models: [{ card: fixture.card, compiled: fixture.compiled }], workers: 1, maxQueue: 0, keyCacheSize: 1 })
+    const small = await WorkerPool.start({
+      models: [{ card: fixture.card, compiled: fixture.compiled }],
+      workers: 1,
+      maxQueue: 0,
+      keyCacheSize: 1,
+    })
     try {
-      const results = await Promise.allSettled([small.validateKeys('tiny', storedKeys().keys), small.validateKeys('tiny', storedKeys().keys)])
+      const results = await Promise.allSettled([
+        small.validateKeys('tiny', storedKeys().keys),
+        small.validateKeys('tiny', storedKeys().keys),
+      ])
       expect(results[0].status).toBe('fulfilled')
-      expect(results[1].status === 'rejected' && isPrivinferError(results[1].reason) && results[1].reason.code).toBe('OVERLOADED')
+      expect(
+        results[1].status === 'rejected' &&
+          isPrivinferError(results[1].reason) &&
+          results[1].reason.code,
+      ).toBe('OVERLOADED')
       // Once the first finished, there is room again.
       await small.validateKeys('tiny', storedKeys().keys)
     } finally {

@@ -17,11 +17,15 @@ describe('MNIST acceptance (models/mnist-mlp)', () => {
   it(`agrees with onnxruntime on >= 99.9% of ${DIGITS} test digits, accuracy drop <= 0.1 points`, async () => {
     const { card, compiled } = await loadModelDirectory(MODEL_DIR)
     const file = card.data?.testIndicesFile ?? 'test-indices.json'
-    const { indices } = JSON.parse(await readFile(join(MODEL_DIR, file), 'utf8')) as { indices: number[] }
+    const { indices } = JSON.parse(await readFile(join(MODEL_DIR, file), 'utf8')) as {
+      indices: number[]
+    }
     const digits = loadMnist()
     const rows = indices.slice(0, DIGITS)
     expect(rows).toHaveLength(DIGITS)
-    const inputs = rows.map((row) => digits.inputs.subarray(row * digits.inputSize, (row + 1) * digits.inputSize))
+    const inputs = rows.map((row) =>
+      digits.inputs.subarray(row * digits.inputSize, (row + 1) * digits.inputSize),
+    )
     const onnxBytes = new Uint8Array(await readFile(join(MODEL_DIR, card.onnxFile)))
     const check = await compareHeToPlain(compiled, onnxBytes, inputs)
     let plainCorrect = 0

@@ -8,7 +8,10 @@ import { compileModel } from '../../../service/compiler/compile.ts'
 import { compareHeToPlain } from '../../../service/models/compare-he.ts'
 import { readOutput } from '../../../service/compiler/measure-ranges.ts'
 import { executePlan } from '../../../service/runtime/execute-plan.ts'
-import { createFloat64Backend, nominalPrimes } from '../../../service/runtime/plain/float64-backend.ts'
+import {
+  createFloat64Backend,
+  nominalPrimes,
+} from '../../../service/runtime/plain/float64-backend.ts'
 import { createPlainModel } from '../../../service/plain/onnx-runtime.ts'
 import { contentsOfInputLayout, packByContents } from '../../../core/layout/slot-contents.ts'
 import { buildMlpOnnx, randomInputs, type FixtureActivation } from '../../support/onnx-fixtures.ts'
@@ -20,35 +23,63 @@ const cases: Array<[FixtureActivation, 'raw' | 'float']> = [
 ]
 
 describe('ONNX → HE plan on the float64 backend agrees with onnxruntime (before HE is involved)', () => {
-  it.each(cases)('64-32-16-10 with two %s activations (%s weights)', async (activation, encoding) => {
-    const onnx = buildMlpOnnx({ sizes: [64, 32, 16, 10], activation, encoding, seed: 13, coefficients: [0.1, 0.5, 0.25] })
-    const inputs = randomInputs(3, 64, 5, 0, 1)
-    const compiled = compileModel(onnx, { calibration: inputs })
-    const plain = await createPlainModel(onnx)
-    const expected = await plain.run(inputs)
-    await plain.close()
-    const backend = createFloat64Backend(compiled.plan, compiled.parameters, nominalPrimes(compiled.parameters))
-    inputs.forEach((x, i) => {
-      const input = backend.encrypt(packByContents(contentsOfInputLayout(compiled.inputLayout), x))
-      const output = executePlan(compiled.plan, backend, input)
-      const got = readOutput(compiled.plan, output.slots)
-      // onnxruntime computes in float32: ~1e-7 relative per operation over 64-wide dot products.
-      got.forEach((value, j) => expect(Math.abs(value - expected[i][j])).toBeLessThan(1e-4 * (1 + Math.abs(expected[i][j]))))
-      backend.free(output)
-      backend.free(input)
-    })
-  })
+  it.each(cases)(
+    '64-32-16-10 with two %s activations (%s weights)',
+    async (activation, encoding) => {
+      const onnx = buildMlpOnnx({
+        sizes: [64, 32, 16, 10],
+        activation,
+        encoding,
+        seed: 13,
+        coefficients: [0.1, 0.5, 0.25],
+      })
+      const inputs = randomInputs(3, 64, 5, 0, 1)
+      const compiled = compileModel(onnx, { calibration: inputs })
+      const plain = await createPlainModel(onnx)
+      const expected = await plain.run(inputs)
+      await plain.close()
+      const backend = createFloat64Backend(
+        compiled.plan,
+        compiled.parameters,
+        nominalPrimes(compiled.parameters),
+      )
+      inputs.forEach((x, i) => {
+        const input = backend.encrypt(
+          packByContents(contentsOfInputLayout(compiled.inputLayout), x),
+        )
+        const output = executePlan(compiled.plan, backend, input)
+        const got = readOutput(compiled.plan, output.slots)
+        // onnxruntime computes in float32: ~1e-7 relative per operation over 64-wide dot products.
+        got.forEach((value, j) =>
+          expect(Math.abs(value - expected[i][j])).toBeLessThan(
+            1e-4 * (1 + Math.abs(expected[i][j])),
+          ),
+        )
+        backend.free(output)
+        backend.free(input)
+      })
+    },
+  )
 })
 
 describe('ONNX → HE plan → node-seal agrees with onnxruntime', () => {
-  it.each(cases)('64-32-16-10 with two %s activations (%s weights)', async (activation, encoding) => {
-    const onnx = buildMlpOnnx({ sizes: [64, 32, 16, 10], activation, encoding, seed: 12, coefficients: [0.1, 0.5, 0.25] })
-    const inputs = randomInputs(2, 64, 4, 0, 1)
-    const compiled = compileModel(onnx, { calibration: inputs })
-    // Lazy first layer (no level) + square + fc2 + square + lazy fc3 (no level): 3 levels.
-    expect(compiled.depth).toBe(3)
-    const check = await compareHeToPlain(compiled, onnx, inputs)
-    expect(check.comparison.maxAbsError).toBeLessThan(check.comparison.tolerance)
-    expect(check.comparison.argmaxAgreement).toBe(1)
-  })
+  it.each(cases)(
+    '64-32-16-10 with two %s activations (%s weights)',
+    async (activation, encoding) => {
+      const onnx = buildMlpOnnx({
+        sizes: [64, 32, 16, 10],
+        activation,
+        encoding,
+        seed: 12,
+        coefficients: [0.1, 0.5, 0.25],
+      })
+      const inputs = randomInputs(2, 64, 4, 0, 1)
+      const compiled = compileModel(onnx, { calibration: inputs })
+      // Lazy first layer (no level) + square + fc2 + square + lazy fc3 (no level): 3 levels.
+      expect(compiled.depth).toBe(3)
+      const check = await compareHeToPlain(compiled, onnx, inputs)
+      expect(check.comparison.maxAbsError).toBeLessThan(check.comparison.tolerance)
+      expect(check.comparison.argmaxAgreement).toBe(1)
+    },
+  )
 })

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compileLayerModel, type CompiledModel } from '../../../service/compiler/compile.ts'
 import { measureRanges } from '../../../service/compiler/measure-ranges.ts'
 import { toleranceFor } from '../../../service/compiler/tolerance.ts'
-import { createLocalRoundTrip, type LocalRoundTrip } from '../../../service/runtime/seal/local-round-trip.ts'
+import {
+  createLocalRoundTrip,
+  type LocalRoundTrip,
+} from '../../../service/runtime/seal/local-round-trip.ts'
 import { runPlan } from '../../../service/runtime/seal/run-plan.ts'
 import { contentsOfInputLayout, packByContents } from '../../../core/layout/slot-contents.ts'
 import { evaluateDense, mlp, randomInputs } from '../compiler/layer-models.ts'
@@ -19,19 +22,28 @@ describe('node-seal execution of a compiled 784-128-10 square MLP', () => {
 
   it('agrees with float64 within toleranceFor(parameters, plan) on every output', () => {
     const inputs = randomInputs(784, 3, 21)
-    const tolerance = toleranceFor(compiled.parameters, compiled.plan, measureRanges(compiled.plan, inputs), roundTrip.ctx.primes)
+    const tolerance = toleranceFor(
+      compiled.parameters,
+      compiled.plan,
+      measureRanges(compiled.plan, inputs),
+      roundTrip.ctx.primes,
+    )
     expect(tolerance).toBeGreaterThan(0)
     for (const x of inputs) {
       const expected = evaluateDense(compiled.layerModel, x)
       const { outputs } = roundTrip.query(x)
-      for (let j = 0; j < expected.length; j++) expect(Math.abs(outputs[j] - expected[j])).toBeLessThan(tolerance)
+      for (let j = 0; j < expected.length; j++)
+        expect(Math.abs(outputs[j] - expected[j])).toBeLessThan(tolerance)
     }
   })
 
   it('leaves no ciphertext alive after many queries and encodes no plaintext per query', () => {
     const { ctx, loaded, clientKeys, evaluationKeys } = roundTrip
     const x = randomInputs(784, 1, 5)[0]
-    const input = clientKeys.encrypt(packByContents(contentsOfInputLayout(compiled.inputLayout), x), { level: loaded.inputLevel })
+    const input = clientKeys.encrypt(
+      packByContents(contentsOfInputLayout(compiled.inputLayout), x),
+      { level: loaded.inputLevel },
+    )
     const plaintextsBefore = loaded.plaintexts.length
     try {
       for (let query = 0; query < 12; query++) {
@@ -58,15 +70,30 @@ describe('node-seal execution of a compiled 784-128-10 square MLP', () => {
 
 describe('node-seal execution of deeper and shifted polynomials', () => {
   it('two a·x² + b·x + d layers (64-32-16-10) agree with float64 within the tolerance', async () => {
-    const compiled = compileLayerModel(mlp([64, 32, 16, 10], [[0.1, 0.5, 0.25], [-0.2, 0.3, 0.5]], 4))
+    const compiled = compileLayerModel(
+      mlp(
+        [64, 32, 16, 10],
+        [
+          [0.1, 0.5, 0.25],
+          [-0.2, 0.3, 0.5],
+        ],
+        4,
+      ),
+    )
     const roundTrip = await createLocalRoundTrip(compiled)
     try {
       const inputs = randomInputs(64, 2, 3)
-      const tolerance = toleranceFor(compiled.parameters, compiled.plan, measureRanges(compiled.plan, inputs), roundTrip.ctx.primes)
+      const tolerance = toleranceFor(
+        compiled.parameters,
+        compiled.plan,
+        measureRanges(compiled.plan, inputs),
+        roundTrip.ctx.primes,
+      )
       for (const x of inputs) {
         const expected = evaluateDense(compiled.layerModel, x)
         const { outputs } = roundTrip.query(x)
-        for (let j = 0; j < 10; j++) expect(Math.abs(outputs[j] - expected[j])).toBeLessThan(tolerance)
+        for (let j = 0; j < 10; j++)
+          expect(Math.abs(outputs[j] - expected[j])).toBeLessThan(tolerance)
       }
     } finally {
       roundTrip.delete()

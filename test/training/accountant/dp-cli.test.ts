@@ -30,12 +30,33 @@ function parseOneObject(stdout: string): Record<string, unknown> {
 describe('privinfer dp', () => {
   it('dp epsilon --json prints one object with epsilon, delta, accountant, the inputs and the best order', () => {
     const { status, stdout } = privinfer(
-      'dp', 'epsilon', '--sample-rate', '0.0042666', '--noise-multiplier', '1.1', '--steps', '14063', '--delta', '1e-5', '--json',
+      'dp',
+      'epsilon',
+      '--sample-rate',
+      '0.0042666',
+      '--noise-multiplier',
+      '1.1',
+      '--steps',
+      '14063',
+      '--delta',
+      '1e-5',
+      '--json',
     )
     expect(status).toBe(0)
     const output = parseOneObject(stdout)
-    expect(output).toMatchObject({ accountant: 'rdp', delta: 1e-5, sampleRate: 0.0042666, noiseMultiplier: 1.1, steps: 14063 })
-    const expected = epsilonRdp({ sampleRate: 0.0042666, noiseMultiplier: 1.1, steps: 14063, delta: 1e-5 })
+    expect(output).toMatchObject({
+      accountant: 'rdp',
+      delta: 1e-5,
+      sampleRate: 0.0042666,
+      noiseMultiplier: 1.1,
+      steps: 14063,
+    })
+    const expected = epsilonRdp({
+      sampleRate: 0.0042666,
+      noiseMultiplier: 1.1,
+      steps: 14063,
+      delta: 1e-5,
+    })
     expect(output.epsilon).toBe(expected.epsilon)
     expect(output.bestOrder).toBe(expected.bestOrder)
     expect(Math.abs((output.epsilon as number) - 2.597) / 2.597).toBeLessThanOrEqual(1e-3)
@@ -43,7 +64,19 @@ describe('privinfer dp', () => {
 
   it('dp epsilon --accountant prv reports the upper bound with its estimate and lower bound', () => {
     const { status, stdout } = privinfer(
-      'dp', 'epsilon', '--sample-rate', '1', '--noise-multiplier', '1', '--steps', '1', '--delta', '1e-5', '--accountant', 'prv', '--json',
+      'dp',
+      'epsilon',
+      '--sample-rate',
+      '1',
+      '--noise-multiplier',
+      '1',
+      '--steps',
+      '1',
+      '--delta',
+      '1e-5',
+      '--accountant',
+      'prv',
+      '--json',
     )
     expect(status).toBe(0)
     const output = parseOneObject(stdout)
@@ -55,7 +88,17 @@ describe('privinfer dp', () => {
 
   it('dp sigma --json prints the calibrated noise multiplier', () => {
     const { status, stdout } = privinfer(
-      'dp', 'sigma', '--sample-rate', '0.032', '--steps', '1000', '--delta', '1e-5', '--epsilon', '3', '--json',
+      'dp',
+      'sigma',
+      '--sample-rate',
+      '0.032',
+      '--steps',
+      '1000',
+      '--delta',
+      '1e-5',
+      '--epsilon',
+      '3',
+      '--json',
     )
     expect(status).toBe(0)
     const output = parseOneObject(stdout)
@@ -65,20 +108,68 @@ describe('privinfer dp', () => {
   })
 
   it('prints a readable line without --json', () => {
-    const { status, stdout } = privinfer('dp', 'epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '100', '--delta', '1e-5')
+    const { status, stdout } = privinfer(
+      'dp',
+      'epsilon',
+      '--sample-rate',
+      '0.01',
+      '--noise-multiplier',
+      '1',
+      '--steps',
+      '100',
+      '--delta',
+      '1e-5',
+    )
     expect(status).toBe(0)
     expect(stdout).toMatch(/^epsilon \d+\.\d+ at delta 0\.00001 \(rdp: best RDP order [\d.]+\)/)
   })
 
   it('fails with ACCOUNTANT_INVALID and exit code 1 on an invalid delta', () => {
-    const { status, stdout } = privinfer('dp', 'epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '100', '--delta', '2', '--json')
+    const { status, stdout } = privinfer(
+      'dp',
+      'epsilon',
+      '--sample-rate',
+      '0.01',
+      '--noise-multiplier',
+      '1',
+      '--steps',
+      '100',
+      '--delta',
+      '2',
+      '--json',
+    )
     expect(status).toBe(1)
     expect(parseOneObject(stdout)).toMatchObject({ error: { code: 'ACCOUNTANT_INVALID' } })
   })
 
   it('rejects an unknown accountant and a missing option', () => {
-    expect(privinfer('dp', 'epsilon', '--sample-rate', '0.01', '--noise-multiplier', '1', '--steps', '9', '--delta', '1e-5', '--accountant', 'moments').status).toBe(1)
-    const missing = privinfer('dp', 'sigma', '--sample-rate', '0.01', '--steps', '9', '--delta', '1e-5', '--json')
+    expect(
+      privinfer(
+        'dp',
+        'epsilon',
+        '--sample-rate',
+        '0.01',
+        '--noise-multiplier',
+        '1',
+        '--steps',
+        '9',
+        '--delta',
+        '1e-5',
+        '--accountant',
+        'moments',
+      ).status,
+    ).toBe(1)
+    const missing = privinfer(
+      'dp',
+      'sigma',
+      '--sample-rate',
+      '0.01',
+      '--steps',
+      '9',
+      '--delta',
+      '1e-5',
+      '--json',
+    )
     expect(missing.status).toBe(1)
     expect(parseOneObject(missing.stdout)).toMatchObject({ error: { code: 'FIELD_MISSING' } })
   })

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { fftInPlace, isPowerOfTwo, nextPowerOfTwo } from '../../../training/accountant/fft.ts'
 
 /** Direct O(N^2) DFT, the definition the FFT must reproduce. */
-function naiveDft(real: Float64Array, imag: Float64Array): { real: Float64Array; imag: Float64Array } {
+function naiveDft(
+  real: Float64Array,
+  imag: Float64Array,
+): { real: Float64Array; imag: Float64Array } {
   const size = real.length
   const outReal = new Float64Array(size)
   const outImag = new Float64Array(size)
@@ -45,7 +48,8 @@ describe('fftInPlace', () => {
     fftInPlace(real, imag)
     fftInPlace(real, imag, true)
     let worst = 0
-    for (let k = 0; k < size; k++) worst = Math.max(worst, Math.abs(real[k] - original[k]), Math.abs(imag[k]))
+    for (let k = 0; k < size; k++)
+      worst = Math.max(worst, Math.abs(real[k] - original[k]), Math.abs(imag[k]))
     expect(worst).toBeLessThan(1e-14)
   })
 
@@ -54,8 +58,14 @@ describe('fftInPlace', () => {
     const a = pseudoRandom(size, 5)
     const b = pseudoRandom(size, 9)
     const direct = new Float64Array(size)
-    for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) direct[(i + j) % size] += a[i] * b[j]
-    const [ar, ai, br, bi] = [Float64Array.from(a), new Float64Array(size), Float64Array.from(b), new Float64Array(size)]
+    for (let i = 0; i < size; i++)
+      for (let j = 0; j < size; j++) direct[(i + j) % size] += a[i] * b[j]
+    const [ar, ai, br, bi] = [
+      Float64Array.from(a),
+      new Float64Array(size),
+      Float64Array.from(b),
+      new Float64Array(size),
+    ]
     fftInPlace(ar, ai)
     fftInPlace(br, bi)
     for (let k = 0; k < size; k++) {

@@ -35,7 +35,8 @@ describe('the privacy loss distribution of one subsampled Gaussian step', () => 
     const sigma = 0.9
     const loss = (x: number) => Math.log(1 - q + q * Math.exp((2 * x - 1) / (2 * sigma * sigma)))
     const density = (x: number) =>
-      ((1 - q) * Math.exp(-(x * x) / (2 * sigma * sigma)) + q * Math.exp(-((x - 1) ** 2) / (2 * sigma * sigma))) /
+      ((1 - q) * Math.exp(-(x * x) / (2 * sigma * sigma)) +
+        q * Math.exp(-((x - 1) ** 2) / (2 * sigma * sigma))) /
       (sigma * Math.sqrt(2 * Math.PI))
     for (const t of [-0.1, 0.05, 0.5, 1.5]) {
       const h = 1e-4
@@ -49,12 +50,22 @@ describe('the privacy loss distribution of one subsampled Gaussian step', () => 
 
 describe('epsilonPrv', () => {
   it('q = 256/60000, sigma = 1.1, 14063 steps, delta = 1e-5: about 2.39 (Opacus 1.5.4), below RDP', () => {
-    const result = epsilonPrv({ sampleRate: 256 / 60000, noiseMultiplier: 1.1, steps: 14063, delta: 1e-5 })
+    const result = epsilonPrv({
+      sampleRate: 256 / 60000,
+      noiseMultiplier: 1.1,
+      steps: 14063,
+      delta: 1e-5,
+    })
     expect(relativeError(result.epsilon, 2.39)).toBeLessThanOrEqual(1e-3)
     expect(result.epsilonLower).toBeLessThan(result.epsilonEstimate)
     expect(result.epsilonEstimate).toBeLessThan(result.epsilon)
     expect(result.epsilon - result.epsilonLower).toBeLessThan(0.05)
-    const rdp = epsilonRdp({ sampleRate: 256 / 60000, noiseMultiplier: 1.1, steps: 14063, delta: 1e-5 }).epsilon
+    const rdp = epsilonRdp({
+      sampleRate: 256 / 60000,
+      noiseMultiplier: 1.1,
+      steps: 14063,
+      delta: 1e-5,
+    }).epsilon
     expect(result.epsilon).toBeLessThan(rdp)
   })
 
@@ -72,13 +83,16 @@ describe('epsilonPrv', () => {
     [10, 100, 1e-5],
     [3, 20, 1e-6],
     [0.8, 7, 1e-3],
-  ])('composes by FFT: q = 1, sigma %f, %i steps matches the exact Gaussian composition', (sigma, steps, delta) => {
-    const exact = exactGaussianEpsilon({ noiseMultiplier: sigma, steps, delta })
-    const result = epsilonPrv({ sampleRate: 1, noiseMultiplier: sigma, steps, delta })
-    expect(result.epsilon).toBeGreaterThanOrEqual(exact)
-    expect(result.epsilonLower).toBeLessThanOrEqual(exact)
-    expect(Math.abs(result.epsilonEstimate - exact)).toBeLessThan(2e-3)
-  })
+  ])(
+    'composes by FFT: q = 1, sigma %f, %i steps matches the exact Gaussian composition',
+    (sigma, steps, delta) => {
+      const exact = exactGaussianEpsilon({ noiseMultiplier: sigma, steps, delta })
+      const result = epsilonPrv({ sampleRate: 1, noiseMultiplier: sigma, steps, delta })
+      expect(result.epsilon).toBeGreaterThanOrEqual(exact)
+      expect(result.epsilonLower).toBeLessThanOrEqual(exact)
+      expect(Math.abs(result.epsilonEstimate - exact)).toBeLessThan(2e-3)
+    },
+  )
 
   it('stays below RDP and above its own lower bound for subsampled mechanisms', () => {
     for (const [sampleRate, noiseMultiplier, steps] of [
@@ -96,14 +110,20 @@ describe('epsilonPrv', () => {
   describe('monotonicity', () => {
     const base = { sampleRate: 0.05, noiseMultiplier: 1.2, steps: 100, delta: 1e-5 }
     const epsilonOf = (change: Partial<typeof base>) => epsilonPrv({ ...base, ...change }).epsilon
-    const decreasing = (values: number[]) => values.every((value, k) => k === 0 || value < values[k - 1])
-    const increasing = (values: number[]) => values.every((value, k) => k === 0 || value > values[k - 1])
+    const decreasing = (values: number[]) =>
+      values.every((value, k) => k === 0 || value < values[k - 1])
+    const increasing = (values: number[]) =>
+      values.every((value, k) => k === 0 || value > values[k - 1])
     it('decreases with sigma and delta', () => {
-      expect(decreasing([0.8, 1.2, 2, 4].map((noiseMultiplier) => epsilonOf({ noiseMultiplier })))).toBe(true)
+      expect(
+        decreasing([0.8, 1.2, 2, 4].map((noiseMultiplier) => epsilonOf({ noiseMultiplier }))),
+      ).toBe(true)
       expect(decreasing([1e-8, 1e-6, 1e-4, 1e-2].map((delta) => epsilonOf({ delta })))).toBe(true)
     })
     it('increases with q and steps', () => {
-      expect(increasing([0.01, 0.05, 0.2, 0.5].map((sampleRate) => epsilonOf({ sampleRate })))).toBe(true)
+      expect(
+        increasing([0.01, 0.05, 0.2, 0.5].map((sampleRate) => epsilonOf({ sampleRate }))),
+      ).toBe(true)
       expect(increasing([10, 30, 100, 200].map((steps) => epsilonOf({ steps })))).toBe(true)
     })
   })
@@ -114,7 +134,14 @@ describe('epsilonPrv', () => {
     const rdp = calibrateNoiseMultiplier({ ...target, accountant: 'rdp' })
     expect(prv.epsilon).toBeLessThanOrEqual(2)
     expect(relativeError(prv.epsilon, 2)).toBeLessThan(5e-3)
-    expect(epsilonPrv({ sampleRate: 0.05, noiseMultiplier: prv.noiseMultiplier, steps: 200, delta: 1e-5 }).epsilon).toBe(prv.epsilon)
+    expect(
+      epsilonPrv({
+        sampleRate: 0.05,
+        noiseMultiplier: prv.noiseMultiplier,
+        steps: 200,
+        delta: 1e-5,
+      }).epsilon,
+    ).toBe(prv.epsilon)
     expect(prv.noiseMultiplier).toBeLessThan(rdp.noiseMultiplier)
   })
 

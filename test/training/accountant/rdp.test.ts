@@ -32,7 +32,9 @@ function rdpByQuadrature(q: number, sigma: number, order: number): number {
     const exponent = (2 * x - 1) / (2 * sigma * sigma)
     // log(1 - q + q e^u) computed stably on both sides of u = 0.
     const logMixture =
-      exponent > 0 ? exponent + Math.log(q + (1 - q) * Math.exp(-exponent)) : Math.log1p(q * Math.expm1(exponent))
+      exponent > 0
+        ? exponent + Math.log(q + (1 - q) * Math.exp(-exponent))
+        : Math.log1p(q * Math.expm1(exponent))
     const weight = k === 0 || k === count ? 0.5 : 1
     logTerms[k] = logDensity + order * logMixture + Math.log(weight)
     if (logTerms[k] > max) max = logTerms[k]
@@ -44,7 +46,8 @@ function rdpByQuadrature(q: number, sigma: number, order: number): number {
 
 describe('RDP of the Poisson-subsampled Gaussian', () => {
   it('is alpha / (2 sigma^2) without subsampling', () => {
-    for (const order of [1.5, 2, 7.3, 64]) expect(rdpOfSampledGaussian(1, 1.3, order)).toBeCloseTo(order / (2 * 1.69), 14)
+    for (const order of [1.5, 2, 7.3, 64])
+      expect(rdpOfSampledGaussian(1, 1.3, order)).toBeCloseTo(order / (2 * 1.69), 14)
   })
 
   it.each([
@@ -55,7 +58,9 @@ describe('RDP of the Poisson-subsampled Gaussian', () => {
     [0.1, 1.0, 12],
     [0.02, 5.0, 250],
   ])('matches direct numerical integration for q=%f, sigma=%f, order %f', (q, sigma, order) => {
-    expect(relativeError(rdpOfSampledGaussian(q, sigma, order), rdpByQuadrature(q, sigma, order))).toBeLessThan(1e-8)
+    expect(
+      relativeError(rdpOfSampledGaussian(q, sigma, order), rdpByQuadrature(q, sigma, order)),
+    ).toBeLessThan(1e-8)
   })
 
   it('the fractional expansion meets the integer expansion at integer orders', () => {
@@ -73,7 +78,9 @@ describe('RDP of the Poisson-subsampled Gaussian', () => {
   })
 
   it('uses a wide list of orders: fractional ones below 20, integers far beyond 63', () => {
-    expect(DEFAULT_RDP_ORDERS.some((order) => !Number.isInteger(order) && order > 8 && order < 9)).toBe(true)
+    expect(
+      DEFAULT_RDP_ORDERS.some((order) => !Number.isInteger(order) && order > 8 && order < 9),
+    ).toBe(true)
     expect(Math.max(...DEFAULT_RDP_ORDERS)).toBeGreaterThanOrEqual(512)
     expect(Math.min(...DEFAULT_RDP_ORDERS)).toBeLessThan(1.1)
   })
@@ -81,7 +88,12 @@ describe('RDP of the Poisson-subsampled Gaussian', () => {
 
 describe('epsilonRdp against Opacus 1.5.4', () => {
   it('q = 256/60000, sigma = 1.1, 14063 steps, delta = 1e-5: epsilon 2.597 at order about 8.1', () => {
-    const { epsilon, bestOrder } = epsilonRdp({ sampleRate: 256 / 60000, noiseMultiplier: 1.1, steps: 14063, delta: 1e-5 })
+    const { epsilon, bestOrder } = epsilonRdp({
+      sampleRate: 256 / 60000,
+      noiseMultiplier: 1.1,
+      steps: 14063,
+      delta: 1e-5,
+    })
     expect(relativeError(epsilon, 2.597)).toBeLessThanOrEqual(1e-3)
     expect(bestOrder).toBeGreaterThan(7.8)
     expect(bestOrder).toBeLessThan(8.4)
@@ -103,7 +115,9 @@ describe('epsilonRdp against Opacus 1.5.4', () => {
       [5, 100, 1e-3],
     ]) {
       const { epsilon } = epsilonRdp({ sampleRate: 1, noiseMultiplier: sigma, steps, delta })
-      expect(epsilon).toBeGreaterThanOrEqual(exactGaussianEpsilon({ noiseMultiplier: sigma, steps, delta }))
+      expect(epsilon).toBeGreaterThanOrEqual(
+        exactGaussianEpsilon({ noiseMultiplier: sigma, steps, delta }),
+      )
     }
   })
 })
@@ -113,7 +127,9 @@ describe('monotonicity', () => {
   const epsilonOf = (change: Partial<typeof base>) => epsilonRdp({ ...base, ...change }).epsilon
 
   it('decreases with the noise multiplier', () => {
-    const values = [0.6, 0.8, 1, 1.5, 3, 10].map((noiseMultiplier) => epsilonOf({ noiseMultiplier }))
+    const values = [0.6, 0.8, 1, 1.5, 3, 10].map((noiseMultiplier) =>
+      epsilonOf({ noiseMultiplier }),
+    )
     for (let k = 1; k < values.length; k++) expect(values[k]).toBeLessThan(values[k - 1])
   })
 
@@ -135,7 +151,12 @@ describe('monotonicity', () => {
 
 describe('calibrateNoiseMultiplier (rdp)', () => {
   it('q = 0.032, 1000 steps, delta = 1e-5, epsilon 3: sigma 1.717 (Opacus 1.5.4)', () => {
-    const { noiseMultiplier, epsilon } = calibrateNoiseMultiplier({ sampleRate: 0.032, steps: 1000, delta: 1e-5, epsilon: 3 })
+    const { noiseMultiplier, epsilon } = calibrateNoiseMultiplier({
+      sampleRate: 0.032,
+      steps: 1000,
+      delta: 1e-5,
+      epsilon: 3,
+    })
     expect(relativeError(noiseMultiplier, 1.717)).toBeLessThanOrEqual(1e-3)
     expect(epsilon).toBeLessThanOrEqual(3)
   })
@@ -146,17 +167,30 @@ describe('calibrateNoiseMultiplier (rdp)', () => {
     [0.1, 50, 1e-6, 8],
     [1, 1, 1e-5, 0.5],
   ])('round trips: q=%f, %i steps, delta=%f, epsilon %f', (sampleRate, steps, delta, target) => {
-    const { noiseMultiplier, epsilon } = calibrateNoiseMultiplier({ sampleRate, steps, delta, epsilon: target })
+    const { noiseMultiplier, epsilon } = calibrateNoiseMultiplier({
+      sampleRate,
+      steps,
+      delta,
+      epsilon: target,
+    })
     const recomputed = epsilonRdp({ sampleRate, noiseMultiplier, steps, delta }).epsilon
     expect(recomputed).toBe(epsilon)
     expect(recomputed).toBeLessThanOrEqual(target)
     expect(relativeError(recomputed, target)).toBeLessThan(2e-3)
     // Minimal: a noise multiplier 2e-4 smaller (twice the tolerance) overshoots the target.
-    expect(epsilonRdp({ sampleRate, noiseMultiplier: noiseMultiplier * (1 - 2e-4), steps, delta }).epsilon).toBeGreaterThan(target)
+    expect(
+      epsilonRdp({ sampleRate, noiseMultiplier: noiseMultiplier * (1 - 2e-4), steps, delta })
+        .epsilon,
+    ).toBeGreaterThan(target)
   })
 
   it('recovers the noise multiplier of the 60-epoch MNIST reference from its epsilon', () => {
-    const { noiseMultiplier } = calibrateNoiseMultiplier({ sampleRate: 256 / 60000, steps: 14063, delta: 1e-5, epsilon: 2.5966 })
+    const { noiseMultiplier } = calibrateNoiseMultiplier({
+      sampleRate: 256 / 60000,
+      steps: 14063,
+      delta: 1e-5,
+      epsilon: 2.5966,
+    })
     expect(relativeError(noiseMultiplier, 1.1)).toBeLessThan(1e-3)
   })
 })
@@ -168,7 +202,12 @@ describe('RdpAccountant', () => {
     for (let epoch = 0; epoch < 60; epoch++) accountant.step(234)
     accountant.step(23)
     expect(accountant.steps).toBe(14063)
-    const direct = epsilonRdp({ sampleRate: 256 / 60000, noiseMultiplier: 1.1, steps: 14063, delta: 1e-5 })
+    const direct = epsilonRdp({
+      sampleRate: 256 / 60000,
+      noiseMultiplier: 1.1,
+      steps: 14063,
+      delta: 1e-5,
+    })
     expect(relativeError(accountant.epsilon(1e-5).epsilon, direct.epsilon)).toBeLessThan(1e-12)
     expect(accountant.epsilon(1e-5).bestOrder).toBe(direct.bestOrder)
   })
@@ -180,7 +219,9 @@ describe('RdpAccountant', () => {
     accountant.step(100, { sampleRate: 0.01, noiseMultiplier: 2 })
     const after = accountant.epsilon(1e-5).epsilon
     expect(after).toBeGreaterThan(before)
-    expect(after).toBeLessThan(epsilonRdp({ sampleRate: 0.01, noiseMultiplier: 1, steps: 200, delta: 1e-5 }).epsilon)
+    expect(after).toBeLessThan(
+      epsilonRdp({ sampleRate: 0.01, noiseMultiplier: 1, steps: 200, delta: 1e-5 }).epsilon,
+    )
   })
 })
 
@@ -200,7 +241,9 @@ describe('invalid arguments', () => {
     ['orders with 1', { orders: [1, 2] }],
     ['empty orders', { orders: [] }],
   ])('epsilonRdp rejects %s with ACCOUNTANT_INVALID', (_name, change) => {
-    expect(() => epsilonRdp({ ...valid, ...change })).toThrow(expect.objectContaining({ code: 'ACCOUNTANT_INVALID' }))
+    expect(() => epsilonRdp({ ...valid, ...change })).toThrow(
+      expect.objectContaining({ code: 'ACCOUNTANT_INVALID' }),
+    )
     try {
       epsilonRdp({ ...valid, ...change })
     } catch (error) {
@@ -210,9 +253,17 @@ describe('invalid arguments', () => {
 
   it('calibration and the incremental accountant reject bad input too', () => {
     const invalid = expect.objectContaining({ code: 'ACCOUNTANT_INVALID' })
-    expect(() => calibrateNoiseMultiplier({ sampleRate: 0.01, steps: 100, delta: 1e-5, epsilon: 0 })).toThrow(invalid)
     expect(() =>
-      calibrateNoiseMultiplier({ sampleRate: 0.01, steps: 100, delta: 1e-5, epsilon: 1, accountant: 'moments' as 'rdp' }),
+      calibrateNoiseMultiplier({ sampleRate: 0.01, steps: 100, delta: 1e-5, epsilon: 0 }),
+    ).toThrow(invalid)
+    expect(() =>
+      calibrateNoiseMultiplier({
+        sampleRate: 0.01,
+        steps: 100,
+        delta: 1e-5,
+        epsilon: 1,
+        accountant: 'moments' as 'rdp',
+      }),
     ).toThrow(invalid)
     expect(() => new RdpAccountant({ sampleRate: 2, noiseMultiplier: 1 })).toThrow(invalid)
     const accountant = new RdpAccountant({ sampleRate: 0.01, noiseMultiplier: 1 })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { erfc, logAdd, logErfc, logNormalCdf, logSub } from '../../../training/accountant/special-functions.ts'
+import {
+  erfc,
+  logAdd,
+  logErfc,
+  logNormalCdf,
+  logSub,
+} from '../../../training/accountant/special-functions.ts'
 
 /** Relative difference, the measure for values spanning hundreds of decades. */
 function relativeError(actual: number, expected: number): number {

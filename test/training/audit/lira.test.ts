@@ -22,14 +22,25 @@ function noise(count: number, seed: number): Dataset {
 }
 
 function memorize(train: Dataset, seed: number): Mlp {
-  const model = createMlp({ sizes: [12, 32, 10], activation: 'poly', inputMean: 0.5, inputStd: 0.3 }, { seed })
-  trainMlp(model, train, { epochs: 60, batchSize: 20, optimizer: { kind: 'adam', learningRate: 0.01 }, seed })
+  const model = createMlp(
+    { sizes: [12, 32, 10], activation: 'poly', inputMean: 0.5, inputStd: 0.3 },
+    { seed },
+  )
+  trainMlp(model, train, {
+    epochs: 60,
+    batchSize: 20,
+    optimizer: { kind: 'adam', learningRate: 0.01 },
+    seed,
+  })
   return model
 }
 
 describe('membership-inference attacks', () => {
   it('phi is the log-odds of the true class, log(p / (1 - p))', () => {
-    const model = createMlp({ sizes: [12, 4, 10], activation: 'square', inputMean: 0.5, inputStd: 0.3 }, { seed: 1 })
+    const model = createMlp(
+      { sizes: [12, 4, 10], activation: 'square', inputMean: 0.5, inputStd: 0.3 },
+      { seed: 1 },
+    )
     const data = noise(5, 2)
     const phi = scaledConfidence(model, data)
     const { losses } = evaluateMlp(model, data)
@@ -45,7 +56,13 @@ describe('membership-inference attacks', () => {
     const target = memorize(train, 5)
     const loss = lossThresholdAttack(target, train, test, 6)
     expect(loss.auc).toBeGreaterThan(0.8)
-    const lira = liraAttack(target, train, test, { train: (data, k) => memorize(data, 10 + k) }, { shadows: 4, seed: 7 })
+    const lira = liraAttack(
+      target,
+      train,
+      test,
+      { train: (data, k) => memorize(data, 10 + k) },
+      { shadows: 4, seed: 7 },
+    )
     expect(lira.members).toBe(150)
     expect(lira.nonMembers).toBe(150)
     expect(lira.auc).toBeGreaterThan(0.8)

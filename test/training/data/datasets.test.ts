@@ -47,6 +47,11 @@ describe('avgpool preprocessing', () => {
     const raw = Array.from({ length: 16 }, (_, i) => i) // 4x4 image 0..15
     const out = new Float32Array(4)
     preprocessInto({ kind: 'avgpool', height: 4, width: 4, pool: 2 }, raw, out)
-    expect(Array.from(out)).toEqual([(0 + 1 + 4 + 5) / 4, (2 + 3 + 6 + 7) / 4, (8 + 9 + 12 + 13) / 4, (10 + 11 + 14 + 15) / 4])
+    expect(Array.from(out)).toEqual([
+      (0 + 1 + 4 + 5) / 4,
+      (2 + 3 + 6 + 7) / 4,
+      (8 + 9 + 12 + 13) / 4,
+      (10 + 11 + 14 + 15) / 4,
+    ])
   })
 })

@@ -8,7 +8,10 @@ import { SecureRandom } from '../../../training/random/secure-random.ts'
  */
 function varianceBand(count: number, variance: number): [number, number] {
   const spread = 7 * Math.sqrt(2 * (count - 1))
-  return [(variance * (count - 1 - spread)) / (count - 1), (variance * (count - 1 + spread)) / (count - 1)]
+  return [
+    (variance * (count - 1 - spread)) / (count - 1),
+    (variance * (count - 1 + spread)) / (count - 1),
+  ]
 }
 
 describe('privatizeInPlace (the Gaussian mechanism of a DP-SGD step)', () => {

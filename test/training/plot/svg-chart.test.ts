@@ -8,7 +8,13 @@ describe('renderLineChart', () => {
       x: { label: 'fpr', scale: 'log', min: 0.001, max: 1, ticks: [0.001, 0.01, 0.1, 1] },
       y: { label: 'tpr', scale: 'linear', min: 0, max: 1, ticks: [0, 0.5, 1] },
       series: [
-        { name: 'a', points: [[0.001, 0], [1, 1]] },
+        {
+          name: 'a',
+          points: [
+            [0.001, 0],
+            [1, 1],
+          ],
+        },
         { name: 'b', points: [[0.01, 0.5]], markers: true },
       ],
       width: 370,

@@ -19,7 +19,8 @@ describe('SecureRandom.poissonSample', () => {
     // Total ~ Binomial(n*steps, q): 7 standard deviations.
     expect(Math.abs(total - expected)).toBeLessThan(7 * Math.sqrt(expected * (1 - rate)))
     // Every single batch within 7 standard deviations too, and batches differ (random sizes).
-    for (const size of sizes) expect(Math.abs(size - count * rate)).toBeLessThan(7 * Math.sqrt(count * rate * (1 - rate)))
+    for (const size of sizes)
+      expect(Math.abs(size - count * rate)).toBeLessThan(7 * Math.sqrt(count * rate * (1 - rate)))
     expect(new Set(sizes).size).toBeGreaterThan(1)
     // Indices are valid, ascending and unique within a batch.
     const batch = random.poissonSample(count, rate)
@@ -27,7 +28,9 @@ describe('SecureRandom.poissonSample', () => {
     // Both halves of the index range are sampled at the same rate (no positional bias).
     let firstHalf = 0
     for (let i = 0; i < count / 2; i++) firstHalf += hits[i]
-    expect(Math.abs(firstHalf - expected / 2)).toBeLessThan(7 * Math.sqrt((expected / 2) * (1 - rate)))
+    expect(Math.abs(firstHalf - expected / 2)).toBeLessThan(
+      7 * Math.sqrt((expected / 2) * (1 - rate)),
+    )
   })
 
   it('returns everything at rate 1 and nothing at rate 0', () => {
