@@ -9,7 +9,8 @@
  */
 import type { Progress } from '../cli/progress.ts'
 import { compileModel, type CompiledModel } from '../service/compiler/compile.ts'
-import { argmax, compareHeToPlain } from '../service/models/compare-he.ts'
+import { argmax } from '../core/math/argmax.ts'
+import { compareHeToPlain } from '../service/models/compare-he.ts'
 import { withCompiledFields } from '../service/models/he-card.ts'
 import { encryptionParametersBase64Of } from '../service/models/index.ts'
 import type { ModelCard } from '../core/card.ts'

@@ -4,6 +4,7 @@
  * Used by `privinfer import` (card.comparison) and `privinfer evaluate`.
  */
 import type { HeComparison } from '../../core/card.ts'
+import { argmax } from '../../core/math/argmax.ts'
 import type { CompiledModel } from '../compiler/compile.ts'
 import { measureRanges } from '../compiler/measure-ranges.ts'
 import { toleranceFor } from '../compiler/tolerance.ts'
@@ -17,12 +18,6 @@ export interface HeVsPlain {
   /** Server time per query (ms). */
   serverMs: number[]
   queries: QueryResult[]
-}
-
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i
-  return best
 }
 
 export async function compareHeToPlain(
