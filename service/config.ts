@@ -20,6 +20,12 @@ export interface Config {
   readonly defaultModel: string | undefined
   /** Folder of the filesystem key store (KEYS_DIR, default keys). */
   readonly keysDir: string
+  /**
+   * Where evaluation keys live (KEY_STORE): undefined or `file` for the filesystem store in keysDir
+   * (one machine, one process); `redis://[user:password@]host:port/db` (or rediss://) for a Redis
+   * instance shared by replicas.
+   */
+  readonly keyStoreUrl: string | undefined
   /** Lifetime of an uploaded key set in seconds (KEY_TTL_SECONDS, default 3600). */
   readonly keyTtlSeconds: number
   /** Worker threads running HE work (WORKERS, default: number of cores). */
@@ -104,6 +110,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       )
     }
   }
+  const keyStoreRaw = text('KEY_STORE')
+  let keyStoreUrl: string | undefined
+  if (keyStoreRaw !== undefined && keyStoreRaw !== 'file') {
+    keyStoreUrl = keyStoreRaw
+    const problem = redisUrlProblem(keyStoreRaw)
+    if (problem) problems.push(`KEY_STORE ${problem}`)
+  }
   const defaultModel = text('DEFAULT_MODEL')
   if (defaultModel !== undefined && !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(defaultModel)) {
     problems.push(`DEFAULT_MODEL '${defaultModel}' is not a model id`)
@@ -115,6 +128,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     modelsDir: text('MODELS_DIR') ?? 'models',
     defaultModel,
     keysDir: text('KEYS_DIR') ?? 'keys',
+    keyStoreUrl,
     keyTtlSeconds: integer('KEY_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
     workers: integer('WORKERS', Math.max(1, availableParallelism()), 1, 256),
     keyCacheSize: integer('KEY_CACHE_SIZE', 8, 1, 1024),
@@ -138,4 +152,28 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     )
   }
   return Object.freeze(config)
+}
+
+/** Why `raw` is not a usable Redis URL (the password is never echoed), or undefined. */
+function redisUrlProblem(raw: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return "must be 'file' or a URL like redis://host:6379/0"
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    return `must be 'file' or a redis:// or rediss:// URL, got the scheme '${url.protocol}'`
+  if (url.hostname === '') return 'names no host'
+  const db = url.pathname.replace(/^\//, '')
+  if (db !== '' && !/^(\d|1[0-5])$/.test(db)) return `names the database '${db}': use 0 to 15`
+  return undefined
+}
+
+/** The key store URL without its password, for logs. */
+export function redactedKeyStore(config: Pick<Config, 'keyStoreUrl' | 'keysDir'>): string {
+  if (config.keyStoreUrl === undefined) return `file:${config.keysDir}`
+  const url = new URL(config.keyStoreUrl)
+  if (url.password) url.password = '***'
+  return url.toString()
 }

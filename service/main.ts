@@ -14,10 +14,12 @@ import { fileURLToPath } from 'node:url'
 import pino, { type Logger } from 'pino'
 import { Registry } from 'prom-client'
 import { PrivinferError } from '../core/errors.ts'
-import { type Config, loadConfig } from './config.ts'
+import { type Config, loadConfig, redactedKeyStore } from './config.ts'
 import { createApp } from './http/app.ts'
 import type { ModelCatalog, PlainRunner, ServedModel } from './http/deps.ts'
 import { FileKeyStore } from './keystore/file-key-store.ts'
+import type { KeyStore } from './keystore/key-store.ts'
+import { RedisKeyStore } from './keystore/redis-key-store.ts'
 import type { HeExecutor, InferRequest } from './pool/he-executor.ts'
 import { WorkerPool } from './pool/worker-pool.ts'
 import { loadServedModels, type LoadedModel } from './pool/served-models.ts'
@@ -85,6 +87,17 @@ function plainRunnerOf(models: Map<string, PlainModel>): PlainRunner {
   }
 }
 
+/** The configured key store, initialized: files under keysDir, or a shared Redis. */
+async function openKeyStore(config: Config, logger: Logger): Promise<KeyStore> {
+  const store =
+    config.keyStoreUrl === undefined
+      ? new FileKeyStore({ dir: config.keysDir, ttlSeconds: config.keyTtlSeconds })
+      : new RedisKeyStore({ url: config.keyStoreUrl, ttlSeconds: config.keyTtlSeconds, logger })
+  await store.init()
+  logger.info({ keyStore: redactedKeyStore(config) }, 'key store open')
+  return store
+}
+
 /**
  * Starts the service with a parsed configuration. Returns once listening; `ready` settles later.
  */
@@ -95,8 +108,7 @@ export async function startService(
   const catalog = new MutableCatalog()
   const executor = new DeferredExecutor()
   const plainModels = new Map<string, PlainModel>()
-  const keyStore = new FileKeyStore({ dir: config.keysDir, ttlSeconds: config.keyTtlSeconds })
-  await keyStore.init()
+  const keyStore = await openKeyStore(config, logger)
   const openapi = JSON.parse(await readFile(OPENAPI_FILE, 'utf8')) as unknown
   const state = { ready: false, closing: false }
 
@@ -190,6 +202,7 @@ export async function startService(
       await ready.catch(() => undefined)
       await executor.close()
       for (const model of plainModels.values()) await model.close()
+      await keyStore.close()
       logger.info('stopped')
     })()
     return closing

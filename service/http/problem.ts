@@ -54,12 +54,17 @@ export const PROBLEMS: Readonly<Record<ErrorCode, ProblemKind>> = {
   ACCOUNTANT_INVALID: { status: 422, title: 'Invalid accountant input' },
   INTERNAL: { status: 500, title: 'Internal error' },
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
+  KEY_STORE_UNAVAILABLE: { status: 503, title: 'Key store unavailable' },
+  KEY_QUOTA_EXCEEDED: { status: 429, title: 'Key quota of this client exceeded' },
+  KEY_STORAGE_FULL: { status: 507, title: 'Key storage full' },
 }
 
 /** Seconds a client should wait before retrying OVERLOADED / NOT_READY / RATE_LIMITED. */
 const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   OVERLOADED: 2,
   NOT_READY: 5,
+  KEY_STORE_UNAVAILABLE: 2,
+  KEY_STORAGE_FULL: 60,
   RATE_LIMITED: 10,
 }
 

@@ -77,4 +77,28 @@ describe('loadConfig', () => {
       }
     }
   })
+
+  it('reads KEY_STORE: file by default, a redis:// URL for a shared store, and rejects others', () => {
+    expect(loadConfig({}).keyStoreUrl).toBeUndefined()
+    expect(loadConfig({ KEY_STORE: 'file' }).keyStoreUrl).toBeUndefined()
+    expect(loadConfig({ KEY_STORE: 'redis://cache:6379/2' }).keyStoreUrl).toBe(
+      'redis://cache:6379/2',
+    )
+    for (const bad of ['postgres://db/1', 'redis://cache:6379/99', 'not a url']) {
+      try {
+        loadConfig({ KEY_STORE: bad })
+        expect.unreachable()
+      } catch (error) {
+        expect(isPrivinferError(error) && error.code).toBe('CONFIG_INVALID')
+        expect(String((error as Error).message)).toContain('KEY_STORE')
+      }
+    }
+  })
+
+  it('never shows the Redis password in the logged key store name', async () => {
+    const { redactedKeyStore } = await import('../../service/config.ts')
+    const config = loadConfig({ KEY_STORE: 'redis://:s3cret-pass@cache:6379/0' })
+    expect(redactedKeyStore(config)).not.toContain('s3cret')
+    expect(redactedKeyStore(config)).toContain('cache:6379')
+  })
 })

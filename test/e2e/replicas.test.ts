@@ -1,0 +1,155 @@
+/**
+ * Two service replicas sharing one real redis-server (KEY_STORE=redis://...): keys uploaded through
+ * A serve queries on B, a delete through B is refused by A at once (although A's worker still has
+ * the key set cached), and a Redis restart gives a clear 503 KEY_STORE_UNAVAILABLE within seconds,
+ * then service again. A tiny fixture model keeps the SEAL work small.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { ServiceApi } from '../../client/service-api.ts'
+import { createCkksContext, type CkksContext } from '../../core/ckks/context.ts'
+import { isPrivinferError } from '../../core/errors.ts'
+import {
+  createClientKeys,
+  decryptOutput,
+  encryptInput,
+  type ClientKeys,
+} from '../../core/he/index.ts'
+import { loadSeal } from '../../core/seal/load.ts'
+import { loadConfig } from '../../service/config.ts'
+import { startService, type RunningService } from '../../service/main.ts'
+import { writeModelDirectory } from '../../service/models/index.ts'
+import { createPlainModel } from '../../service/plain/onnx-runtime.ts'
+import { compileFixture, type CompiledFixture } from '../service/pool/compiled-fixture.ts'
+import { randomInputs } from '../support/onnx-fixtures.ts'
+import { startTestRedis, type TestRedis } from '../support/redis-server.ts'
+
+let root: string
+let redis: TestRedis
+let fixture: CompiledFixture
+const replicas: RunningService[] = []
+let ctx: CkksContext
+let keys: ClientKeys
+
+async function startReplica(name: string): Promise<RunningService> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MODELS_DIR: join(root, 'models'),
+    KEYS_DIR: join(root, `unused-keys-${name}`),
+    KEY_STORE: redis.url,
+    WORKERS: '1',
+    RATE_LIMIT_MAX: '0',
+    LOG_LEVEL: 'silent',
+  })
+  const service = await startService(config, pino({ level: 'silent' }))
+  await service.ready
+  replicas.push(service)
+  return service
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'privinfer-replicas-'))
+  redis = await startTestRedis()
+  fixture = compileFixture('tiny')
+  await writeModelDirectory(join(root, 'models', 'tiny'), {
+    onnxBytes: fixture.onnx,
+    card: fixture.card,
+    compiled: fixture.compiled,
+  })
+  await startReplica('a')
+  await startReplica('b')
+  ctx = createCkksContext(await loadSeal(), fixture.compiled.parameters)
+  keys = createClientKeys(ctx, {
+    galoisSteps: fixture.card.he.galoisSteps,
+    relin: fixture.card.he.needsRelinKeys,
+  })
+})
+
+afterAll(async () => {
+  keys?.delete()
+  ctx?.delete()
+  for (const replica of replicas) await replica.close()
+  await redis?.close()
+  if (root) await rm(root, { recursive: true, force: true })
+})
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (error) {
+    if (isPrivinferError(error)) return error.code
+    throw error
+  }
+  return 'no error'
+}
+
+describe('replicas on a shared Redis key store', () => {
+  it('uploads on A, infers on B (same result as onnxruntime), deletes on B, and A refuses at once', async () => {
+    const [a, b] = replicas.map((replica) => new ServiceApi({ baseUrl: replica.url }))
+    const card = await a.getModel('tiny')
+    const input = randomInputs(1, 16, 7)[0]
+    const encrypted = () =>
+      encryptInput(ctx, keys, card.input.layout, input, { level: card.he.inputLevel })
+    const { keyId } = await a.uploadKeys('tiny', keys.evaluationKeyBundle())
+
+    const plain = await createPlainModel(fixture.onnx)
+    const [expected] = await plain.run([input])
+    await plain.close()
+    for (const api of [b, a]) {
+      const logits = decryptOutput(
+        ctx,
+        keys,
+        await api.infer('tiny', keyId, encrypted()),
+        card.output.layout,
+        card.he.outputLevel,
+      )
+      for (let j = 0; j < expected.length; j++) expect(logits[j]).toBeCloseTo(expected[j], 2)
+    }
+    // Both workers now hold the key set in their caches; the store decides.
+    await b.deleteKeys(keyId)
+    expect(await codeOf(a.infer('tiny', keyId, encrypted()))).toBe('KEY_NOT_FOUND')
+    expect(await codeOf(b.infer('tiny', keyId, encrypted()))).toBe('KEY_NOT_FOUND')
+    expect(await codeOf(a.deleteKeys(keyId))).toBe('KEY_NOT_FOUND')
+  })
+
+  it('answers 503 KEY_STORE_UNAVAILABLE within seconds while Redis is down, and serves again once it is back', async () => {
+    const a = new ServiceApi({ baseUrl: replicas[0].url })
+    const card = await a.getModel('tiny')
+    const input = randomInputs(1, 16, 8)[0]
+    const encrypted = () =>
+      encryptInput(ctx, keys, card.input.layout, input, { level: card.he.inputLevel })
+    const { keyId } = await a.uploadKeys('tiny', keys.evaluationKeyBundle())
+    await a.infer('tiny', keyId, encrypted())
+
+    await redis.stop()
+    try {
+      const started = performance.now()
+      const response = await fetch(`${replicas[1].url}/v1/keys/${keyId}`, { method: 'DELETE' })
+      expect(response.status).toBe(503)
+      expect(response.headers.get('content-type')).toContain('application/problem+json')
+      expect(response.headers.get('retry-after')).toBe('2')
+      expect(((await response.json()) as { code: string }).code).toBe('KEY_STORE_UNAVAILABLE')
+      expect(await codeOf(a.infer('tiny', keyId, encrypted()))).toBe('KEY_STORE_UNAVAILABLE')
+      expect(await codeOf(a.uploadKeys('tiny', keys.evaluationKeyBundle()))).toBe(
+        'KEY_STORE_UNAVAILABLE',
+      )
+      expect(performance.now() - started).toBeLessThan(5000)
+      // The replicas themselves stay up: health is about the replica, not about Redis.
+      expect((await fetch(`${replicas[0].url}/v1/health`)).status).toBe(200)
+    } finally {
+      await redis.start()
+    }
+    const deadline = Date.now() + 15_000
+    let code = 'KEY_STORE_UNAVAILABLE'
+    while (code === 'KEY_STORE_UNAVAILABLE' && Date.now() < deadline) {
+      code = await codeOf(a.infer('tiny', keyId, encrypted()))
+      if (code === 'KEY_STORE_UNAVAILABLE') await new Promise((r) => setTimeout(r, 200))
+    }
+    expect(code).toBe('no error')
+    await new ServiceApi({ baseUrl: replicas[1].url }).deleteKeys(keyId)
+  })
+})
