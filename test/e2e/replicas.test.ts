@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
+import { PrivinferClient } from '../../client/index.ts'
 import { ServiceApi } from '../../client/service-api.ts'
 import { createCkksContext, type CkksContext } from '../../core/ckks/context.ts'
 import { isPrivinferError } from '../../core/errors.ts'
@@ -117,7 +118,8 @@ describe('replicas on a shared Redis key store', () => {
   })
 
   it('answers 503 KEY_STORE_UNAVAILABLE within seconds while Redis is down, and serves again once it is back', async () => {
-    const a = new ServiceApi({ baseUrl: replicas[0].url })
+    // No client retries here: the service's own answer is under test.
+    const a = new ServiceApi({ baseUrl: replicas[0].url, retry: { attempts: 1 } })
     const card = await a.getModel('tiny')
     const input = randomInputs(1, 16, 8)[0]
     const encrypted = () =>
@@ -137,7 +139,8 @@ describe('replicas on a shared Redis key store', () => {
       expect(await codeOf(a.uploadKeys('tiny', keys.evaluationKeyBundle()))).toBe(
         'KEY_STORE_UNAVAILABLE',
       )
-      expect(performance.now() - started).toBeLessThan(5000)
+      // No hang: each request is answered as soon as the client library sees the connection is down.
+      expect(performance.now() - started).toBeLessThan(10_000)
       // The replicas themselves stay up: health is about the replica, not about Redis.
       expect((await fetch(`${replicas[0].url}/v1/health`)).status).toBe(200)
     } finally {
@@ -151,5 +154,25 @@ describe('replicas on a shared Redis key store', () => {
     }
     expect(code).toBe('no error')
     await new ServiceApi({ baseUrl: replicas[1].url }).deleteKeys(keyId)
+  })
+
+  it('keeps a client session going when its replica stops: the client retries on another one', async () => {
+    const c = await startReplica('c')
+    const client = await PrivinferClient.create({
+      baseUrl: c.url,
+      replicaUrls: [replicas[1].url],
+      retry: { initialDelayMs: 10 },
+    })
+    const session = await client.openSession('tiny')
+    const input = randomInputs(1, 16, 9)[0]
+    const before = await session.infer(input)
+    await c.close()
+    replicas.splice(replicas.indexOf(c), 1)
+    // The keys live in Redis, not in the stopped replica: nothing is lost.
+    const after = await session.infer(input)
+    expect(after.label).toBe(before.label)
+    for (let j = 0; j < before.logits.length; j++)
+      expect(after.logits[j]).toBeCloseTo(before.logits[j], 2)
+    await session.close()
   })
 })
