@@ -12,8 +12,13 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface Config {
   /** TCP port to listen on (PORT, default 8080; 0 picks a free port). */
   readonly port: number
-  /** Interface to bind (HOST, default 0.0.0.0). */
+  /**
+   * Interface to bind (HOST, default 127.0.0.1: reachable from this machine only). A non-loopback
+   * address needs AUTH_TOKEN, or ALLOW_UNAUTHENTICATED=1 to run open on purpose.
+   */
   readonly host: string
+  /** ALLOW_UNAUTHENTICATED=1: serve a non-loopback HOST without a token (default false). */
+  readonly allowUnauthenticated: boolean
   /** Folder holding one sub-folder per model (MODELS_DIR, default models). */
   readonly modelsDir: string
   /** Model served when a client names none (DEFAULT_MODEL, default: mnist-dp if present, else the first one). */
@@ -40,8 +45,20 @@ export interface Config {
   readonly rateLimitWindowMs: number
   /** Requests per client and window (RATE_LIMIT_MAX, default 600; 0 disables). */
   readonly rateLimitMax: number
-  /** Optional bearer token required on every /v1 route except health and openapi (AUTH_TOKEN). */
-  readonly authToken: string | undefined
+  /**
+   * Bearer tokens, any of which is accepted on every /v1 route except health and openapi
+   * (AUTH_TOKEN, comma separated, each >= 16 characters; empty: no authentication). Each token is a
+   * client of its own for quotas and rate limits.
+   */
+  readonly authTokens: readonly string[]
+  /** Live key sets one client may hold (KEY_QUOTA_SETS, default 10; 0: unlimited). */
+  readonly keyQuotaSets: number
+  /** Stored key bytes one client may hold (KEY_QUOTA_BYTES, default 128 MiB; 0: unlimited). */
+  readonly keyQuotaBytes: number
+  /** Stored key bytes in the whole key store (KEY_STORE_MAX_BYTES, default 4 GiB; 0: unlimited). */
+  readonly keyStoreMaxBytes: number
+  /** Queries per key id and rate-limit window (KEY_RATE_LIMIT_MAX, default 300; 0 disables). */
+  readonly keyRateLimitMax: number
   /** Enables POST /v1/models/{id}/plain (ENABLE_PLAIN=true; default false). */
   readonly enablePlain: boolean
   /** pino log level (LOG_LEVEL, default info). */
@@ -95,9 +112,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevelRaw}'`)
   }
-  const authToken = text('AUTH_TOKEN')
-  if (authToken !== undefined && authToken.length < 16) {
-    problems.push('AUTH_TOKEN must be at least 16 characters long')
+  const authTokens = (text('AUTH_TOKEN') ?? '')
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token.length > 0)
+  if (authTokens.some((token) => token.length < 16)) {
+    problems.push('AUTH_TOKEN must be at least 16 characters long (each, when comma separated)')
+  }
+  const host = text('HOST') ?? '127.0.0.1'
+  const allowUnauthenticated = boolean('ALLOW_UNAUTHENTICATED', false)
+  if (!isLoopbackHost(host) && authTokens.length === 0 && !allowUnauthenticated) {
+    problems.push(
+      `HOST=${host} accepts connections from other machines, but AUTH_TOKEN is not set: anyone ` +
+        'who reaches this port could upload keys and run queries. Set AUTH_TOKEN (at least 16 ' +
+        'characters), bind HOST=127.0.0.1, or set ALLOW_UNAUTHENTICATED=1 to serve openly on purpose',
+    )
   }
   const corsOrigins = (text('CORS_ORIGINS') ?? '')
     .split(',')
@@ -124,7 +153,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
 
   const config: Config = {
     port: integer('PORT', 8080, 0, 65535),
-    host: text('HOST') ?? '0.0.0.0',
+    host,
+    allowUnauthenticated,
     modelsDir: text('MODELS_DIR') ?? 'models',
     defaultModel,
     keysDir: text('KEYS_DIR') ?? 'keys',
@@ -136,7 +166,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     corsOrigins: Object.freeze(corsOrigins),
     rateLimitWindowMs: integer('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 24 * 3600 * 1000),
     rateLimitMax: integer('RATE_LIMIT_MAX', 600, 0, 10_000_000),
-    authToken,
+    authTokens: Object.freeze(authTokens),
+    keyQuotaSets: integer('KEY_QUOTA_SETS', 10, 0, 1_000_000),
+    keyQuotaBytes: integer('KEY_QUOTA_BYTES', 128 * 2 ** 20, 0, 2 ** 50),
+    keyStoreMaxBytes: integer('KEY_STORE_MAX_BYTES', 4 * 2 ** 30, 0, 2 ** 50),
+    keyRateLimitMax: integer('KEY_RATE_LIMIT_MAX', 300, 0, 10_000_000),
     enablePlain: boolean('ENABLE_PLAIN', false),
     logLevel: logLevelRaw as LogLevel,
     trustProxyHops: integer('TRUST_PROXY', 0, 0, 10),
@@ -176,4 +210,25 @@ export function redactedKeyStore(config: Pick<Config, 'keyStoreUrl' | 'keysDir'>
   const url = new URL(config.keyStoreUrl)
   if (url.password) url.password = '***'
   return url.toString()
+}
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase()
+  return (
+    bare === 'localhost' ||
+    bare === '::1' ||
+    /^127(\.\d{1,3}){3}$/.test(bare) ||
+    /^::ffff:127(\.\d{1,3}){3}$/.test(bare)
+  )
+}
+
+/** One line for the start-up log: who can reach the service, and whether it asks for a token. */
+export function accessModeOf(config: Pick<Config, 'host' | 'authTokens'>): string {
+  const reach = isLoopbackHost(config.host) ? 'loopback only' : `network (${config.host})`
+  if (config.authTokens.length > 0)
+    return `${reach}, bearer-token authentication (${config.authTokens.length} token${config.authTokens.length > 1 ? 's' : ''})`
+  return isLoopbackHost(config.host)
+    ? `${reach}, unauthenticated (AUTH_TOKEN not set)`
+    : `${reach}, UNAUTHENTICATED (ALLOW_UNAUTHENTICATED=1): anyone reaching this port may upload keys and query`
 }

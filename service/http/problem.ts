@@ -65,7 +65,6 @@ const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   NOT_READY: 5,
   KEY_STORE_UNAVAILABLE: 2,
   KEY_STORAGE_FULL: 60,
-  RATE_LIMITED: 10,
 }
 
 const MULTER_CODES: Record<string, ErrorCode> = {
@@ -123,7 +122,10 @@ export function toPrivinferError(error: unknown): PrivinferError | undefined {
 /** Writes one problem+json response. */
 export function sendProblem(res: Response, error: PrivinferError): void {
   const { status, title } = PROBLEMS[error.code]
-  const retryAfter = RETRY_AFTER_SECONDS[error.code]
+  // A limit that knows when its window resets says so (RATE_LIMITED); otherwise a fixed hint.
+  const ownRetryAfter = error.details.retryAfterSeconds
+  const retryAfter =
+    typeof ownRetryAfter === 'number' ? ownRetryAfter : RETRY_AFTER_SECONDS[error.code]
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter))
   if (error.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', 'Bearer')
   // A rejected upload may still be arriving (e.g. 413 after the limit): close the connection after

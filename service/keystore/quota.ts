@@ -3,7 +3,7 @@
  *
  * An evaluation-key set is several MB (mnist-mlp: 4.7 MB as sent) and lives for KEY_TTL_SECONDS, so
  * without a bound one client can fill a disk or a Redis instance in minutes. The limits are counted
- * per owner: the client's bearer token when the service has several (AUTH_TOKEN), else its source
+ * per owner: the client's bearer token when the service has tokens (AUTH_TOKEN), else its source
  * address (X-Forwarded-For only with TRUST_PROXY; service/http/client-identity.ts). The store keeps a
  * digest of that identity, never the token itself.
  *

@@ -118,7 +118,19 @@ return {sets, bytes}`
 const SWEEP_SCRIPT = `${NOW_MS}
 return redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)`
 
+/**
+ * KEYS: counter. ARGV: window ms. A fixed window opened by the first hit. Returns {count, ms left}.
+ */
+const WINDOW_SCRIPT = `local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  left = tonumber(ARGV[1])
+end
+return {count, left}`
+
 interface ScriptCommands {
+  privinferWindow(key: string, windowMs: string): Promise<number[]>
   privinferPut(...args: Array<string | Buffer | number>): Promise<number[]>
   privinferDelete(...args: string[]): Promise<number>
   privinferUsage(key: string): Promise<number[]>
@@ -158,6 +170,7 @@ export class RedisKeyStore implements KeyStore {
     redis.defineCommand('privinferDelete', { numberOfKeys: 3, lua: DELETE_SCRIPT })
     redis.defineCommand('privinferUsage', { numberOfKeys: 1, lua: USAGE_SCRIPT })
     redis.defineCommand('privinferSweep', { numberOfKeys: 1, lua: SWEEP_SCRIPT })
+    redis.defineCommand('privinferWindow', { numberOfKeys: 1, lua: WINDOW_SCRIPT })
     redis.on('ready', () => {
       this.#logger?.info({ keyStore: 'redis', recovered: this.#outage }, 'key store connected')
       this.#outage = false
@@ -289,6 +302,18 @@ export class RedisKeyStore implements KeyStore {
   async sweepExpired(): Promise<number> {
     // Redis expires the data itself; this only trims the store-wide index.
     return Number(await this.#call(() => this.#redis.privinferSweep(this.#allKey())))
+  }
+
+  /**
+   * A fixed-window counter shared by every replica on this Redis (the rate limits of
+   * service/http/rate-limit.ts). `name` is hashed: addresses and key ids are not stored as names.
+   */
+  async hitWindow(name: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
+    const key = `${this.#prefix}rate:${keyIdDigest(name)}`
+    const [count, resetMs] = (
+      await this.#call(() => this.#redis.privinferWindow(key, String(windowMs)))
+    ).map(Number)
+    return { count, resetMs }
   }
 
   async close(): Promise<void> {

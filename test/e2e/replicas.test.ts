@@ -28,6 +28,8 @@ import { compileFixture, type CompiledFixture } from '../service/pool/compiled-f
 import { randomInputs } from '../support/onnx-fixtures.ts'
 import { startTestRedis, type TestRedis } from '../support/redis-server.ts'
 
+/** Two clients: each token is one client for the quotas, on every replica. */
+const TOKENS = ['first-client-token-0001', 'second-client-token-002']
 let root: string
 let redis: TestRedis
 let fixture: CompiledFixture
@@ -42,6 +44,8 @@ async function startReplica(name: string): Promise<RunningService> {
     MODELS_DIR: join(root, 'models'),
     KEYS_DIR: join(root, `unused-keys-${name}`),
     KEY_STORE: redis.url,
+    AUTH_TOKEN: TOKENS.join(','),
+    KEY_QUOTA_SETS: '2',
     WORKERS: '1',
     RATE_LIMIT_MAX: '0',
     LOG_LEVEL: 'silent',
@@ -90,7 +94,9 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 describe('replicas on a shared Redis key store', () => {
   it('uploads on A, infers on B (same result as onnxruntime), deletes on B, and A refuses at once', async () => {
-    const [a, b] = replicas.map((replica) => new ServiceApi({ baseUrl: replica.url }))
+    const [a, b] = replicas.map(
+      (replica) => new ServiceApi({ baseUrl: replica.url, token: TOKENS[0] }),
+    )
     const card = await a.getModel('tiny')
     const input = randomInputs(1, 16, 7)[0]
     const encrypted = () =>
@@ -119,7 +125,7 @@ describe('replicas on a shared Redis key store', () => {
 
   it('answers 503 KEY_STORE_UNAVAILABLE within seconds while Redis is down, and serves again once it is back', async () => {
     // No client retries here: the service's own answer is under test.
-    const a = new ServiceApi({ baseUrl: replicas[0].url, retry: { attempts: 1 } })
+    const a = new ServiceApi({ baseUrl: replicas[0].url, token: TOKENS[0], retry: { attempts: 1 } })
     const card = await a.getModel('tiny')
     const input = randomInputs(1, 16, 8)[0]
     const encrypted = () =>
@@ -130,7 +136,10 @@ describe('replicas on a shared Redis key store', () => {
     await redis.stop()
     try {
       const started = performance.now()
-      const response = await fetch(`${replicas[1].url}/v1/keys/${keyId}`, { method: 'DELETE' })
+      const response = await fetch(`${replicas[1].url}/v1/keys/${keyId}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${TOKENS[0]}` },
+      })
       expect(response.status).toBe(503)
       expect(response.headers.get('content-type')).toContain('application/problem+json')
       expect(response.headers.get('retry-after')).toBe('2')
@@ -153,7 +162,29 @@ describe('replicas on a shared Redis key store', () => {
       if (code === 'KEY_STORE_UNAVAILABLE') await new Promise((r) => setTimeout(r, 200))
     }
     expect(code).toBe('no error')
-    await new ServiceApi({ baseUrl: replicas[1].url }).deleteKeys(keyId)
+    await new ServiceApi({ baseUrl: replicas[1].url, token: TOKENS[0] }).deleteKeys(keyId)
+  })
+
+  it('enforces one key quota across replicas (429 KEY_QUOTA_EXCEEDED) while another client is served', async () => {
+    const [a, b] = replicas.map(
+      (replica) => new ServiceApi({ baseUrl: replica.url, token: TOKENS[0] }),
+    )
+    const other = new ServiceApi({ baseUrl: replicas[0].url, token: TOKENS[1] })
+    const bundle = () => keys.evaluationKeyBundle()
+    const first = await a.uploadKeys('tiny', bundle())
+    const second = await b.uploadKeys('tiny', bundle())
+    let problem: unknown
+    try {
+      await a.uploadKeys('tiny', bundle())
+    } catch (error) {
+      problem = error
+    }
+    expect(problem).toMatchObject({ code: 'KEY_QUOTA_EXCEEDED', details: { status: 429, max: 2 } })
+    const theirs = await other.uploadKeys('tiny', bundle())
+    for (const keyId of [first.keyId, second.keyId]) await b.deleteKeys(keyId)
+    await other.deleteKeys(theirs.keyId)
+    // The quota is free again on every replica.
+    await b.deleteKeys((await a.uploadKeys('tiny', bundle())).keyId)
   })
 
   it('keeps a client session going when its replica stops: the client retries on another one', async () => {
@@ -161,6 +192,7 @@ describe('replicas on a shared Redis key store', () => {
     const client = await PrivinferClient.create({
       baseUrl: c.url,
       replicaUrls: [replicas[1].url],
+      token: TOKENS[0],
       retry: { initialDelayMs: 10 },
     })
     const session = await client.openSession('tiny')
