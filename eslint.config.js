@@ -66,6 +66,25 @@ export default tseslint.config(
     },
   },
   {
+    // The plan and its reference executor: pure data and arithmetic that the compiler's passes and
+    // service/runtime's backends both build on; they import nothing else from the compiler.
+    files: ['service/compiler/plan/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/runtime/**', '**/http/**', '**/pool/**', 'node-seal', 'express'] },
+            {
+              regex: '^\\.\\./(?!\\.\\./)',
+              message: 'compiler/plan/ must not import the compiler passes around it',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['service/runtime/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['**/http/**', '**/pool/**', 'express'] }],
