@@ -20,6 +20,21 @@ export interface HeVsPlain {
   queries: QueryResult[]
 }
 
+/** Accuracy of the HE and of the onnxruntime outputs' argmax, output r against `labels[r]`. */
+export function labelAccuracy(
+  check: Pick<HeVsPlain, 'heOutputs' | 'plainOutputs'>,
+  labels: ArrayLike<number>,
+): { he: number; plain: number } {
+  let heCorrect = 0
+  let plainCorrect = 0
+  check.heOutputs.forEach((output, r) => {
+    if (argmax(output) === labels[r]) heCorrect++
+    if (argmax(check.plainOutputs[r]) === labels[r]) plainCorrect++
+  })
+  const count = check.heOutputs.length
+  return { he: heCorrect / count, plain: plainCorrect / count }
+}
+
 export async function compareHeToPlain(
   compiled: CompiledModel,
   onnxBytes: Uint8Array,
