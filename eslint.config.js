@@ -44,6 +44,8 @@ const ROOMS = {
   service: { may: ['core', 'onnx', ...SERVICE_ROOMS], not: [] },
   // The product's bin: every room but the benches and the browser demo.
   cli: { may: ['core', 'onnx', 'client', 'training', 'service', ...SERVICE_ROOMS], not: [] },
+  // Repository scripts (docs generators): the product's code, never the benches or the demo.
+  scripts: { may: ['core', 'onnx', 'service', ...SERVICE_ROOMS], not: [] },
   // Benches may measure anything; nothing imports them.
   bench: { may: ['core', 'onnx', 'client', 'training', 'service', ...SERVICE_ROOMS], not: [] },
 }
