@@ -34,8 +34,6 @@ COPY service ./service
 COPY training ./training
 COPY client ./client
 COPY cli ./cli
-# `privinfer bench` and `privinfer evaluate` import the timing helpers of bench/bench-model.ts.
-COPY bench/bench-model.ts ./bench/bench-model.ts
 COPY models ./models
 COPY docs/openapi.json ./docs/openapi.json
 # keys/ holds uploaded evaluation keys (never secret keys): owner-only, on a volume, writable by

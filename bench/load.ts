@@ -26,6 +26,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { PrivinferClient } from '../client/index.ts'
 import { preprocessInput } from '../client/preprocess.ts'
 import type { CkksContext } from '../core/ckks/context.ts'
+import { argmax } from '../core/math/argmax.ts'
 import {
   createClientKeys,
   decryptOutput,
@@ -130,7 +131,7 @@ try {
   const plain = await createPlainModel(
     new Uint8Array(await readFile(join('models', modelId, card.onnxFile))),
   )
-  const expected = (await plain.run(modelInputs)).map(argmax)
+  const expected = (await plain.run(modelInputs)).map((logits) => argmax(logits))
   await plain.close()
 
   // Warm-up: each worker loads the key set once.
@@ -310,12 +311,6 @@ async function scrape(url: string): Promise<Record<string, number>> {
     if (match) values[match[1]] = Number(match[2])
   }
   return values
-}
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i
-  return best
 }
 
 function quantile(sorted: number[], q: number): number {
