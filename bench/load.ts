@@ -74,6 +74,9 @@ const child = spawn(process.execPath, ['service/main.ts'], {
     KEYS_DIR: join(root, 'keys'),
     WORKERS: String(workers),
     RATE_LIMIT_MAX: '0',
+    // One client and one key set send every query: no per-key limit, no key quota.
+    KEY_RATE_LIMIT_MAX: '0',
+    KEY_QUOTA_SETS: '0',
     MAX_QUEUE: String(CONCURRENT + 16),
     LOG_LEVEL: 'warn',
     // As in the Dockerfile: at most 2 glibc malloc arenas, so the threads' freed memory is reused and
