@@ -4,31 +4,52 @@
  * keys; it has no secret-key field) and an `EncryptedInput` (a ciphertext). Nothing here can send a
  * secret key or a decrypted value (the plain route takes only explicitly public data, {@link PublicInput}).
  */
-import type { ModelCard } from '../core/card.ts'
+import type { ModelCard, ModelSummary } from '../core/card.ts'
 import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
 import { problemFromResponse } from './problem-error.ts'
 
 export interface ServiceApiOptions {
   /** e.g. http://localhost:8080 (no trailing /v1). */
   baseUrl: string
+  /**
+   * Other replicas of the same service (sharing its key store), tried in turn when a retryable
+   * request fails on one. Behind a load balancer, leave empty: a retry on `baseUrl` reaches
+   * another replica.
+   */
+  replicaUrls?: readonly string[]
   /** Bearer token, when the service sets AUTH_TOKEN. */
   token?: string
   /** A fetch implementation (default: globalThis.fetch). */
   fetch?: typeof fetch
+  /** Retries of idempotent requests (see {@link RetryPolicy}); `{ attempts: 1 }` disables them. */
+  retry?: Partial<RetryPolicy>
 }
 
-/** A model as listed by GET /v1/models. */
-export interface ModelSummary {
-  id: string
-  title: string
-  description: string
-  nonPrivate: boolean
-  labels: string[]
-  inputSize: number
-  outputSize: number
-  polyModulusDegree: number
-  epsilon: number | null
+/**
+ * When a request is sent again. Idempotent requests (GET, DELETE, POST .../infer: a query changes
+ * nothing on the service) are retried after a network failure (a replica killed mid-request, a
+ * connection reset) or a 502 / 503 / 504 answer (NOT_READY, OVERLOADED, KEY_STORE_UNAVAILABLE, a
+ * proxy with no healthy upstream). An upload of keys is retried only when it certainly stored
+ * nothing: the connection was refused, or the answer was NOT_READY or OVERLOADED (checked before
+ * anything is stored). 4xx answers are never retried.
+ */
+export interface RetryPolicy {
+  /** Tries in all, the first included (default 4). */
+  attempts: number
+  /** First pause between tries, doubled each time, milliseconds (default 200). */
+  initialDelayMs: number
+  /** Longest pause, also the cap on a Retry-After header, milliseconds (default 2000). */
+  maxDelayMs: number
 }
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 4, initialDelayMs: 200, maxDelayMs: 2000 }
+
+/** Problem codes after which a retry can succeed (the request did nothing). */
+const RETRYABLE_CODES = new Set(['NOT_READY', 'OVERLOADED', 'KEY_STORE_UNAVAILABLE'])
+/** The subset that proves nothing was stored (safe to resend an upload). */
+const NOTHING_STORED_CODES = new Set(['NOT_READY', 'OVERLOADED'])
+
+type Idempotence = 'idempotent' | 'upload'
 
 export interface StoredKeyInfo {
   keyId: string
@@ -55,14 +76,20 @@ export function markPublic(values: ArrayLike<number>): PublicInput {
 export type EncryptedOutput = Uint8Array & { readonly __brand: 'EncryptedOutput' }
 
 export class ServiceApi {
-  readonly #baseUrl: string
+  readonly #baseUrls: readonly string[]
   readonly #token: string | undefined
   readonly #fetch: typeof fetch
+  readonly #retry: RetryPolicy
+  /** The replica the next request goes to first (the one that answered last). */
+  #current = 0
 
   constructor(options: ServiceApiOptions) {
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '')
+    this.#baseUrls = [options.baseUrl, ...(options.replicaUrls ?? [])].map((url) =>
+      url.replace(/\/+$/, ''),
+    )
     this.#token = options.token
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry }
   }
 
   async health(): Promise<{ status: string; models: string[] }> {
@@ -87,12 +114,22 @@ export class ServiceApi {
     form.append('galoisKeys', blobOf(bundle.galoisKeys), 'galois-keys.seal')
     if (bundle.relinKeys !== undefined)
       form.append('relinKeys', blobOf(bundle.relinKeys), 'relin-keys.seal')
-    return (await this.#request('POST', '/v1/keys', form)).json()
+    return (await this.#request('POST', '/v1/keys', form, undefined, 'upload')).json()
   }
 
-  /** DELETE /v1/keys/{keyId}. */
+  /**
+   * DELETE /v1/keys/{keyId}. A retry that finds the keys gone after a lost answer counts as done
+   * (the first try deleted them).
+   */
   async deleteKeys(keyId: string): Promise<void> {
-    await this.#request('DELETE', `/v1/keys/${encodeURIComponent(keyId)}`)
+    await this.#request(
+      'DELETE',
+      `/v1/keys/${encodeURIComponent(keyId)}`,
+      undefined,
+      undefined,
+      'idempotent',
+      true,
+    )
   }
 
   /** POST /v1/models/{id}/infer: the encrypted input in, the encrypted result out. */
@@ -127,14 +164,61 @@ export class ServiceApi {
     path: string,
     body?: FormData | string,
     contentType?: string,
+    idempotence: Idempotence = 'idempotent',
+    goneMeansDone = false,
   ): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json, application/octet-stream' }
     if (this.#token !== undefined) headers.Authorization = `Bearer ${this.#token}`
     if (contentType !== undefined) headers['Content-Type'] = contentType
-    const response = await this.#fetch(`${this.#baseUrl}${path}`, { method, headers, body })
-    if (!response.ok) throw await problemFromResponse(response)
-    return response
+    let lostAnswer = false
+    for (let attempt = 1; ; attempt++) {
+      const baseUrl = this.#baseUrls[this.#current]
+      const last = attempt >= this.#retry.attempts
+      let response: Response
+      try {
+        response = await this.#fetch(`${baseUrl}${path}`, { method, headers, body })
+      } catch (error) {
+        // No answer: a refused connection sent nothing; any other failure may have been processed.
+        const refused = isConnectionRefused(error)
+        if (last || (idempotence === 'upload' && !refused)) throw error
+        lostAnswer ||= !refused
+        await this.#pauseAndMoveOn(attempt, undefined)
+        continue
+      }
+      if (response.ok) return response
+      const problem = await problemFromResponse(response)
+      if (goneMeansDone && lostAnswer && problem.code === 'KEY_NOT_FOUND') return response
+      const retryable =
+        [502, 503, 504].includes(response.status) &&
+        (idempotence === 'upload'
+          ? NOTHING_STORED_CODES.has(problem.code)
+          : RETRYABLE_CODES.has(problem.code) || response.status !== 503)
+      if (last || !retryable) throw problem
+      await this.#pauseAndMoveOn(attempt, response.headers.get('retry-after'))
+    }
   }
+
+  /** Waits (Retry-After when given, else exponential backoff, both capped) and picks the next replica. */
+  async #pauseAndMoveOn(attempt: number, retryAfter: string | null | undefined): Promise<void> {
+    this.#current = (this.#current + 1) % this.#baseUrls.length
+    const backoff = this.#retry.initialDelayMs * 2 ** (attempt - 1)
+    const asked =
+      retryAfter != null && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : backoff
+    // With another replica to try, the first retry goes there at once.
+    const delay =
+      this.#baseUrls.length > 1 && attempt === 1 ? 0 : Math.min(asked, this.#retry.maxDelayMs)
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
+  }
+}
+
+/** True when fetch failed because nothing listened (the request never reached a service). */
+function isConnectionRefused(error: unknown): boolean {
+  let cause: unknown = error
+  for (let depth = 0; depth < 4 && cause; depth++) {
+    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true
+    cause = (cause as { cause?: unknown }).cause
+  }
+  return false
 }
 
 function blobOf(bytes: Uint8Array): Blob {

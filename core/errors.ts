@@ -45,6 +45,10 @@ export const ERROR_CODES = [
   'INTERNAL',
   // service (appended)
   'CONFIG_INVALID',
+  // shared key store and abuse resistance (appended)
+  'KEY_STORE_UNAVAILABLE',
+  'KEY_QUOTA_EXCEEDED',
+  'KEY_STORAGE_FULL',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

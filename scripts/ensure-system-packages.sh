@@ -7,11 +7,12 @@ set -euo pipefail
 
 # command            Debian package       needed by
 REQUIRED=(
+  "redis-server       redis-server         test/support/redis-server.ts (RedisKeyStore, replicas)"
 )
 
 missing=()
 for entry in "${REQUIRED[@]}"; do
-  read -r command package <<<"$entry"
+  read -r command package _ <<<"$entry"
   command -v "$command" >/dev/null 2>&1 || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

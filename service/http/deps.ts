@@ -7,6 +7,7 @@ import type { ModelCard } from '../../core/card.ts'
 import type { Config } from '../config.ts'
 import type { KeyStore } from '../keystore/key-store.ts'
 import type { HeExecutor } from '../pool/he-executor.ts'
+import type { WindowCounter } from './rate-limit.ts'
 
 /** A model the service serves: its public card (GET /v1/models/{id}). */
 export interface ServedModel {
@@ -33,9 +34,12 @@ export interface AppDeps {
     | 'corsOrigins'
     | 'rateLimitWindowMs'
     | 'rateLimitMax'
-    | 'authToken'
+    | 'authTokens'
     | 'enablePlain'
     | 'trustProxyHops'
+    | 'keyRateLimitMax'
+    | 'keyQuotaSets'
+    | 'keyQuotaBytes'
   >
   models: ModelCatalog
   keyStore: KeyStore
@@ -49,4 +53,9 @@ export interface AppDeps {
   isReady: () => boolean
   /** The OpenAPI document served at GET /v1/openapi.json. */
   openapi: unknown
+  /**
+   * Rate-limit counters (default: in this process). With a shared key store, pass a counter on the
+   * same store so that replicas enforce one limit together.
+   */
+  rateCounter?: WindowCounter
 }

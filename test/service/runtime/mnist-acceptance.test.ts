@@ -1,5 +1,5 @@
 /**
- * Issue 2 acceptance: the bundled MNIST MLP (784-128-10, square activation; models/mnist-mlp) under
+ * The bundled MNIST MLP (784-128-10, square activation; models/mnist-mlp) under
  * encryption agrees with onnxruntime on argmax for >= 99.9% of 1,000 held-out digits and loses at
  * most 0.1 accuracy points. ~1,000 encrypted queries: 2-3 minutes on 2 cores.
  */
@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadMnist } from '../../../training/data/mnist.ts'
 import { loadModelDirectory } from '../../../service/models/index.ts'
-import { argmax, compareHeToPlain } from '../../../service/models/compare-he.ts'
+import { argmax } from '../../../core/math/argmax.ts'
+import { compareHeToPlain } from '../../../service/models/compare-he.ts'
 
 const MODEL_DIR = 'models/mnist-mlp'
 const DIGITS = 1000

@@ -1,0 +1,136 @@
+/**
+ * Executes an HePlan on any HeBackend (STYLE.md §5: the executor takes the backend as a parameter).
+ * The input is not freed (the caller owns it); every temporary is freed before returning; the result
+ * is new and owned by the caller.
+ */
+import type { FoldStage } from '../../../core/layout/fold.ts'
+import { unreachable } from '../../../core/unreachable.ts'
+import type { HeBackend } from './backend.ts'
+import type { HePlan, MatVecOp, PlanOp } from './plan.ts'
+
+export interface OpTiming {
+  opIndex: number
+  kind: PlanOp['kind']
+  layer: string
+  ms: number
+}
+
+export interface ExecuteOptions<C> {
+  /**
+   * Called after every op with its wall time (performance.now) and the running value after the op
+   * (owned by the executor: read it, do not keep or free it).
+   */
+  onOp?: (timing: OpTiming, current: C) => void
+}
+
+function runMatVec<C>(backend: HeBackend<C>, op: MatVecOp, input: C): C {
+  const babies: C[] = [input]
+  try {
+    for (let k = 1; k <= op.maxBaby; k++) babies.push(backend.rotate(babies[k - 1], 1))
+    const byIndex = new Map(op.groups.map((group) => [group.index, group]))
+    let accumulator: C | undefined
+    // Horner over the giant index: acc = rot(acc, g) + G_i, from the largest index down to 0.
+    for (let i = op.giantRotations; i >= 0; i--) {
+      if (accumulator !== undefined) {
+        const rotated = backend.rotate(accumulator, op.giantStep)
+        backend.free(accumulator)
+        accumulator = rotated
+      }
+      const group = byIndex.get(i)
+      if (group === undefined) continue
+      let groupSum: C | undefined
+      for (const term of group.terms) {
+        const product = backend.multiplyPlain(babies[term.baby], term.plaintext)
+        if (groupSum === undefined) groupSum = product
+        else {
+          backend.addInPlace(groupSum, product)
+          backend.free(product)
+        }
+      }
+      if (groupSum === undefined) continue
+      if (op.rescale === 'groups') backend.rescaleInPlace(groupSum)
+      if (accumulator === undefined) accumulator = groupSum
+      else {
+        backend.addInPlace(accumulator, groupSum)
+        backend.free(groupSum)
+      }
+    }
+    if (accumulator === undefined) throw new Error(`${op.layer}: matVec without any diagonal`)
+    if (op.rescale === 'end') backend.rescaleInPlace(accumulator)
+    return accumulator
+  } finally {
+    for (let k = 1; k < babies.length; k++) backend.free(babies[k])
+  }
+}
+
+/** z ← Σ_{i < radix} rot(z, i·step) per stage; consumes z (frees it) and returns the sum. */
+function runFold<C>(backend: HeBackend<C>, stages: readonly FoldStage[], z: C): C {
+  let current = z
+  for (const { step, radix } of stages) {
+    const sum = backend.clone(current)
+    let previous = current
+    for (let i = 1; i < radix; i++) {
+      const rotated = backend.rotate(previous, step)
+      backend.addInPlace(sum, rotated)
+      backend.free(previous)
+      previous = rotated
+    }
+    backend.free(previous)
+    current = sum
+  }
+  return current
+}
+
+/** Runs every op of the plan on `input` and returns the output ciphertext. */
+export function executePlan<C>(
+  plan: HePlan,
+  backend: HeBackend<C>,
+  input: C,
+  options: ExecuteOptions<C> = {},
+): C {
+  let current = backend.clone(input)
+  try {
+    plan.ops.forEach((op, opIndex) => {
+      const started = performance.now()
+      switch (op.kind) {
+        case 'matVec': {
+          const next = runMatVec(backend, op, current)
+          backend.free(current)
+          current = next
+          break
+        }
+        case 'fold':
+          current = runFold(backend, op.stages, current)
+          break
+        case 'addPlain':
+          backend.addPlainInPlace(current, op.plaintext)
+          break
+        case 'square': {
+          if (op.linearPlaintext !== undefined) {
+            const linear = backend.multiplyPlain(current, op.linearPlaintext)
+            backend.squareInPlace(current)
+            backend.addInPlace(current, linear)
+            backend.free(linear)
+          } else {
+            backend.squareInPlace(current)
+          }
+          break
+        }
+        case 'rescale':
+          backend.rescaleInPlace(current)
+          break
+        case 'modSwitchTo':
+          backend.modSwitchToInPlace(current, op.level)
+          break
+        default:
+          return unreachable(op)
+      }
+      const ms = performance.now() - started
+      options.onOp?.({ opIndex, kind: op.kind, layer: op.layer, ms }, current)
+    })
+    return current
+  } catch (error) {
+    backend.free(current)
+    throw error
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The HE plan: plain, JSON-serializable data that service/runtime executes on one ciphertext
+ * (DESIGN.md §Packing, STYLE.md §4). Ops run in order on a single running ciphertext; the
+ * plaintext vectors (slotCount values each) live in `plaintexts` and are referenced by index.
+ *
+ * Levels and scales are not stored per op: they follow deterministically from the ops, the
+ * parameters and the actual primes (service/compiler/scale-schedule.ts), so the seal loader and the
+ * float64 backend derive the same encode level and scale for every plaintext.
+ *
+ * Adding a plan op: add it to PlanOp; tsc then lists every interpreter that must handle it (each
+ * ends in `default: return unreachable(op)`): execute-plan.ts (and the HeBackend methods it needs,
+ * implemented by every backend), scale-schedule.ts, tolerance.ts, select-parameters.ts (chainFor),
+ * countOps and galoisStepsOf here.
+ */
+import type { InputLayout, OutputLayout } from '../../../core/card.ts'
+import type { FoldStage } from '../../../core/layout/fold.ts'
+import { unreachable } from '../../../core/unreachable.ts'
+
+/**
+ * How a product's plaintext is scaled.
+ * - fixed: plaintext scale 2^weightScaleBits and no rescale right after (lazy rescaling: the product
+ *   scale 2^(scaleBits + weightScaleBits) is carried into the following square).
+ * - target: plaintext scale 2^targetBits · q_level / currentScale, so that the rescale that follows
+ *   (dropping q_level) lands exactly on 2^targetBits (exact-scale management). `role` picks
+ *   targetBits: 'hidden' → scaleBits, 'output' → outputScaleBits.
+ */
+export type ScaleRule = { kind: 'fixed' } | { kind: 'target'; role: 'hidden' | 'output' }
+
+export interface MatVecGroup {
+  /** Giant index i: the group is rotated by giantStep·i in total (Horner). */
+  index: number
+  /** Baby step k (rot(c, k), made by k rotations by 1) and the pre-rotated diagonal's plaintext id. */
+  terms: Array<{ baby: number; plaintext: number }>
+}
+
+/** Y = Σ_i rot(Σ_k P_ik ⊙ rot(c, k), giantStep·i): baby-step giant-step diagonal product. */
+export interface MatVecOp {
+  kind: 'matVec'
+  layer: string
+  giantStep: number
+  /** Baby rotations (all by 1): rot(c, 1) .. rot(c, maxBaby). */
+  maxBaby: number
+  /** Giant rotations by giantStep in Horner form: the largest group index. */
+  giantRotations: number
+  groups: MatVecGroup[]
+  scale: ScaleRule
+  /** none (lazy), end (one rescale after the giant sum), groups (rescale each group first). */
+  rescale: 'none' | 'end' | 'groups'
+}
+
+/** z = Σ over fold stages (core/layout/fold.ts). */
+export interface FoldOp {
+  kind: 'fold'
+  layer: string
+  stages: FoldStage[]
+}
+
+/** Adds a plaintext encoded at the ciphertext's level and scale (bias). */
+export interface AddPlainOp {
+  kind: 'addPlain'
+  layer: string
+  plaintext: number
+}
+
+/**
+ * x ← x² (ciphertext square + relinearization), or x² + β ⊙ x when `linearPlaintext` is set (β
+ * encoded at the ciphertext's scale so both terms share the scale). A rescale op follows.
+ */
+export interface SquareOp {
+  kind: 'square'
+  layer: string
+  linearPlaintext?: number
+}
+
+export interface RescaleOp {
+  kind: 'rescale'
+  layer: string
+}
+
+export interface ModSwitchOp {
+  kind: 'modSwitchTo'
+  layer: string
+  level: number
+}
+
+export type PlanOp = MatVecOp | FoldOp | AddPlainOp | SquareOp | RescaleOp | ModSwitchOp
+
+export interface HePlan {
+  formatVersion: 1
+  slotCount: number
+  /** Rescales on the way = data primes - 1; the input is at level `depth`, the output at 0. */
+  depth: number
+  inputLayout: InputLayout
+  outputLayout: OutputLayout
+  ops: PlanOp[]
+  /** Plaintext vectors (slotCount values each), by id. */
+  plaintexts: Float64Array[]
+  /** Rotation steps used (Galois keys the client must make), ascending. */
+  galoisSteps: number[]
+  needsRelinKeys: boolean
+}
+
+/** Rotation steps an op list uses. */
+export function galoisStepsOf(ops: readonly PlanOp[]): number[] {
+  const steps = new Set<number>()
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'matVec':
+        if (op.maxBaby > 0) steps.add(1)
+        if (op.giantRotations > 0) steps.add(op.giantStep)
+        break
+      case 'fold':
+        for (const stage of op.stages) steps.add(stage.step)
+        break
+      case 'addPlain':
+      case 'square':
+      case 'rescale':
+      case 'modSwitchTo':
+        break
+      default:
+        return unreachable(op)
+    }
+  }
+  return [...steps].sort((a, b) => a - b)
+}
+
+/** Operation counts of a plan (rotations, products, rescales...), for the card and tests. */
+export function countOps(plan: Pick<HePlan, 'ops'>): Record<string, number> {
+  const counts = {
+    rotations: 0,
+    plaintextProducts: 0,
+    ciphertextProducts: 0,
+    plaintextAdds: 0,
+    ciphertextAdds: 0,
+    rescales: 0,
+    modSwitches: 0,
+  }
+  for (const op of plan.ops) {
+    switch (op.kind) {
+      case 'matVec': {
+        const terms = op.groups.reduce((sum, group) => sum + group.terms.length, 0)
+        counts.rotations += op.maxBaby + op.giantRotations
+        counts.plaintextProducts += terms
+        counts.ciphertextAdds += terms - op.groups.length + op.giantRotations
+        counts.rescales += op.rescale === 'end' ? 1 : op.rescale === 'groups' ? op.groups.length : 0
+        break
+      }
+      case 'fold':
+        for (const stage of op.stages) {
+          counts.rotations += stage.radix - 1
+          counts.ciphertextAdds += stage.radix - 1
+        }
+        break
+      case 'addPlain':
+        counts.plaintextAdds++
+        break
+      case 'square':
+        counts.ciphertextProducts++
+        if (op.linearPlaintext !== undefined) {
+          counts.plaintextProducts++
+          counts.ciphertextAdds++
+        }
+        break
+      case 'rescale':
+        counts.rescales++
+        break
+      case 'modSwitchTo':
+        counts.modSwitches++
+        break
+      default:
+        return unreachable(op)
+    }
+  }
+  return counts
+}
