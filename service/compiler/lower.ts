@@ -22,7 +22,22 @@ import { replicatedContents } from '../../core/layout/slot-contents.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import type { InputLayout, OutputLayout } from '../../core/card.ts'
 import { chooseInputLayout, replicatedChoice } from './choose-input-layout.ts'
-import { foldActivations, type DenseStep, type HeStep } from './fold-activations.ts'
+import {
+  composeDense,
+  foldActivations,
+  type DenseStep,
+  type HeStep,
+  type SquareStep,
+} from './fold-activations.ts'
+import { contentsOfGrid, type GridPlacement } from '../../core/layout/grid-placement.ts'
+import { rotationsOfOffsetSplit } from '../../core/layout/offset-baby-giant.ts'
+import { EMPTY } from '../../core/layout/slot-contents.ts'
+import {
+  lowerFirstWindow,
+  lowerWindowOnGrid,
+  poolStepOnGrid,
+  type PlacedProduct,
+} from './lower-window.ts'
 import { galoisStepsOf, type HePlan, type PlanOp } from './plan.ts'
 
 export interface LowerOptions {
@@ -98,22 +113,17 @@ export function lowerLayerModel(model: LayerModel, options: LowerOptions): Lower
   let inputLayout: InputLayout | undefined
   let outputLayout: OutputLayout | undefined
   let contents: Int32Array | undefined
+  // Set while the running ciphertext holds a tensor on a slot grid (after a placed product).
+  let grid: GridPlacement | undefined
+  // Factor the next linear step's weights take (1/k² after a pool by fold).
+  let pendingWeightScale = 1
   let depth = 0
   let lastLinear = -1
   steps.forEach((step, index) => {
     if (step.kind === 'linear') lastLinear = index
   })
 
-  steps.forEach((step, index) => {
-    if (step.kind === 'square') {
-      let linearPlaintext: number | undefined
-      if (step.linearCoefficient !== 0)
-        linearPlaintext = addPlaintext(new Float64Array(slotCount).fill(step.linearCoefficient))
-      ops.push({ kind: 'square', layer: step.name, linearPlaintext })
-      ops.push({ kind: 'rescale', layer: step.name })
-      depth++
-      return
-    }
+  const lowerDense = (step: DenseStep, index: number) => {
     const rowPeriod = nextPowerOfTwo(step.rows)
     if (rowPeriod > slotCount) {
       throw new PrivinferError(
@@ -200,10 +210,105 @@ export function lowerLayerModel(model: LayerModel, options: LowerOptions): Lower
         (isLast && options.clientFold ? `, ${copies} copies summed by the client` : ''),
     )
     contents = replicatedContents(step.rows, rowPeriod, slotCount)
+    grid = undefined
     if (isLast) {
       outputLayout = { slotCount, outputSize: step.rows, offset: 0, period: rowPeriod, copies }
     }
-  })
+  }
+
+  const lowerSquare = (step: SquareStep) => {
+    let linearPlaintext: number | undefined
+    if (step.linearCoefficient !== 0)
+      linearPlaintext = addPlaintext(new Float64Array(slotCount).fill(step.linearCoefficient))
+    ops.push({ kind: 'square', layer: step.name, linearPlaintext })
+    ops.push({ kind: 'rescale', layer: step.name })
+    depth++
+  }
+
+  // A placed product (window map): baby-step giant-step over explicit offsets, no fold; the bias
+  // goes to the output slots. Returns whether it was lowered that way.
+  const lowerPlaced = (step: DenseStep, index: number): boolean => {
+    if (baseline || step.window === undefined || index === lastLinear) return false
+    let product: PlacedProduct | undefined
+    if (contents === undefined) {
+      const first = lowerFirstWindow(step, slotCount)
+      inputLayout = first.layout
+      product = first
+    } else if (grid !== undefined) {
+      product = lowerWindowOnGrid(step, grid, pendingWeightScale, slotCount)
+    }
+    if (product === undefined) return false
+    pendingWeightScale = 1
+    const lazy = (options.lazyRescale ?? true) && index === 0 && steps[1]?.kind === 'square'
+    const { split } = product
+    const hornerRotations = rotationsOfOffsetSplit(split) - split.maxBaby
+    ops.push({
+      kind: 'matVec',
+      layer: step.name,
+      giantStep: 0,
+      babyStep: split.babyStep,
+      maxBaby: split.maxBaby,
+      giantRotations: hornerRotations,
+      groups: split.groups.map((group, position) => ({
+        index: position,
+        offset: group.offset,
+        terms: group.terms.map((term) => ({
+          baby: term.baby,
+          plaintext: addPlaintext(term.diagonal),
+        })),
+      })),
+      scale: lazy ? { kind: 'fixed' } : { kind: 'target', role: 'hidden' },
+      rescale: lazy ? 'none' : (options.rescaleGroups ?? true) ? 'groups' : 'end',
+    })
+    if (!lazy) depth++
+    if (step.bias.some((value) => value !== 0)) {
+      const bias = new Float64Array(slotCount)
+      product.outputContents.forEach((row, s) => {
+        if (row !== EMPTY) bias[s] = step.bias[row]
+      })
+      ops.push({ kind: 'addPlain', layer: step.name, plaintext: addPlaintext(bias) })
+    }
+    reasons.push(
+      product.description + (lazy ? ', lazy rescale (product carried into the square)' : ''),
+    )
+    contents = product.outputContents
+    grid = product.outputs
+    return true
+  }
+
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index]
+    if (step.kind === 'square') {
+      lowerSquare(step)
+      continue
+    }
+    const next = steps[index + 1]
+    if (step.averagePool && next?.kind === 'linear') {
+      const pool = grid === undefined ? undefined : poolStepOnGrid(step, grid)
+      if (pool !== undefined && next.window !== undefined && index !== lastLinear) {
+        // Pool by rotate-and-add: the window sums land on the corners; 1/k² goes into `next`.
+        if (pool.stages.length > 0)
+          ops.push({ kind: 'fold', layer: step.name, stages: pool.stages })
+        pendingWeightScale /= pool.sumFactor
+        grid = pool.pooled
+        contents = contentsOfGrid(pool.pooled, slotCount)
+        reasons.push(
+          `${step.name}: average pool as a fold on the grid (${rotationsOfFold(pool.stages)} rotations, no level)`,
+        )
+        continue
+      }
+      // Otherwise the pool is one more factor of the next linear map.
+      steps[index + 1] = composeDense(step, next)
+      if (lastLinear === index) lastLinear = index + 1
+      continue
+    }
+    let dense = step
+    if (pendingWeightScale !== 1) {
+      dense = { ...step, weights: step.weights.map((w) => w * pendingWeightScale) }
+      pendingWeightScale = 1
+    }
+    if (!lowerPlaced(dense, index)) lowerDense(dense, index)
+  }
   if (inputLayout === undefined || outputLayout === undefined) {
     throw new PrivinferError('PLAN_INVALID', 'the model has no linear layer')
   }

@@ -6,7 +6,7 @@
 import { rotate } from '../../core/layout/rotate.ts'
 import { applyFold } from '../../core/layout/fold.ts'
 import { contentsOfInputLayout, packByContents } from '../../core/layout/slot-contents.ts'
-import type { HePlan } from './plan.ts'
+import { hornerPlan, type HePlan } from './plan.ts'
 
 /** Slot vector after every op (index = op index) for one input. */
 export function evaluatePlanSlots(
@@ -20,18 +20,20 @@ export function evaluatePlanSlots(
     switch (op.kind) {
       case 'matVec': {
         const babies: Float64Array[] = [x]
-        for (let k = 1; k <= op.maxBaby; k++) babies.push(rotate(babies[k - 1], 1))
-        const byIndex = new Map(op.groups.map((group) => [group.index, group]))
+        for (let k = 1; k <= op.maxBaby; k++) babies.push(rotate(babies[k - 1], op.babyStep ?? 1))
+        const horner = hornerPlan(op)
         let acc: Float64Array | undefined
-        for (let i = op.giantRotations; i >= 0; i--) {
-          const sum = acc === undefined ? new Float64Array(n) : rotate(acc, op.giantStep)
-          for (const term of byIndex.get(i)?.terms ?? []) {
+        for (const { group, before } of horner.groups) {
+          if (acc !== undefined) for (const step of before) acc = rotate(acc, step)
+          const sum = acc ?? new Float64Array(n)
+          for (const term of group.terms) {
             const diagonal = plan.plaintexts[term.plaintext]
             const baby = babies[term.baby]
             for (let s = 0; s < n; s++) sum[s] += diagonal[s] * baby[s]
           }
           acc = sum
         }
+        for (const step of horner.after) acc = rotate(acc!, step)
         x = acc ?? new Float64Array(n)
         break
       }
