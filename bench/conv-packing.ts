@@ -16,8 +16,6 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { readOnnxModel } from '../onnx/read.ts'
-import type { OnnxNode } from '../onnx/graph.ts'
 import { argmax } from '../core/math/argmax.ts'
 import { median } from '../core/math/median.ts'
 import {
@@ -25,102 +23,35 @@ import {
   type CompileOptions,
   type CompiledModel,
 } from '../service/compiler/compile.ts'
-import type { Layer, LayerModel, LinearLayer } from '../service/compiler/ir.ts'
-import { averagePoolMap, convolutionMap, windowGeometry } from '../service/compiler/window-maps.ts'
+import type { LayerModel, LinearLayer } from '../service/compiler/ir.ts'
+import { importOnnx } from '../service/compiler/onnx-import.ts'
 import { createPlainModel } from '../service/plain/onnx-runtime.ts'
 import {
   createLocalRoundTrip,
   type LocalRoundTrip,
 } from '../service/runtime/seal/local-round-trip.ts'
-import { countOps } from '../service/compiler/plan.ts'
+import { countOps } from '../service/compiler/plan/plan.ts'
 
 const FIXTURES = 'test/fixtures/torch'
 const { values } = parseArgs({ options: { reps: { type: 'string' }, only: { type: 'string' } } })
 const reps = Number(values.reps ?? 10)
 
-/** A LayerModel straight from a fixture's Conv / Mul(x,x) / Pad+AveragePool / Flatten / Gemm nodes. */
+/**
+ * The fixture imported by the ONNX front end; `windows: false` drops the window geometry (the
+ * convolution is then a dense matrix for the generalized diagonal method), `poolFlags: false`
+ * drops the average-pool marks (pools compose into the next convolution).
+ */
 function layerModelOf(file: string, options: { windows: boolean; poolFlags: boolean }): LayerModel {
-  const graph = readOnnxModel(new Uint8Array(readFileSync(join(FIXTURES, file))))
-  const tensor = (name: string) => graph.initializers.get(name)!
-  const ints = (node: OnnxNode, name: string, fallback: number[]) => {
-    const attribute = node.attributes[name]
-    return attribute?.kind === 'ints' ? attribute.value : fallback
-  }
-  const constants = new Map<string, Float64Array>()
-  let shape: [number, number, number] = [1, 28, 28]
-  let pendingPads: number[] | undefined
-  const layers: Layer[] = []
-  for (const node of graph.nodes) {
-    if (node.opType === 'Constant') {
-      const value = node.attributes.value
-      if (value?.kind === 'tensor') constants.set(node.outputs[0], value.value.values)
-    } else if (node.opType === 'Conv') {
-      const w = tensor(node.inputs[1])
-      const pads = ints(node, 'pads', [0, 0, 0, 0])
-      const geometry = windowGeometry(
-        shape,
-        w.dims[0],
-        [w.dims[2], w.dims[3]],
-        ints(node, 'strides', [1, 1]) as [number, number],
-        pads as [number, number, number, number],
-      )
-      const map = convolutionMap(geometry, w.values, tensor(node.inputs[2])?.values)
-      layers.push(linear(node.name, map.weights, map.bias, geometry, options.windows))
-      shape = geometry.outShape
-    } else if (node.opType === 'Mul') {
-      layers.push({ kind: 'poly', name: node.name, coefficients: [0, 0, 1] })
-    } else if (node.opType === 'Pad') {
-      // ONNX pads [x1_begin, x2_begin, x3_begin, x4_begin, x1_end, ...] on NCHW.
-      const pads = constants.get(node.inputs[1])!
-      pendingPads = [pads[2], pads[3], pads[6], pads[7]]
-    } else if (node.opType === 'AveragePool') {
-      const kernel = ints(node, 'kernel_shape', [1, 1]) as [number, number]
-      const pads = (pendingPads ?? [0, 0, 0, 0]) as [number, number, number, number]
-      pendingPads = undefined
-      const geometry = windowGeometry(
-        shape,
-        shape[0],
-        kernel,
-        ints(node, 'strides', kernel) as [number, number],
-        pads,
-      )
-      const map = averagePoolMap(geometry, true)
-      const layer = linear(node.name, map.weights, map.bias, geometry, options.windows)
-      if (options.poolFlags && pads.every((p) => p === 0)) layer.averagePool = true
-      layers.push(layer)
-      shape = geometry.outShape
-    } else if (node.opType === 'Gemm') {
-      const w = tensor(node.inputs[1])
-      layers.push(linear(node.name, w.values, tensor(node.inputs[2]).values, undefined, false))
-    }
-  }
-  const outputSize = (layers.findLast((l) => l.kind === 'linear') as LinearLayer).outFeatures
+  const model = importOnnx(new Uint8Array(readFileSync(join(FIXTURES, file))))
   return {
-    inputName: 'input',
-    inputShape: [1, 1, 28, 28],
-    inputSize: 784,
-    outputName: 'output',
-    outputSize,
-    layers,
-  }
-}
-
-function linear(
-  name: string,
-  weights: Float64Array,
-  bias: Float64Array,
-  geometry: ReturnType<typeof windowGeometry> | undefined,
-  withWindow: boolean,
-): LinearLayer {
-  const [c, h, w] = geometry?.inShape ?? [1, 1, weights.length / bias.length]
-  return {
-    kind: 'linear',
-    name,
-    inFeatures: c * h * w,
-    outFeatures: bias.length,
-    weights: Float64Array.from(weights),
-    bias: Float64Array.from(bias),
-    ...(withWindow && geometry ? { window: geometry } : {}),
+    ...model,
+    layers: model.layers.map((layer) => {
+      if (layer.kind !== 'linear') return layer
+      const copy: LinearLayer = { ...layer }
+      if (!options.windows) delete copy.window
+      if (!options.poolFlags) delete copy.averagePool
+      return copy
+    }),
   }
 }
 
@@ -229,6 +160,7 @@ for (const spec of specs) {
     agreement: agree / expected.length,
     compileMs,
   })
+  process.stderr.write(compiled.reasons.map((line) => `  ${line}\n`).join(''))
   process.stderr.write(
     `${spec.model} / ${spec.variant}: compiled in ${compileMs.toFixed(0)} ms, max |error| ${maxAbsError.toExponential(2)}\n`,
   )

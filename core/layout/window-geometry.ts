@@ -27,6 +27,27 @@ export function windowOutputSize(
   return Math.floor((inSize + padBefore + padAfter - kernel) / stride) + 1
 }
 
+/** Geometry of a convolution or pooling window on an input of shape [C, H, W]. */
+export function windowGeometry(
+  inShape: [number, number, number],
+  outChannels: number,
+  kernel: [number, number],
+  stride: [number, number],
+  pads: [number, number, number, number],
+): WindowGeometry {
+  return {
+    inShape,
+    outShape: [
+      outChannels,
+      windowOutputSize(inShape[1], kernel[0], stride[0], pads[0], pads[2]),
+      windowOutputSize(inShape[2], kernel[1], stride[1], pads[1], pads[3]),
+    ],
+    kernel,
+    stride,
+    pads,
+  }
+}
+
 /**
  * second ∘ first as one window map: stride s1·s2, kernel k1 + (k2 − 1)·s1, pads p1 + p2·s1 (before)
  * and the after-pads that keep the output size of `second`.

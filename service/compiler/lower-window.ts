@@ -35,7 +35,8 @@ import { sparseRowsOf } from '../../core/layout/sparse-rows.ts'
 import type { FoldStage } from '../../core/layout/fold.ts'
 import type { WindowGeometry } from '../../core/layout/window-geometry.ts'
 import { PrivinferError } from '../../core/errors.ts'
-import type { DenseStep } from './fold-activations.ts'
+import { SlotsExceededError } from './slots-exceeded-error.ts'
+import type { DenseStep } from './step-ir.ts'
 
 export interface PlacedProduct {
   /** Where the outputs are (and so the next layer's input). */
@@ -95,11 +96,10 @@ function placedProduct(
   window: WindowGeometry,
   contents: Int32Array,
   outputs: GridPlacement,
-  weightScale: number,
   what: string,
 ): PlacedProduct {
   const slotCount = contents.length
-  const weights = weightScale === 1 ? step.weights : step.weights.map((w) => w * weightScale)
+  const weights = step.weights
   const outputContents = contentsOfGrid(outputs, slotCount)
   const { diagonals, uncovered } = assignPlacedDiagonals({
     matrix: sparseRowsOf(weights, step.rows, step.columns),
@@ -139,8 +139,7 @@ export function lowerFirstWindow(step: DenseStep, slotCount: number): FirstWindo
   const lead = pt * width + pl
   const span = lead + inputSize
   if (span > slotCount) {
-    throw new PrivinferError(
-      'PLAN_INVALID',
+    throw new SlotsExceededError(
       `${step.name}: the input (${inputSize} values with padding ${lead}) does not fit ${slotCount} slots`,
     )
   }
@@ -170,7 +169,6 @@ export function lowerFirstWindow(step: DenseStep, slotCount: number): FirstWindo
       window,
       contentsOfInputLayout(layout),
       outputs,
-      1,
       `${replicas} client copies of the input (period ${period}, lead ${lead})`,
     )
     candidates.push({ ...product, layout })
@@ -178,8 +176,7 @@ export function lowerFirstWindow(step: DenseStep, slotCount: number): FirstWindo
     break
   }
   if (candidates.length === 0) {
-    throw new PrivinferError(
-      'PLAN_INVALID',
+    throw new SlotsExceededError(
       `${step.name}: the ${outChannels} output channels of the window map do not fit ${slotCount} slots`,
     )
   }
@@ -193,7 +190,6 @@ export function lowerFirstWindow(step: DenseStep, slotCount: number): FirstWindo
 export function lowerWindowOnGrid(
   step: DenseStep,
   input: GridPlacement,
-  weightScale: number,
   slotCount: number,
 ): PlacedProduct | undefined {
   const window = step.window!
@@ -212,7 +208,6 @@ export function lowerWindowOnGrid(
     window,
     contentsOfGrid(input, slotCount),
     outputs,
-    weightScale,
     `the ${input.shape.join('x')} grid (steps ${input.rowStep}, ${input.colStep})`,
   )
 }
@@ -237,5 +232,33 @@ export function poolStepOnGrid(
     return undefined
   const { stages, pooled } = poolByFold(input, [kh, kw])
   if (pooled.shape.join() !== window.outShape.join()) return undefined
+  if (!isPlainAveragePool(step, window)) return undefined
   return { stages, pooled, sumFactor: kh * kw }
+}
+
+/**
+ * The fold computes window sums whatever the weights say, so the step must really be the plain
+ * average pool of its window (every row 1/(kh·kw) on its window, zero bias), checked here.
+ */
+function isPlainAveragePool(step: DenseStep, window: WindowGeometry): boolean {
+  const [channels, height, width] = window.inShape
+  const [, outHeight, outWidth] = window.outShape
+  const [kh, kw] = window.kernel
+  const weight = 1 / (kh * kw)
+  if (step.bias.some((value) => value !== 0)) return false
+  let nonZeros = 0
+  for (const value of step.weights) if (value !== 0) nonZeros++
+  if (nonZeros !== step.rows * kh * kw) return false
+  for (let c = 0; c < channels; c++)
+    for (let oy = 0; oy < outHeight; oy++)
+      for (let ox = 0; ox < outWidth; ox++) {
+        const row = (c * outHeight + oy) * outWidth + ox
+        for (let a = 0; a < kh; a++)
+          for (let b = 0; b < kw; b++) {
+            const column = (c * height + oy * kh + a) * width + ox * kw + b
+            if (Math.abs(step.weights[row * step.columns + column] - weight) > 1e-12 * weight)
+              return false
+          }
+      }
+  return true
 }

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { compileLayerModel, type CompiledModel } from '../../../service/compiler/compile.ts'
 import { readOutput } from '../../../service/compiler/measure-ranges.ts'
-import { countOps } from '../../../service/compiler/plan.ts'
+import { countOps } from '../../../service/compiler/plan/plan.ts'
 import type { Layer, LayerModel, LinearLayer } from '../../../service/compiler/ir.ts'
 import {
   averagePoolMap,
   convolutionMap,
-  windowGeometry,
   type WindowMap,
-} from '../../../service/compiler/window-maps.ts'
-import { executePlan } from '../../../service/runtime/execute-plan.ts'
+} from '../../../service/compiler/front/window-maps.ts'
+import { windowGeometry } from '../../../core/layout/window-geometry.ts'
+import { executePlan } from '../../../service/compiler/plan/execute-plan.ts'
 import { createCountingBackend } from '../../../service/runtime/counting-backend.ts'
 import {
   createFloat64Backend,

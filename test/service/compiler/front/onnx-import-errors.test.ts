@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { PrivinferError } from '../../../../core/errors.ts'
 import { attr } from '../../../../onnx/attributes.ts'
 import { OnnxModelBuilder } from '../../../../onnx/builder.ts'
-import { SUPPORTED_OPS, LOWERINGS } from '../../../../service/compiler/front/lowerings.ts'
+import { SUPPORTED_OPS, ONNX_OPS } from '../../../../service/compiler/front/op-table.ts'
 import { UnsupportedModelError } from '../../../../service/compiler/front/unsupported-model-error.ts'
 import { evaluateLayerModel } from '../../../../service/compiler/evaluate-layer-model.ts'
 import { importOnnx, importOnnxWithReport } from '../../../../service/compiler/onnx-import.ts'
@@ -31,7 +31,7 @@ describe('unsupported models', () => {
     const builder = new OnnxModelBuilder({ opset: 13 })
     builder.addInput('x', ['batch', 1, 4, 4])
     builder.addInitializer('kernel', [2, 1, 3, 3], ones(18))
-    builder.addNode('Conv', ['x', 'kernel'], ['c'], {}, 'conv1')
+    builder.addNode('Conv', ['x', 'kernel'], ['c'], { dilations: attr.ints([2, 2]) }, 'conv1')
     builder.addNode('Relu', ['c'], ['r'], {}, 'relu1')
     builder.addNode('Flatten', ['r'], ['f'], {}, 'flatten')
     builder.addInitializer('W1', [8, 8], ones(64))
@@ -68,10 +68,13 @@ describe('unsupported models', () => {
     ]) {
       expect(message).toContain(name)
     }
+    expect(message).toMatch(/conv1 \(Conv\): dilation \[2, 2\]: only dilation 1/)
     expect(message).toMatch(/attention \(MatMul\): MatMul of two computed tensors/)
     expect(message).toMatch(/vector_pow \(Pow\): the exponent has shape \[2\]: it must be a scalar/)
     expect(message).toContain(`Supported ops: ${SUPPORTED_OPS.join(', ')}`)
-    expect(SUPPORTED_OPS).toEqual(Object.keys(LOWERINGS))
+    expect(SUPPORTED_OPS).toEqual(
+      Object.keys(ONNX_OPS).filter((opType) => ONNX_OPS[opType].kind === 'supported'),
+    )
     expect(unsupported.details).toMatchObject({ supportedOps: SUPPORTED_OPS })
   })
 

@@ -4,8 +4,7 @@
  * front end composes them with their neighbours; the window geometry rides along
  * (core/layout/window-geometry.ts) so the lowering can place outputs on their window corners.
  */
-import type { WindowGeometry } from '../../core/layout/window-geometry.ts'
-import { windowOutputSize } from '../../core/layout/window-geometry.ts'
+import type { WindowGeometry } from '../../../core/layout/window-geometry.ts'
 
 export interface WindowMap {
   geometry: WindowGeometry
@@ -13,27 +12,6 @@ export interface WindowMap {
   weights: Float64Array
   /** One value per output element. */
   bias: Float64Array
-}
-
-/** Geometry of a convolution or pooling window on an input of shape [C, H, W]. */
-export function windowGeometry(
-  inShape: [number, number, number],
-  outChannels: number,
-  kernel: [number, number],
-  stride: [number, number],
-  pads: [number, number, number, number],
-): WindowGeometry {
-  return {
-    inShape,
-    outShape: [
-      outChannels,
-      windowOutputSize(inShape[1], kernel[0], stride[0], pads[0], pads[2]),
-      windowOutputSize(inShape[2], kernel[1], stride[1], pads[1], pads[3]),
-    ],
-    kernel,
-    stride,
-    pads,
-  }
 }
 
 /**

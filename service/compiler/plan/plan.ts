@@ -6,9 +6,15 @@
  * Levels and scales are not stored per op: they follow deterministically from the ops, the
  * parameters and the actual primes (service/compiler/scale-schedule.ts), so the seal loader and the
  * float64 backend derive the same encode level and scale for every plaintext.
+ *
+ * Adding a plan op: add it to PlanOp; tsc then lists every interpreter that must handle it (each
+ * ends in `default: return unreachable(op)`): execute-plan.ts (and the HeBackend methods it needs,
+ * implemented by every backend), scale-schedule.ts, tolerance.ts, select-parameters.ts (chainFor),
+ * countOps and galoisStepsOf here.
  */
-import type { InputLayout, OutputLayout } from '../../core/card.ts'
-import type { FoldStage } from '../../core/layout/fold.ts'
+import type { InputLayout, OutputLayout } from '../../../core/card.ts'
+import type { FoldStage } from '../../../core/layout/fold.ts'
+import { unreachable } from '../../../core/unreachable.ts'
 
 /**
  * How a product's plaintext is scaled.
@@ -116,7 +122,8 @@ export function giantOffsetOf(op: MatVecOp, group: MatVecGroup): number {
 /**
  * The giant sum of a matVec in Horner order: the groups from the largest total rotation down, the
  * rotation steps applied to the accumulator before each group is added (none before the first),
- * and the steps after the last group.
+ * and the steps after the last group. Uniform giant steps rotate by giantStep once per index (one
+ * Galois key); explicit offsets rotate once by each gap.
  */
 export function hornerPlan(op: MatVecOp): {
   groups: Array<{ group: MatVecGroup; before: number[] }>
@@ -126,7 +133,6 @@ export function hornerPlan(op: MatVecOp): {
   const ordered = [...op.groups].sort((a, b) => giantOffsetOf(op, b) - giantOffsetOf(op, a))
   const steps = (from: number, to: number): number[] => {
     if (from === to) return []
-    // Uniform: one rotation by giantStep per index (one Galois key); explicit: one rotation by the gap.
     if (!explicit) return new Array<number>((from - to) / op.giantStep).fill(op.giantStep)
     return [from - to]
   }
@@ -142,13 +148,24 @@ export function hornerPlan(op: MatVecOp): {
 export function galoisStepsOf(ops: readonly PlanOp[]): number[] {
   const steps = new Set<number>()
   for (const op of ops) {
-    if (op.kind === 'matVec') {
-      if (op.maxBaby > 0) steps.add(op.babyStep ?? 1)
-      const horner = hornerPlan(op)
-      for (const { before } of horner.groups) for (const step of before) steps.add(step)
-      for (const step of horner.after) steps.add(step)
-    } else if (op.kind === 'fold') {
-      for (const stage of op.stages) steps.add(stage.step)
+    switch (op.kind) {
+      case 'matVec': {
+        if (op.maxBaby > 0) steps.add(op.babyStep ?? 1)
+        const horner = hornerPlan(op)
+        for (const { before } of horner.groups) for (const step of before) steps.add(step)
+        for (const step of horner.after) steps.add(step)
+        break
+      }
+      case 'fold':
+        for (const stage of op.stages) steps.add(stage.step)
+        break
+      case 'addPlain':
+      case 'square':
+      case 'rescale':
+      case 'modSwitchTo':
+        break
+      default:
+        return unreachable(op)
     }
   }
   return [...steps].sort((a, b) => a - b)
@@ -197,6 +214,8 @@ export function countOps(plan: Pick<HePlan, 'ops'>): Record<string, number> {
       case 'modSwitchTo':
         counts.modSwitches++
         break
+      default:
+        return unreachable(op)
     }
   }
   return counts
