@@ -133,6 +133,9 @@ export interface ModelSummary {
   polyModulusDegree: number
   epsilon: number | null
   accuracy: ModelCard['accuracy'] | null
+  /** "DP epsilon=3.00, delta=1e-5" or "NON-PRIVATE" (privacyLabel). */
+  privacyLabel?: string
+  delta?: number | null
 }
 
 export function summarizeCard(card: ModelCard): ModelSummary {
@@ -147,5 +150,38 @@ export function summarizeCard(card: ModelCard): ModelSummary {
     polyModulusDegree: card.he.polyModulusDegree,
     epsilon: card.privacy?.epsilon ?? null,
     accuracy: card.accuracy ?? null,
+    privacyLabel: privacyLabel(card),
+    delta: card.privacy?.delta ?? null,
   }
+}
+
+/**
+ * The one-line privacy status shown beside every result: "DP epsilon=3.00, delta=1e-5" for a model
+ * with a DP guarantee, "NON-PRIVATE" otherwise.
+ */
+export function privacyLabel(card: Pick<ModelCard, 'nonPrivate' | 'privacy'>): string {
+  const privacy = card.privacy
+  if (card.nonPrivate || !privacy || !Number.isFinite(privacy.epsilon)) return 'NON-PRIVATE'
+  return `DP epsilon=${privacy.epsilon.toFixed(2)}, delta=${privacy.delta.toExponential()}`
+}
+
+/** The guarantee a model needs to be served by default (docs/privacy.md). */
+export const DEFAULT_PRIVACY_POLICY = { maxEpsilon: 3, maxDelta: 1e-5 } as const
+
+/**
+ * Whether the service loads the model without the operator opting in: a DP guarantee with finite
+ * epsilon <= 3 (calibration lands a hair below) at delta <= 1e-5.
+ */
+export function meetsDefaultPrivacyPolicy(
+  card: Pick<ModelCard, 'nonPrivate' | 'privacy'>,
+): boolean {
+  const privacy = card.privacy
+  return (
+    !card.nonPrivate &&
+    privacy !== null &&
+    privacy !== undefined &&
+    Number.isFinite(privacy.epsilon) &&
+    privacy.epsilon <= DEFAULT_PRIVACY_POLICY.maxEpsilon &&
+    privacy.delta <= DEFAULT_PRIVACY_POLICY.maxDelta
+  )
 }

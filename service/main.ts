@@ -172,6 +172,7 @@ export async function startService(
       config.modelsDir,
       config.defaultModel,
       logger,
+      { serveNonPrivateModels: config.serveNonPrivateModels },
     )
     const pool = await WorkerPool.start({
       models: loaded.map(({ card, compiled }) => ({ card, compiled })),

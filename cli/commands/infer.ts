@@ -1,8 +1,11 @@
 /**
  * privinfer infer --model <id> --input inputs.json [--models-dir dir] [--json]
  * The full encrypted round trip on this machine for each input vector: client keys with the card's
- * Galois steps only, encrypt, compiled plan, decrypt. --json prints {outputs: number[][]}.
+ * Galois steps only, encrypt, compiled plan, decrypt. --json prints {outputs: number[][], privacy}, where
+ * privacy is the model's status ("DP epsilon=3.00, delta=1e-5" or "NON-PRIVATE"), also printed beside
+ * every result.
  */
+import { privacyLabel } from '../../core/card.ts'
 import { createLocalRoundTrip } from '../../service/runtime/seal/local-round-trip.ts'
 import { emit, parseCommandArgs, requireString } from '../args.ts'
 import { readInputVectors } from './import.ts'
@@ -38,11 +41,12 @@ export const command: Command = {
     } finally {
       roundTrip.delete()
     }
-    emit(Boolean(values.json), { outputs }, () =>
+    const privacy = privacyLabel(card)
+    emit(Boolean(values.json), { outputs, privacy }, () =>
       outputs
         .map((row, index) => {
           const best = row.indexOf(Math.max(...row))
-          return `#${index}: ${card.labels[best] ?? best}  [${row.map((v) => v.toFixed(4)).join(', ')}]  (server ${serverMs[index].toFixed(0)} ms)`
+          return `#${index}: ${card.labels[best] ?? best}  [${row.map((v) => v.toFixed(4)).join(', ')}]  (server ${serverMs[index].toFixed(0)} ms)  [${privacy}]`
         })
         .join('\n'),
     )

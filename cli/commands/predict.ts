@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Command } from './index.ts'
 import { emit, parseCommandArgs, requireString } from '../args.ts'
+import { privacyLabel } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import { PrivinferClient, type Prediction } from '../../client/index.ts'
 import { pngToInput } from '../../client/node/png-image.ts'
@@ -54,7 +55,8 @@ export const command: Command = {
     } finally {
       await session.close()
     }
-    emit(Boolean(values.json), { model: modelId, predictions }, () =>
+    const privacy = privacyLabel(session.card)
+    emit(Boolean(values.json), { model: modelId, privacy, predictions }, () =>
       predictions
         .map((p, i) => {
           const top = p.probabilities
@@ -63,7 +65,7 @@ export const command: Command = {
             .slice(0, 3)
           return `#${i}: label ${p.labelName} (p=${p.probabilities[p.label].toFixed(3)}; top-3 ${top
             .map((t) => `${session.card.labels[t.label] ?? t.label}:${t.prob.toFixed(3)}`)
-            .join(' ')}) in ${p.ms} ms`
+            .join(' ')}) in ${p.ms} ms  [${privacy}]`
         })
         .join('\n'),
     )
