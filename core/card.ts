@@ -90,6 +90,28 @@ export interface PrivacyCard {
   epochs: number
   clippingNorm: number
   notes?: string[]
+  /** How the noise is drawn and added (e.g. discrete Gaussian on a grid, full batch). */
+  mechanism?: string
+  /** Public training-set size that fixes q, the steps and the normalizer. */
+  nominalTrainSize?: number
+  /**
+   * The record set the model trained on and every release from it, with the total epsilon of what a
+   * default deployment serves and of everything in the repository (training/record-sets.ts).
+   */
+  recordSet?: {
+    id: string
+    description: string
+    records: number
+    releases: Array<{
+      release: string
+      epsilon: number | null
+      delta: number | null
+      servedByDefault: boolean
+    }>
+    totalServedByDefault: { epsilon: number; delta: number }
+    totalInRepository: { epsilon: number | null; delta: number | null }
+    notes: string[]
+  }
 }
 
 export interface ModelCard {
