@@ -278,11 +278,15 @@ function trainWithProgress(config: TrainingConfig, id: string): ReturnType<typeo
     },
     onStep(report, epsilonSpent) {
       progress ??= createProgress(`train ${id}`, report.steps)
-      const fields: Record<string, string | number> = {
-        epoch: Number(report.epoch.toFixed(2)),
-        loss: report.batchLoss,
-        acc: report.batchAccuracy,
-      }
+      // The batch loss and accuracy are exact statistics of the training records: shown only for
+      // public record sets (a private run shows the steps and the epsilon spent).
+      const fields: Record<string, string | number> = isPrivateRecordSet(config.dataset)
+        ? { epoch: Number(report.epoch.toFixed(2)) }
+        : {
+            epoch: Number(report.epoch.toFixed(2)),
+            loss: report.batchLoss,
+            acc: report.batchAccuracy,
+          }
       if (config.privacy !== undefined) fields.eps = epsilonSpent
       if (report.step === report.steps) progress.finish(fields)
       else progress.tick(report.step, fields)
