@@ -93,6 +93,11 @@ export interface PipelineHooks {
   onFeatures?: (part: 'train' | 'test', done: number, total: number) => void
   /** Skip the audit (sweeps). */
   skipAudit?: boolean
+  /**
+   * Non-private runs only: clip per-example gradients as DP training does but add no noise (the
+   * sweep's no-noise reference point, so it differs from the DP points by the noise alone).
+   */
+  clipWithoutNoise?: boolean
 }
 
 /** The card's input preprocessing for a training configuration. */
@@ -158,7 +163,7 @@ export async function runTraining(
   const { model, result } = trainWithConfig(
     config,
     train,
-    privacy?.noiseMultiplier,
+    privacy?.noiseMultiplier ?? (hooks.clipWithoutNoise ? 0 : undefined),
     hooks.onStep ? (report) => hooks.onStep?.(report, epsilonAfter(report.step)) : undefined,
   )
   const trainSeconds = (Date.now() - started) / 1000
