@@ -95,7 +95,10 @@ export const command: Command = {
     }
 
     // Shadow-model attacks score the training records themselves: only on public record sets.
-    const shadows = isPrivateRecordSet(dataset) ? 0 : numberOption(values, 'shadows', 8)
+    // A recipe run is audited by canaries instead (default 0 shadows).
+    const shadows = isPrivateRecordSet(dataset)
+      ? 0
+      : numberOption(values, 'shadows', recipeName === undefined ? 8 : 0)
     const extraAttacks: AttackResult[] = []
     if (shadows > 0) {
       const shadowProgress = createProgress('LiRA shadow models', shadows)
