@@ -172,8 +172,9 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
         argmaxDisagreements: outcome.onnx.argmaxDisagreements,
         trainerAccuracy: outcome.trainerAccuracy,
       },
-      tuning: inputs.tuning ?? null,
-      tuningNotCountedInEpsilon: TUNING_NOT_COUNTED,
+      ...(scattering
+        ? { tuning: inputs.tuning ?? { file: 'training/tuning/scatter-linear-proxy.json' } }
+        : { tuning: inputs.tuning ?? null, tuningNotCountedInEpsilon: TUNING_NOT_COUNTED }),
       machine: 'shared 2-core VM, Node 24, nice -n 10',
     },
     createdAt: new Date().toISOString(),
