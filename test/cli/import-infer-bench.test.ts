@@ -75,6 +75,8 @@ describe('privinfer import / infer / bench', () => {
       join(dir, 'inputs.json'),
     )
     const outputs = result.outputs as number[][]
+    // An imported model has no DP guarantee: the status says so beside the result.
+    expect(result.privacy).toBe('NON-PRIVATE')
     const plain = await createPlainModel(onnx)
     const expected = await plain.run(inputs)
     await plain.close()
