@@ -124,6 +124,13 @@ export async function runTraining(
   config: TrainingConfig,
   hooks: PipelineHooks = {},
 ): Promise<TrainingOutcome> {
+  if (config.validationFraction !== undefined && isPrivateRecordSet(config.dataset)) {
+    throw new PrivinferError(
+      'BAD_REQUEST',
+      `tuning on '${config.dataset}' would release exact validation accuracies of its training records, uncounted in epsilon: tune on --dataset fashion-mnist-proxy (public, disjoint from every served training set)`,
+      { dataset: config.dataset },
+    )
+  }
   const splits = loadSplits(config.dataset)
   const preprocessing = preprocessingOf(config)
   let train = preprocessDataset(splits.train, preprocessing, {
