@@ -27,11 +27,19 @@ function modelDetails(card: TrainingCard): string[] {
   const privacy = card.privacy
   const lines: string[] = []
   lines.push('## Model details', '')
-  lines.push(
-    `- Id: \`${card.id}\`; file: \`${card.onnxFile}\` (ONNX opset 13: Gemm + Mul/Add polynomial activations).`,
+  const linear = !String(training.architecture).includes(
+    '-',
+    String(training.architecture).indexOf('-') + 1,
   )
   lines.push(
-    `- Architecture: ${String(training.architecture)}, activation ${String(training.activation)}${formatCoefficients(training.activationCoefficients)}.`,
+    linear
+      ? `- Id: \`${card.id}\`; file: \`${card.onnxFile}\` (ONNX opset 13: one Gemm).`
+      : `- Id: \`${card.id}\`; file: \`${card.onnxFile}\` (ONNX opset 13: Gemm + Mul/Add polynomial activations).`,
+  )
+  lines.push(
+    linear
+      ? `- Architecture: ${String(training.architecture)}, linear (no activation: one matrix-vector product under HE).`
+      : `- Architecture: ${String(training.architecture)}, activation ${String(training.activation)}${formatCoefficients(training.activationCoefficients)}.`,
   )
   lines.push(
     card.input.preprocessing.kind === 'scattering'
@@ -126,12 +134,16 @@ function differentialPrivacy(card: TrainingCard): string[] {
     lines.push('| quantity | value |', '|---|---|')
     lines.push(`| epsilon (RDP accountant, stated guarantee) | ${privacy.epsilonRdp.toFixed(3)} |`)
     lines.push(
-      `| epsilon (PRV accountant, tighter estimate) | ${Number.isNaN(privacy.epsilonPrv) || privacy.epsilonPrv === null ? 'not available' : privacy.epsilonPrv.toFixed(3)} |`,
+      `| epsilon (PRV accountant, ${privacy.mechanism === undefined ? 'tighter estimate' : 'continuous-Gaussian reference, worse of add/remove'}) | ${Number.isNaN(privacy.epsilonPrv) || privacy.epsilonPrv === null ? 'not available' : privacy.epsilonPrv.toFixed(3)} |`,
     )
     lines.push(`| delta | ${privacy.delta} |`)
     lines.push(`| noise multiplier sigma | ${privacy.noiseMultiplier.toFixed(4)} |`)
     lines.push(`| clipping norm C | ${privacy.clippingNorm} |`)
-    lines.push(`| sampling rate q (Poisson) | ${privacy.sampleRate.toFixed(5)} |`)
+    lines.push(
+      privacy.sampleRate === 1
+        ? '| sampling rate q | 1 (full batch: every example at every step) |'
+        : `| sampling rate q (Poisson) | ${privacy.sampleRate.toFixed(5)} |`,
+    )
     lines.push(`| steps / epochs | ${privacy.steps} / ${privacy.epochs} |`)
     if (privacy.nominalTrainSize !== undefined)
       lines.push(
