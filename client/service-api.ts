@@ -6,10 +6,15 @@
  */
 import type { ModelCard } from '../core/card.ts'
 import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
+import { PrivinferError } from '../core/errors.ts'
 import { problemFromResponse } from './problem-error.ts'
+import { networkError, serviceBaseUrl } from './service-url.ts'
 
 export interface ServiceApiOptions {
-  /** e.g. http://localhost:8080 (no trailing /v1). */
+  /**
+   * e.g. http://localhost:8080 (no trailing /v1). In a browser a relative URL ('/' for the page's own
+   * origin) is resolved against the page's address.
+   */
   baseUrl: string
   /** Bearer token, when the service sets AUTH_TOKEN. */
   token?: string
@@ -59,25 +64,32 @@ export class ServiceApi {
   readonly #token: string | undefined
   readonly #fetch: typeof fetch
 
+  /** @throws PrivinferError URL_INVALID for a URL that is not http(s), or ends in /v1. */
   constructor(options: ServiceApiOptions) {
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '')
+    this.#baseUrl = serviceBaseUrl(
+      options.baseUrl,
+      typeof location !== 'undefined' ? location.href : undefined,
+    )
     this.#token = options.token
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
   }
 
   async health(): Promise<{ status: string; models: string[] }> {
-    return (await this.#request('GET', '/v1/health')).json()
+    return jsonOf(await this.#request('GET', '/v1/health'), this.#baseUrl)
   }
 
   async listModels(): Promise<ModelSummary[]> {
-    const body = (await (await this.#request('GET', '/v1/models')).json()) as {
+    const body = (await jsonOf(await this.#request('GET', '/v1/models'), this.#baseUrl)) as {
       models: ModelSummary[]
     }
     return body.models
   }
 
   async getModel(modelId: string): Promise<ModelCard> {
-    return (await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}`)).json()
+    return jsonOf(
+      await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}`),
+      this.#baseUrl,
+    )
   }
 
   /** POST /v1/keys. */
@@ -87,12 +99,18 @@ export class ServiceApi {
     form.append('galoisKeys', blobOf(bundle.galoisKeys), 'galois-keys.seal')
     if (bundle.relinKeys !== undefined)
       form.append('relinKeys', blobOf(bundle.relinKeys), 'relin-keys.seal')
-    return (await this.#request('POST', '/v1/keys', form)).json()
+    return jsonOf(await this.#request('POST', '/v1/keys', form), this.#baseUrl)
   }
 
   /** DELETE /v1/keys/{keyId}. */
-  async deleteKeys(keyId: string): Promise<void> {
-    await this.#request('DELETE', `/v1/keys/${encodeURIComponent(keyId)}`)
+  async deleteKeys(keyId: string, options: { keepalive?: boolean } = {}): Promise<void> {
+    await this.#request(
+      'DELETE',
+      `/v1/keys/${encodeURIComponent(keyId)}`,
+      undefined,
+      undefined,
+      options,
+    )
   }
 
   /** POST /v1/models/{id}/infer: the encrypted input in, the encrypted result out. */
@@ -119,7 +137,7 @@ export class ServiceApi {
       JSON.stringify({ input }),
       'application/json',
     )
-    return response.json()
+    return jsonOf(response, this.#baseUrl)
   }
 
   async #request(
@@ -127,13 +145,39 @@ export class ServiceApi {
     path: string,
     body?: FormData | string,
     contentType?: string,
+    init: { keepalive?: boolean } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json, application/octet-stream' }
     if (this.#token !== undefined) headers.Authorization = `Bearer ${this.#token}`
     if (contentType !== undefined) headers['Content-Type'] = contentType
-    const response = await this.#fetch(`${this.#baseUrl}${path}`, { method, headers, body })
+    let response: Response
+    try {
+      response = await this.#fetch(`${this.#baseUrl}${path}`, {
+        method,
+        headers,
+        body,
+        ...(init.keepalive === true ? { keepalive: true } : {}),
+      })
+    } catch (error) {
+      throw networkError(error, this.#baseUrl)
+    }
     if (!response.ok) throw await problemFromResponse(response)
     return response
+  }
+}
+
+/** The JSON body of a successful answer; anything else means the URL is not a privinfer service. */
+async function jsonOf<T>(response: Response, baseUrl: string): Promise<T> {
+  try {
+    return (await response.json()) as T
+  } catch (cause) {
+    const type = response.headers.get('content-type') ?? 'no content type'
+    throw new PrivinferError(
+      'URL_INVALID',
+      `${baseUrl} answered ${new URL(response.url || baseUrl).pathname} with something that is not JSON (${type}): is it a privinfer service?`,
+      { url: baseUrl },
+      { cause },
+    )
   }
 }
 

@@ -15,6 +15,12 @@
 export type InputPreprocessing =
   { kind: 'none' } | { kind: 'avgpool'; height: number; width: number; pool: number }
 
+/** Closed interval of raw input values (core/card.ts ModelCard.input.range). */
+export interface InputRange {
+  min: number
+  max: number
+}
+
 /**
  * Where the (preprocessed) input vector x, of length `inputSize`, sits in the CKKS slots.
  * For each block, slot (slotStart + q), 0 <= q < length, holds x[inputOffset + q] when
@@ -103,6 +109,11 @@ export interface ModelCard {
     size: number
     preprocessing: InputPreprocessing
     layout: InputLayout
+    /**
+     * The values the raw input may take (before preprocessing), e.g. {min: 0, max: 1} for images
+     * scaled to [0, 1]. The client rejects values outside it (INPUT_INVALID). Absent: unchecked.
+     */
+    range?: InputRange
   }
   output: { size: number; layout: OutputLayout }
   he: HeCard

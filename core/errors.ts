@@ -45,6 +45,13 @@ export const ERROR_CODES = [
   'INTERNAL',
   // service (appended)
   'CONFIG_INVALID',
+  // client and CLI (never answered by the service; listed for one table of codes)
+  'SERVICE_UNREACHABLE',
+  'URL_INVALID',
+  'PORT_IN_USE',
+  'OPTION_INVALID',
+  'COMMAND_UNKNOWN',
+  'MODEL_EXISTS',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -16,14 +16,32 @@ const MAX_SIDE = 4096
 
 /**
  * Decodes a PNG and maps it to `width * height` intensities in [0, 1] (see the file comment).
- * @throws PrivinferError INPUT_INVALID for bytes that are not a PNG or an image that is too large.
+ * @throws PrivinferError INPUT_INVALID for bytes that are not a PNG (another image format is named),
+ *   a damaged PNG, or an image that is too large.
  */
 export function pngToInput(bytes: Uint8Array, width = 28, height = 28): Float64Array {
+  if (!hasPngSignature(bytes)) {
+    const kind = imageKindOf(bytes)
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      kind === undefined
+        ? 'not a PNG file (it does not start with the PNG signature)'
+        : `a ${kind} file, not a PNG: convert it to PNG first`,
+      kind === undefined ? {} : { format: kind },
+    )
+  }
   let image: PNG
   try {
     image = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   } catch (error) {
-    throw new PrivinferError('INPUT_INVALID', `not a readable PNG: ${(error as Error).message}`)
+    // pngjs's own messages ("There are some read requests waitng on finished stream") describe its
+    // stream internals, not the file: name the likely cause and keep theirs as the cause.
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      `a damaged or truncated PNG file (${bytes.byteLength} bytes): it cannot be decoded`,
+      {},
+      { cause: error },
+    )
   }
   if (
     image.width > MAX_SIDE ||
@@ -49,6 +67,23 @@ export function pngToInput(bytes: Uint8Array, width = 28, height = 28): Float64A
     for (let i = 0; i < gray.length; i++) gray[i] = 1 - gray[i]
   }
   return resizeByArea(gray, image.width, image.height, width, height)
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+
+function hasPngSignature(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && PNG_SIGNATURE.every((byte, i) => bytes[i] === byte)
+}
+
+/** Other common image formats, by their magic bytes, for a clearer message. */
+function imageKindOf(bytes: Uint8Array): string | undefined {
+  const starts = (...prefix: number[]) => prefix.every((byte, i) => bytes[i] === byte)
+  if (starts(0xff, 0xd8, 0xff)) return 'JPEG'
+  if (starts(0x47, 0x49, 0x46, 0x38)) return 'GIF'
+  if (starts(0x42, 0x4d)) return 'BMP'
+  if (starts(0x52, 0x49, 0x46, 0x46) && bytes[8] === 0x57 && bytes[9] === 0x45) return 'WebP'
+  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'TIFF'
+  return undefined
 }
 
 function borderMean(gray: Float64Array, width: number, height: number): number {

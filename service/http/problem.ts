@@ -54,6 +54,12 @@ export const PROBLEMS: Readonly<Record<ErrorCode, ProblemKind>> = {
   ACCOUNTANT_INVALID: { status: 422, title: 'Invalid accountant input' },
   INTERNAL: { status: 500, title: 'Internal error' },
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
+  SERVICE_UNREACHABLE: { status: 502, title: 'Service unreachable' },
+  URL_INVALID: { status: 400, title: 'Invalid service URL' },
+  PORT_IN_USE: { status: 500, title: 'Port in use' },
+  OPTION_INVALID: { status: 400, title: 'Invalid command-line option' },
+  COMMAND_UNKNOWN: { status: 400, title: 'Unknown command' },
+  MODEL_EXISTS: { status: 409, title: 'Model already exists' },
 }
 
 /** Seconds a client should wait before retrying OVERLOADED / NOT_READY / RATE_LIMITED. */
