@@ -85,6 +85,17 @@ function plainRunnerOf(models: Map<string, PlainModel>): PlainRunner {
   }
 }
 
+/** A port taken by another process is a configuration problem with a name, not a Node stack. */
+function listenProblem(error: Error, config: Config): Error {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return error
+  return new PrivinferError(
+    'PORT_IN_USE',
+    `port ${config.port} on ${config.host} is in use by another process; choose another with PORT (npm start) or --port (privinfer serve)`,
+    { port: config.port, host: config.host },
+    { cause: error },
+  )
+}
+
 /**
  * Starts the service with a parsed configuration. Returns once listening; `ready` settles later.
  */
@@ -113,7 +124,7 @@ export async function startService(
   })
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, (error?: Error) =>
-      error ? reject(error) : resolve(listening),
+      error ? reject(listenProblem(error, config)) : resolve(listening),
     )
   })
   // Uploads of several MB over slow links: generous, but bounded.
@@ -224,7 +235,13 @@ export async function main(
 
 if (import.meta.main) {
   main().catch((error: unknown) => {
-    process.stderr.write(`privinfer: ${error instanceof Error ? error.message : String(error)}\n`)
+    // One line, with the code when there is one (as the CLI reports its errors).
+    const message = (error instanceof Error ? error.message : String(error)).replace(
+      /\s*\n\s*/g,
+      '; ',
+    )
+    const code = error instanceof PrivinferError ? ` [${error.code}]` : ''
+    process.stderr.write(`privinfer: ${message}${code}\n`)
     process.exit(1)
   })
 }
