@@ -4,7 +4,8 @@
  * keys; it has no secret-key field) and an `EncryptedInput` (a ciphertext). Nothing here can send a
  * secret key or a decrypted value (the plain route takes only explicitly public data, {@link PublicInput}).
  */
-import type { ModelCard } from '../core/card.ts'
+import type { CardSummary, ModelCard } from '../core/card.ts'
+import type { TestImage } from '../core/test-image.ts'
 import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
 import { PrivinferError } from '../core/errors.ts'
 import { problemFromResponse } from './problem-error.ts'
@@ -22,17 +23,10 @@ export interface ServiceApiOptions {
   fetch?: typeof fetch
 }
 
-/** A model as listed by GET /v1/models. */
-export interface ModelSummary {
-  id: string
-  title: string
-  description: string
-  nonPrivate: boolean
-  labels: string[]
-  inputSize: number
-  outputSize: number
-  polyModulusDegree: number
-  epsilon: number | null
+/** A model as listed by GET /v1/models (the default model first, `default: true`). */
+export interface ModelSummary extends CardSummary {
+  /** The model served when a client names none (DEFAULT_MODEL, else mnist-dp). */
+  default: boolean
 }
 
 export interface StoredKeyInfo {
@@ -88,6 +82,17 @@ export class ServiceApi {
   async getModel(modelId: string): Promise<ModelCard> {
     return jsonOf(
       await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}`),
+      this.#baseUrl,
+    )
+  }
+
+  /**
+   * GET /v1/models/{id}/test-image: a random held-out image of the model's public test split (public
+   * data coming in; nothing is sent).
+   */
+  async testImage(modelId: string): Promise<TestImage> {
+    return jsonOf(
+      await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}/test-image`),
       this.#baseUrl,
     )
   }

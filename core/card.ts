@@ -125,3 +125,54 @@ export interface ModelCard {
   training?: Record<string, unknown>
   createdAt: string
 }
+
+/**
+ * What GET /v1/models lists for each model (one summary for service and client): enough to choose a
+ * model and to know what it protects, without its layouts. The catalog adds `default`.
+ */
+export interface CardSummary {
+  id: string
+  title: string
+  description: string
+  nonPrivate: boolean
+  labels: string[]
+  /** Raw input values (card.input.rawSize). */
+  inputSize: number
+  outputSize: number
+  polyModulusDegree: number
+  /** DP guarantee of the training data; null for a non-private model. */
+  epsilon: number | null
+  delta: number | null
+  accuracy: ModelCard['accuracy'] | null
+  /** The dataset of the model's public test split (card.data.dataset), when known. */
+  dataset: string | null
+  he: Pick<
+    HeCard,
+    'coeffModulusBits' | 'scaleBits' | 'depth' | 'galoisSteps' | 'needsRelinKeys' | 'inputLevel'
+  >
+}
+
+export function summarizeCard(card: ModelCard): CardSummary {
+  return {
+    id: card.id,
+    title: card.title,
+    description: card.description,
+    nonPrivate: card.nonPrivate,
+    labels: card.labels,
+    inputSize: card.input.rawSize,
+    outputSize: card.output.size,
+    polyModulusDegree: card.he.polyModulusDegree,
+    epsilon: card.privacy?.epsilon ?? null,
+    delta: card.privacy?.delta ?? null,
+    accuracy: card.accuracy ?? null,
+    dataset: card.data?.dataset ?? null,
+    he: {
+      coeffModulusBits: card.he.coeffModulusBits,
+      scaleBits: card.he.scaleBits,
+      depth: card.he.depth,
+      galoisSteps: card.he.galoisSteps,
+      needsRelinKeys: card.he.needsRelinKeys,
+      inputLevel: card.he.inputLevel,
+    },
+  }
+}

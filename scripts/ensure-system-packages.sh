@@ -7,11 +7,12 @@ set -euo pipefail
 
 # command            Debian package       needed by
 REQUIRED=(
+  "chromium           chromium             test/web/demo-browser.test.ts (the demo page in a real browser)"
 )
 
 missing=()
 for entry in "${REQUIRED[@]}"; do
-  read -r command package <<<"$entry"
+  read -r command package _ <<<"$entry"
   command -v "$command" >/dev/null 2>&1 || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

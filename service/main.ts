@@ -22,11 +22,18 @@ import type { HeExecutor, InferRequest } from './pool/he-executor.ts'
 import { WorkerPool } from './pool/worker-pool.ts'
 import { loadServedModels, type LoadedModel } from './pool/served-models.ts'
 import { createPlainModel, type PlainModel } from './plain/onnx-runtime.ts'
+import {
+  createTestImageSource,
+  type TestImage,
+  type TestImageSource,
+} from './models/test-images.ts'
 
 /** How often expired keys are swept from the key store, milliseconds. */
 const SWEEP_INTERVAL_MS = 60_000
 
 const OPENAPI_FILE = fileURLToPath(new URL('../docs/openapi.json', import.meta.url))
+/** The demo page, built by web/build.ts (npm start's prestart). */
+const WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url))
 
 export interface RunningService {
   /** e.g. http://127.0.0.1:8080 */
@@ -73,6 +80,15 @@ class DeferredExecutor implements HeExecutor {
   }
 }
 
+/** Test images of the loaded models (the readiness gate keeps requests away before). */
+class DeferredTestImages implements TestImageSource {
+  target: TestImageSource | undefined
+  random(modelId: string): Promise<TestImage> {
+    if (!this.target) return Promise.reject(new PrivinferError('NOT_READY', 'models are loading'))
+    return this.target.random(modelId)
+  }
+}
+
 /** Runs onnxruntime sessions for POST /plain (ENABLE_PLAIN only). */
 function plainRunnerOf(models: Map<string, PlainModel>): PlainRunner {
   return {
@@ -105,6 +121,7 @@ export async function startService(
 ): Promise<RunningService> {
   const catalog = new MutableCatalog()
   const executor = new DeferredExecutor()
+  const testImages = new DeferredTestImages()
   const plainModels = new Map<string, PlainModel>()
   const keyStore = new FileKeyStore({ dir: config.keysDir, ttlSeconds: config.keyTtlSeconds })
   await keyStore.init()
@@ -121,6 +138,8 @@ export async function startService(
     registry: new Registry(),
     isReady: () => state.ready && !state.closing,
     openapi,
+    testImages,
+    webDir: WEB_DIR,
   })
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, (error?: Error) =>
@@ -170,6 +189,7 @@ export async function startService(
       }
     }
     catalog.set(loaded.map(({ card }) => ({ id: card.id, card })))
+    testImages.target = createTestImageSource(loaded)
     sweepTimer = setInterval(() => {
       keyStore.sweepExpired().then(
         (removed) => removed > 0 && logger.info({ removed }, 'expired keys swept'),

@@ -88,13 +88,7 @@ export async function buildWebBundle(outDir = WEB_DIST_DIR): Promise<string> {
     })
     await copyFile(join(sealDist, 'seal_throws.wasm'), join(staging, 'seal_throws.wasm'))
     for (const file of STATIC_FILES) await copyFile(join(webDir, file), join(staging, file))
-    const previous = `${outDir}.old-${process.pid}-${Date.now()}`
-    const hadPrevious = await rename(outDir, previous).then(
-      () => true,
-      () => false,
-    )
-    await rename(staging, outDir)
-    if (hadPrevious) await rm(previous, { recursive: true, force: true })
+    await swapInto(staging, outDir)
     const sizes = Object.entries(result.metafile.outputs)
       .filter(([file]) => file.endsWith('.js'))
       .map(([, output]) => `demo.js ${(output.bytes / 1024).toFixed(0)} KB`)
@@ -102,6 +96,29 @@ export async function buildWebBundle(outDir = WEB_DIST_DIR): Promise<string> {
   } catch (error) {
     await rm(staging, { recursive: true, force: true })
     throw error
+  }
+}
+
+/**
+ * Renames `staging` to `outDir`, moving an existing `outDir` aside first. Two builds racing (two
+ * services starting at once) each retry until their rename lands; the last one wins, whole.
+ */
+async function swapInto(staging: string, outDir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const previous = `${outDir}.old-${process.pid}-${Date.now()}-${attempt}`
+    const hadPrevious = await rename(outDir, previous).then(
+      () => true,
+      () => false,
+    )
+    try {
+      await rename(staging, outDir)
+      if (hadPrevious) await rm(previous, { recursive: true, force: true })
+      return
+    } catch (error) {
+      if (hadPrevious) await rm(previous, { recursive: true, force: true })
+      const code = (error as NodeJS.ErrnoException).code
+      if (attempt >= 5 || (code !== 'ENOTEMPTY' && code !== 'EEXIST')) throw error
+    }
   }
 }
 

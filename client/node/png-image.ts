@@ -10,6 +10,9 @@
  */
 import { PNG } from 'pngjs'
 import { PrivinferError } from '../../core/errors.ts'
+import { resizeByArea } from '../area-resample.ts'
+
+export { resizeByArea }
 
 /** Largest accepted image side, pixels (bounds memory and time). */
 const MAX_SIDE = 4096
@@ -98,37 +101,4 @@ function borderMean(gray: Float64Array, width: number, height: number): number {
     count += 2
   }
   return sum / count
-}
-
-/** Area-averaging resize of a row-major single-channel image. */
-export function resizeByArea(
-  source: Float64Array,
-  sourceWidth: number,
-  sourceHeight: number,
-  width: number,
-  height: number,
-): Float64Array {
-  const out = new Float64Array(width * height)
-  const scaleX = sourceWidth / width
-  const scaleY = sourceHeight / height
-  for (let y = 0; y < height; y++) {
-    const y0 = y * scaleY
-    const y1 = y0 + scaleY
-    for (let x = 0; x < width; x++) {
-      const x0 = x * scaleX
-      const x1 = x0 + scaleX
-      let sum = 0
-      let area = 0
-      for (let sy = Math.floor(y0); sy < Math.min(sourceHeight, Math.ceil(y1)); sy++) {
-        const wy = Math.min(y1, sy + 1) - Math.max(y0, sy)
-        for (let sx = Math.floor(x0); sx < Math.min(sourceWidth, Math.ceil(x1)); sx++) {
-          const wx = Math.min(x1, sx + 1) - Math.max(x0, sx)
-          sum += source[sy * sourceWidth + sx] * wx * wy
-          area += wx * wy
-        }
-      }
-      out[y * width + x] = area > 0 ? sum / area : 0
-    }
-  }
-  return out
 }

@@ -1,8 +1,8 @@
 /**
  * The Express app of the REST API (v1), without `listen` (service/main.ts listens; tests use supertest).
  *
- * Order: request id + log -> helmet -> CORS -> health / openapi (open) -> rate limit -> bearer auth ->
- * readiness gate -> routes -> 404 -> problem+json.
+ * Order: request id + log -> helmet -> CORS -> health / openapi / demo page (open) -> rate limit ->
+ * bearer auth -> readiness gate -> routes -> 404 -> problem+json.
  */
 import express, { type Express } from 'express'
 import cors from 'cors'
@@ -19,6 +19,8 @@ import { inferRouter } from './routes/infer.ts'
 import { keysRouter } from './routes/keys.ts'
 import { modelsRouter } from './routes/models.ts'
 import { plainRouter } from './routes/plain.ts'
+import { testImageRouter } from './routes/test-image.ts'
+import { webRouter } from './routes/web.ts'
 
 export function createApp(deps: AppDeps): Express {
   const { config, models, keyStore, executor, logger, registry } = deps
@@ -46,6 +48,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(deps.openapi)
   })
+  app.use(webRouter(deps.webDir))
 
   if (config.rateLimitMax > 0) {
     app.use(
@@ -77,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(keysRouter({ models, keyStore, executor, logger, metrics }))
   app.use(inferRouter({ models, keyStore, executor, logger, metrics }))
   app.use(plainRouter(models, deps.plain, config.enablePlain))
+  app.use(testImageRouter(models, deps.testImages))
 
   app.use((req, _res, next) => {
     next(new PrivinferError('NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 100)}`))

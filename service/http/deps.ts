@@ -7,6 +7,9 @@ import type { ModelCard } from '../../core/card.ts'
 import type { Config } from '../config.ts'
 import type { KeyStore } from '../keystore/key-store.ts'
 import type { HeExecutor } from '../pool/he-executor.ts'
+import type { TestImageSource } from '../models/test-images.ts'
+
+export type { TestImageSource }
 
 /** A model the service serves: its public card (GET /v1/models/{id}). */
 export interface ServedModel {
@@ -16,6 +19,7 @@ export interface ServedModel {
 
 /** The models being served; empty until start-up has compiled them. */
 export interface ModelCatalog {
+  /** Every served model, the default one first. */
   list(): readonly ServedModel[]
   /** Undefined when there is no such model. */
   find(id: string): ServedModel | undefined
@@ -49,4 +53,8 @@ export interface AppDeps {
   isReady: () => boolean
   /** The OpenAPI document served at GET /v1/openapi.json. */
   openapi: unknown
+  /** GET /v1/models/{id}/test-image (absent: DATASET_UNAVAILABLE). */
+  testImages?: TestImageSource
+  /** The built demo page served at `/` (web/dist); absent: `/` says how to build it. */
+  webDir?: string
 }

@@ -119,12 +119,13 @@ export interface TestApp {
 }
 
 export function buildTestApp(
-  overrides: Partial<AppDeps['config']> & { plain?: AppDeps['plain'] } = {},
+  overrides: Partial<AppDeps['config']> &
+    Pick<Partial<AppDeps>, 'plain' | 'testImages' | 'webDir'> = {},
 ): TestApp {
   const executor = new FakeExecutor()
   const state = { ready: true, nowMs: Date.parse('2026-01-01T00:00:00Z') }
   const keyStore = new MemoryKeyStore({ ttlSeconds: 60, now: () => state.nowMs })
-  const { plain, ...config } = overrides
+  const { plain, testImages, webDir, ...config } = overrides
   const app = createApp({
     config: {
       corsOrigins: ['https://demo.example'],
@@ -143,6 +144,8 @@ export function buildTestApp(
     registry: new Registry(),
     isReady: () => state.ready,
     openapi: { openapi: '3.1.0', info: { title: 'privinfer', version: '1' }, paths: {} },
+    testImages,
+    webDir,
   })
   return { app, executor, keyStore, state }
 }
