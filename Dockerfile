@@ -1,6 +1,9 @@
 # privinfer service image: multi-stage, Node 24 slim, production dependencies only, non-root.
 #   docker build -t privinfer .
-#   docker run -p 8080:8080 -v privinfer-keys:/app/keys privinfer
+#   docker run -p 8080:8080 -e AUTH_TOKEN="$(openssl rand -base64 32)" -v privinfer-keys:/app/keys privinfer
+# The container listens on all its interfaces (HOST=0.0.0.0, so that port publishing works) and
+# therefore refuses to start without AUTH_TOKEN: ALLOW_UNAUTHENTICATED=0 is set here on purpose.
+# Replicas on a shared Redis: docker-compose.yml, deploy/kubernetes/, docs/scale-out.md.
 # Node 24 runs the TypeScript sources directly (type stripping); there is no build step.
 
 # ---- dependencies ---------------------------------------------------------------------------
@@ -35,6 +38,7 @@ ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
     PORT=8080 \
     HOST=0.0.0.0 \
+    ALLOW_UNAUTHENTICATED=0 \
     MODELS_DIR=/app/models \
     KEYS_DIR=/app/keys
 WORKDIR /app
@@ -46,8 +50,6 @@ COPY service ./service
 COPY training ./training
 COPY client ./client
 COPY cli ./cli
-# `privinfer bench` and `privinfer evaluate` import the timing helpers of bench/bench-model.ts.
-COPY bench/bench-model.ts ./bench/bench-model.ts
 COPY models ./models
 COPY docs/openapi.json ./docs/openapi.json
 # The demo page at / (privinfer serve imports web/build.ts to check it is fresh).

@@ -26,6 +26,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { PrivinferClient } from '../client/index.ts'
 import { preprocessInput } from '../client/preprocess.ts'
 import type { CkksContext } from '../core/ckks/context.ts'
+import { argmax } from '../core/math/argmax.ts'
 import {
   createClientKeys,
   decryptOutput,
@@ -73,6 +74,9 @@ const child = spawn(process.execPath, ['service/main.ts'], {
     KEYS_DIR: join(root, 'keys'),
     WORKERS: String(workers),
     RATE_LIMIT_MAX: '0',
+    // One client and one key set send every query: no per-key limit, no key quota.
+    KEY_RATE_LIMIT_MAX: '0',
+    KEY_QUOTA_SETS: '0',
     MAX_QUEUE: String(CONCURRENT + 16),
     LOG_LEVEL: 'warn',
     // As in the Dockerfile: at most 2 glibc malloc arenas, so the threads' freed memory is reused and
@@ -130,7 +134,7 @@ try {
   const plain = await createPlainModel(
     new Uint8Array(await readFile(join('models', modelId, card.onnxFile))),
   )
-  const expected = (await plain.run(modelInputs)).map(argmax)
+  const expected = (await plain.run(modelInputs)).map((logits) => argmax(logits))
   await plain.close()
 
   // Warm-up: each worker loads the key set once.
@@ -310,12 +314,6 @@ async function scrape(url: string): Promise<Record<string, number>> {
     if (match) values[match[1]] = Number(match[2])
   }
   return values
-}
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i
-  return best
 }
 
 function quantile(sorted: number[], q: number): number {

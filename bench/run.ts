@@ -21,7 +21,7 @@ import {
   createLocalRoundTrip,
   type LocalRoundTrip,
 } from '../service/runtime/seal/local-round-trip.ts'
-import { summarize, type ModelBench } from './bench-model.ts'
+import { summarize, type ModelBench } from '../service/models/bench-compiled-model.ts'
 
 interface Variant {
   model: string

@@ -1,6 +1,7 @@
 /**
  * Turns decrypted logits into a prediction: softmax probabilities and the arg-max label.
  */
+import { argmax } from '../core/math/argmax.ts'
 
 export interface Prediction {
   /** The model's outputs as decrypted (approximate: CKKS noise is ~2^-scaleBits relative). */
@@ -15,8 +16,7 @@ export interface Prediction {
 
 export function toPrediction(logits: ArrayLike<number>, labels: readonly string[]): Prediction {
   const values = Array.from(logits)
-  let label = 0
-  for (let i = 1; i < values.length; i++) if (values[i] > values[label]) label = i
+  const label = argmax(values)
   const max = values[label]
   const exps = values.map((value) => Math.exp(value - max))
   const total = exps.reduce((sum, value) => sum + value, 0)

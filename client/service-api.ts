@@ -5,9 +5,9 @@
  * secret key or a decrypted value (the plain route takes only explicitly public data, {@link PublicInput}).
  */
 import type { CardSummary, ModelCard } from '../core/card.ts'
-import type { TestImage } from '../core/test-image.ts'
-import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
 import { PrivinferError } from '../core/errors.ts'
+import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
+import type { TestImage } from '../core/test-image.ts'
 import { problemFromResponse } from './problem-error.ts'
 import { networkError, serviceBaseUrl } from './service-url.ts'
 
@@ -17,11 +17,45 @@ export interface ServiceApiOptions {
    * origin) is resolved against the page's address.
    */
   baseUrl: string
+  /**
+   * Other replicas of the same service (sharing its key store), tried in turn when a retryable
+   * request fails on one. Behind a load balancer, leave empty: a retry on `baseUrl` reaches
+   * another replica.
+   */
+  replicaUrls?: readonly string[]
   /** Bearer token, when the service sets AUTH_TOKEN. */
   token?: string
   /** A fetch implementation (default: globalThis.fetch). */
   fetch?: typeof fetch
+  /** Retries of idempotent requests (see {@link RetryPolicy}); `{ attempts: 1 }` disables them. */
+  retry?: Partial<RetryPolicy>
 }
+
+/**
+ * When a request is sent again. Idempotent requests (GET, DELETE, POST .../infer: a query changes
+ * nothing on the service) are retried after a network failure (a replica killed mid-request, a
+ * connection reset) or a 502 / 503 / 504 answer (NOT_READY, OVERLOADED, KEY_STORE_UNAVAILABLE, a
+ * proxy with no healthy upstream). An upload of keys is retried only when it certainly stored
+ * nothing: the connection was refused, or the answer was NOT_READY or OVERLOADED (checked before
+ * anything is stored). 4xx answers are never retried.
+ */
+export interface RetryPolicy {
+  /** Tries in all, the first included (default 4). */
+  attempts: number
+  /** First pause between tries, doubled each time, milliseconds (default 200). */
+  initialDelayMs: number
+  /** Longest pause, also the cap on a Retry-After header, milliseconds (default 2000). */
+  maxDelayMs: number
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 4, initialDelayMs: 200, maxDelayMs: 2000 }
+
+/** Problem codes after which a retry can succeed (the request did nothing). */
+const RETRYABLE_CODES = new Set(['NOT_READY', 'OVERLOADED', 'KEY_STORE_UNAVAILABLE'])
+/** The subset that proves nothing was stored (safe to resend an upload). */
+const NOTHING_STORED_CODES = new Set(['NOT_READY', 'OVERLOADED'])
+
+type Idempotence = 'idempotent' | 'upload'
 
 /** A model as listed by GET /v1/models (the default model first, `default: true`). */
 export interface ModelSummary extends CardSummary {
@@ -54,36 +88,37 @@ export function markPublic(values: ArrayLike<number>): PublicInput {
 export type EncryptedOutput = Uint8Array & { readonly __brand: 'EncryptedOutput' }
 
 export class ServiceApi {
-  readonly #baseUrl: string
+  readonly #baseUrls: readonly string[]
   readonly #token: string | undefined
   readonly #fetch: typeof fetch
+  readonly #retry: RetryPolicy
+  /** The replica the next request goes to first (the one that answered last). */
+  #current = 0
 
   /** @throws PrivinferError URL_INVALID for a URL that is not http(s), or ends in /v1. */
   constructor(options: ServiceApiOptions) {
-    this.#baseUrl = serviceBaseUrl(
-      options.baseUrl,
-      typeof location !== 'undefined' ? location.href : undefined,
+    const page = typeof location !== 'undefined' ? location.href : undefined
+    this.#baseUrls = [options.baseUrl, ...(options.replicaUrls ?? [])].map((url) =>
+      serviceBaseUrl(url, page),
     )
     this.#token = options.token
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry }
   }
 
   async health(): Promise<{ status: string; models: string[] }> {
-    return jsonOf(await this.#request('GET', '/v1/health'), this.#baseUrl)
+    return jsonOf(await this.#request('GET', '/v1/health'))
   }
 
   async listModels(): Promise<ModelSummary[]> {
-    const body = (await jsonOf(await this.#request('GET', '/v1/models'), this.#baseUrl)) as {
+    const body = (await jsonOf(await this.#request('GET', '/v1/models'))) as {
       models: ModelSummary[]
     }
     return body.models
   }
 
   async getModel(modelId: string): Promise<ModelCard> {
-    return jsonOf(
-      await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}`),
-      this.#baseUrl,
-    )
+    return jsonOf(await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}`))
   }
 
   /**
@@ -93,7 +128,6 @@ export class ServiceApi {
   async testImage(modelId: string): Promise<TestImage> {
     return jsonOf(
       await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}/test-image`),
-      this.#baseUrl,
     )
   }
 
@@ -104,17 +138,22 @@ export class ServiceApi {
     form.append('galoisKeys', blobOf(bundle.galoisKeys), 'galois-keys.seal')
     if (bundle.relinKeys !== undefined)
       form.append('relinKeys', blobOf(bundle.relinKeys), 'relin-keys.seal')
-    return jsonOf(await this.#request('POST', '/v1/keys', form), this.#baseUrl)
+    return jsonOf(await this.#request('POST', '/v1/keys', form, undefined, 'upload'))
   }
 
-  /** DELETE /v1/keys/{keyId}. */
+  /**
+   * DELETE /v1/keys/{keyId}. A retry that finds the keys gone after a lost answer counts as done
+   * (the first try deleted them). `keepalive` (browsers): the request outlives an unloading page.
+   */
   async deleteKeys(keyId: string, options: { keepalive?: boolean } = {}): Promise<void> {
     await this.#request(
       'DELETE',
       `/v1/keys/${encodeURIComponent(keyId)}`,
       undefined,
       undefined,
-      options,
+      'idempotent',
+      true,
+      options.keepalive === true,
     )
   }
 
@@ -142,7 +181,7 @@ export class ServiceApi {
       JSON.stringify({ input }),
       'application/json',
     )
-    return jsonOf(response, this.#baseUrl)
+    return jsonOf(response)
   }
 
   async #request(
@@ -150,37 +189,80 @@ export class ServiceApi {
     path: string,
     body?: FormData | string,
     contentType?: string,
-    init: { keepalive?: boolean } = {},
+    idempotence: Idempotence = 'idempotent',
+    goneMeansDone = false,
+    keepalive = false,
   ): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json, application/octet-stream' }
     if (this.#token !== undefined) headers.Authorization = `Bearer ${this.#token}`
     if (contentType !== undefined) headers['Content-Type'] = contentType
-    let response: Response
-    try {
-      response = await this.#fetch(`${this.#baseUrl}${path}`, {
-        method,
-        headers,
-        body,
-        ...(init.keepalive === true ? { keepalive: true } : {}),
-      })
-    } catch (error) {
-      throw networkError(error, this.#baseUrl)
+    let lostAnswer = false
+    for (let attempt = 1; ; attempt++) {
+      const baseUrl = this.#baseUrls[this.#current]
+      const last = attempt >= this.#retry.attempts
+      let response: Response
+      try {
+        response = await this.#fetch(`${baseUrl}${path}`, {
+          method,
+          headers,
+          body,
+          ...(keepalive ? { keepalive: true } : {}),
+        })
+      } catch (error) {
+        // No answer: a refused connection sent nothing; any other failure may have been processed.
+        const refused = isConnectionRefused(error)
+        if (last || (idempotence === 'upload' && !refused)) throw networkError(error, baseUrl)
+        lostAnswer ||= !refused
+        await this.#pauseAndMoveOn(attempt, undefined)
+        continue
+      }
+      if (response.ok) return response
+      const problem = await problemFromResponse(response)
+      if (goneMeansDone && lostAnswer && problem.code === 'KEY_NOT_FOUND') return response
+      const retryable =
+        [502, 503, 504].includes(response.status) &&
+        (idempotence === 'upload'
+          ? NOTHING_STORED_CODES.has(problem.code)
+          : RETRYABLE_CODES.has(problem.code) || response.status !== 503)
+      if (last || !retryable) throw problem
+      await this.#pauseAndMoveOn(attempt, response.headers.get('retry-after'))
     }
-    if (!response.ok) throw await problemFromResponse(response)
-    return response
+  }
+
+  /** Waits (Retry-After when given, else exponential backoff, both capped) and picks the next replica. */
+  async #pauseAndMoveOn(attempt: number, retryAfter: string | null | undefined): Promise<void> {
+    this.#current = (this.#current + 1) % this.#baseUrls.length
+    const backoff = this.#retry.initialDelayMs * 2 ** (attempt - 1)
+    const asked =
+      retryAfter != null && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : backoff
+    // With another replica to try, the first retry goes there at once.
+    const delay =
+      this.#baseUrls.length > 1 && attempt === 1 ? 0 : Math.min(asked, this.#retry.maxDelayMs)
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
   }
 }
 
+/** True when fetch failed because nothing listened (the request never reached a service). */
+function isConnectionRefused(error: unknown): boolean {
+  let cause: unknown = error
+  for (let depth = 0; depth < 4 && cause; depth++) {
+    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true
+    cause = (cause as { cause?: unknown }).cause
+  }
+  return false
+}
+
 /** The JSON body of a successful answer; anything else means the URL is not a privinfer service. */
-async function jsonOf<T>(response: Response, baseUrl: string): Promise<T> {
+async function jsonOf<T>(response: Response): Promise<T> {
   try {
     return (await response.json()) as T
   } catch (cause) {
     const type = response.headers.get('content-type') ?? 'no content type'
+    const where = response.url === '' ? 'the service' : response.url
     throw new PrivinferError(
       'URL_INVALID',
-      `${baseUrl} answered ${new URL(response.url || baseUrl).pathname} with something that is not JSON (${type}): is it a privinfer service?`,
-      { url: baseUrl },
+      `${where} answered with something that is not JSON (${type}): is this a privinfer service?`,
+      { url: response.url },
       { cause },
     )
   }

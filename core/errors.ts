@@ -45,6 +45,10 @@ export const ERROR_CODES = [
   'INTERNAL',
   // service (appended)
   'CONFIG_INVALID',
+  // shared key store and abuse resistance (appended)
+  'KEY_STORE_UNAVAILABLE',
+  'KEY_QUOTA_EXCEEDED',
+  'KEY_STORAGE_FULL',
   // client and CLI (never answered by the service; listed for one table of codes)
   'SERVICE_UNREACHABLE',
   'URL_INVALID',

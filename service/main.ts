@@ -14,11 +14,14 @@ import { fileURLToPath } from 'node:url'
 import pino, { type Logger } from 'pino'
 import { Registry } from 'prom-client'
 import { PrivinferError } from '../core/errors.ts'
-import { type Config, loadConfig } from './config.ts'
+import { accessModeOf, type Config, loadConfig, redactedKeyStore } from './config.ts'
 import { createApp } from './http/app.ts'
 import type { ModelCatalog, PlainRunner, ServedModel } from './http/deps.ts'
 import { FileKeyStore } from './keystore/file-key-store.ts'
+import type { KeyStore } from './keystore/key-store.ts'
+import { RedisKeyStore } from './keystore/redis-key-store.ts'
 import type { HeExecutor, InferRequest } from './pool/he-executor.ts'
+import type { WindowCounter } from './http/rate-limit.ts'
 import { WorkerPool } from './pool/worker-pool.ts'
 import { loadServedModels, type LoadedModel } from './pool/served-models.ts'
 import { createPlainModel, type PlainModel } from './plain/onnx-runtime.ts'
@@ -113,6 +116,37 @@ function listenProblem(error: Error, config: Config): Error {
 }
 
 /**
+ * The configured key store, initialized (files under keysDir, or a shared Redis), with its quotas,
+ * and the rate-limit counter to use with it (in Redis too when the store is: one limit for all
+ * replicas).
+ */
+async function openKeyStore(
+  config: Config,
+  logger: Logger,
+): Promise<{ keyStore: KeyStore; rateCounter: WindowCounter | undefined }> {
+  const quota = {
+    maxKeySetsPerClient: config.keyQuotaSets,
+    maxKeyBytesPerClient: config.keyQuotaBytes,
+    maxTotalKeyBytes: config.keyStoreMaxBytes,
+  }
+  const ttlSeconds = config.keyTtlSeconds
+  let keyStore: KeyStore
+  let rateCounter: WindowCounter | undefined
+  if (config.keyStoreUrl === undefined) {
+    const store = new FileKeyStore({ dir: config.keysDir, ttlSeconds, quota })
+    await store.init()
+    keyStore = store
+  } else {
+    const store = new RedisKeyStore({ url: config.keyStoreUrl, ttlSeconds, quota, logger })
+    await store.init()
+    keyStore = store
+    rateCounter = { hit: (name, windowMs) => store.hitWindow(name, windowMs) }
+  }
+  logger.info({ keyStore: redactedKeyStore(config), quota }, 'key store open')
+  return { keyStore, rateCounter }
+}
+
+/**
  * Starts the service with a parsed configuration. Returns once listening; `ready` settles later.
  */
 export async function startService(
@@ -123,8 +157,7 @@ export async function startService(
   const executor = new DeferredExecutor()
   const testImages = new DeferredTestImages()
   const plainModels = new Map<string, PlainModel>()
-  const keyStore = new FileKeyStore({ dir: config.keysDir, ttlSeconds: config.keyTtlSeconds })
-  await keyStore.init()
+  const { keyStore, rateCounter } = await openKeyStore(config, logger)
   const openapi = JSON.parse(await readFile(OPENAPI_FILE, 'utf8')) as unknown
   const state = { ready: false, closing: false }
 
@@ -138,6 +171,7 @@ export async function startService(
     registry: new Registry(),
     isReady: () => state.ready && !state.closing,
     openapi,
+    rateCounter,
     testImages,
     webDir: WEB_DIR,
   })
@@ -157,7 +191,7 @@ export async function startService(
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
   logger.info(
-    { url, modelsDir: config.modelsDir, workers: config.workers },
+    { url, access: accessModeOf(config), modelsDir: config.modelsDir, workers: config.workers },
     'listening; compiling models',
   )
 
@@ -221,6 +255,7 @@ export async function startService(
       await ready.catch(() => undefined)
       await executor.close()
       for (const model of plainModels.values()) await model.close()
+      await keyStore.close()
       logger.info('stopped')
     })()
     return closing

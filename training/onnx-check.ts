@@ -3,6 +3,7 @@
  * it with the trainer's float64 forward pass.
  */
 import * as ort from 'onnxruntime-node'
+import { argmax } from '../core/math/argmax.ts'
 import type { Dataset } from './data/dataset.ts'
 import { forward, type Mlp } from './dp-sgd/mlp.ts'
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.ts'
@@ -35,15 +36,13 @@ export async function checkOnnxAgainstTrainer(
   let disagreements = 0
   let correct = 0
   for (let r = 0; r < data.count; r++) {
-    let ortBest = 0
-    let refBest = 0
     for (let c = 0; c < classes; c++) {
       const i = r * classes + c
       maxAbsLogitError = Math.max(maxAbsLogitError, Math.abs(logits[i] - reference[i]))
       maxAbsLogit = Math.max(maxAbsLogit, Math.abs(reference[i]))
-      if (logits[i] > logits[r * classes + ortBest]) ortBest = c
-      if (reference[i] > reference[r * classes + refBest]) refBest = c
     }
+    const ortBest = argmax(logits, r * classes, classes)
+    const refBest = argmax(reference, r * classes, classes)
     if (ortBest !== refBest) disagreements++
     if (ortBest === data.labels[r]) correct++
   }

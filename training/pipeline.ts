@@ -1,7 +1,7 @@
 /**
  * One training run end to end, shared by `privinfer train` and the sweep: data -> (calibrate sigma)
  * -> train -> ONNX export -> onnxruntime check on the full test split -> loss-threshold audit.
- * Writing the model folder and the HE step are separate (model-folder.ts, he-evaluation.ts).
+ * Writing the model folder and the HE step are separate (model-folder.ts here; the HE step is cli/commands/he-evaluation.ts, since training does not import the service).
  */
 import type { InputPreprocessing } from '../core/card.ts'
 import { PrivinferError } from '../core/errors.ts'

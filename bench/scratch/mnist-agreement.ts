@@ -2,7 +2,8 @@
 // node bench/scratch/mnist-agreement.ts '{"lazyOutput":true}' 1000
 import { readFileSync } from 'node:fs'
 import { compileModel } from '../../service/compiler/compile.ts'
-import { argmax, compareHeToPlain } from '../../service/models/compare-he.ts'
+import { argmax } from '../../core/math/argmax.ts'
+import { compareHeToPlain } from '../../service/models/compare-he.ts'
 import { loadMnist } from '../../training/data/mnist.ts'
 import { loadSplits } from '../../training/data/load.ts'
 const options = JSON.parse(process.argv[2] ?? '{}')

@@ -4,7 +4,7 @@
  * medians, and sizes as the client sends them (seed-compressed + zstd).
  */
 import { PrivinferError } from '../../core/errors.ts'
-import { benchCompiledModel } from '../../bench/bench-model.ts'
+import { benchCompiledModel } from '../../service/models/bench-compiled-model.ts'
 import { compileModel } from '../../service/compiler/compile.ts'
 import { emit, numberOption, parseCommandArgs } from '../args.ts'
 import { COMPILE_FLAGS, compileOptionsOf } from './import.ts'

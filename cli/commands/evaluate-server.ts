@@ -17,6 +17,7 @@ import { createProgress } from '../progress.ts'
 import { PrivinferClient, markPublic, type ServiceApi } from '../../client/index.ts'
 import { preprocessInput } from '../../client/preprocess.ts'
 import type { ModelCard } from '../../core/card.ts'
+import { argmax } from '../../core/math/argmax.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import { loadTestSource } from './test-data.ts'
 import { createPlainModel } from '../../service/plain/onnx-runtime.ts'
@@ -216,10 +217,4 @@ async function plainReference(
       return outputs
     },
   }
-}
-
-function argmax(values: ArrayLike<number>): number {
-  let best = 0
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i
-  return best
 }

@@ -10,8 +10,8 @@ import { join } from 'node:path'
 import { PrivinferError } from '../../core/errors.ts'
 import { preprocessInput } from '../../client/preprocess.ts'
 import { loadTestSource } from './test-data.ts'
-import { argmax, compareHeToPlain } from '../../service/models/compare-he.ts'
-import { median } from '../../bench/bench-model.ts'
+import { compareHeToPlain, labelAccuracy } from '../../service/models/compare-he.ts'
+import { median } from '../../core/math/median.ts'
 import { emit, numberOption, parseCommandArgs } from '../args.ts'
 import { createProgress } from '../progress.ts'
 import { loadModelOption } from './model-folder.ts'
@@ -76,18 +76,13 @@ export const command: Command = {
       progress.tick(done, { ms: last.serverMs }),
     )
     progress.finish()
-    let plainCorrect = 0
-    let heCorrect = 0
-    labels.forEach((label, i) => {
-      if (argmax(check.plainOutputs[i]) === label) plainCorrect++
-      if (argmax(check.heOutputs[i]) === label) heCorrect++
-    })
+    const accuracy = labelAccuracy(check, labels)
     const result = {
       model: card.id,
       dataset: digits.name,
       examples: inputs.length,
-      plainAccuracy: plainCorrect / inputs.length,
-      heAccuracy: heCorrect / inputs.length,
+      plainAccuracy: accuracy.plain,
+      heAccuracy: accuracy.he,
       argmaxAgreement: check.comparison.argmaxAgreement,
       maxAbsError: check.comparison.maxAbsError,
       tolerance: check.comparison.tolerance,

@@ -14,12 +14,13 @@ import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PrivinferError } from '../../core/errors.ts'
-import { ensureWebBundle } from '../../web/build.ts'
 import { integerOption, parseCommandArgs } from '../args.ts'
 import type { Command } from './index.ts'
 
 const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url))
 const SERVICE_ENTRY = fileURLToPath(new URL('../../service/main.ts', import.meta.url))
+/** npm start's prestart: `node web/build.ts --if-stale` (run as a script: cli/ does not import web/). */
+const WEB_BUILD = fileURLToPath(new URL('../../web/build.ts', import.meta.url))
 
 /** What `npm start` sets (package.json scripts.start). */
 const START_DEFAULTS = { MALLOC_ARENA_MAX: '2' }
@@ -45,6 +46,24 @@ async function checkPortFree(port: number, host: string | undefined): Promise<vo
     })
     probe.listen({ port, host, exclusive: true }, () => probe.close(() => done()))
   })
+}
+
+/** Runs `node web/build.ts --if-stale` as npm's prestart does; a failed build stops the start. */
+async function runPrestart(env: Record<string, string | undefined>): Promise<void> {
+  const build = spawn(process.execPath, [WEB_BUILD, '--if-stale'], {
+    cwd: PACKAGE_DIR,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  const code = await new Promise<number>((done) => {
+    build.once('exit', (exitCode) => done(exitCode ?? 1))
+    build.once('error', () => done(1))
+  })
+  if (code !== 0)
+    throw new PrivinferError(
+      'INTERNAL',
+      `building the demo page failed (node web/build.ts exited ${code})`,
+    )
 }
 
 export const command: Command = {
@@ -88,8 +107,7 @@ export const command: Command = {
     const effectivePort = Number(env.PORT ?? 8080)
     if (Number.isInteger(effectivePort)) await checkPortFree(effectivePort, env.HOST)
 
-    const built = await ensureWebBundle()
-    if (built !== undefined) process.stderr.write(`${built}\n`)
+    await runPrestart(env)
 
     const child = spawn(process.execPath, [SERVICE_ENTRY], {
       cwd: PACKAGE_DIR,

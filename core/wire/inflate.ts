@@ -57,3 +57,34 @@ export function inflateBounded(
     )
   }
 }
+
+/**
+ * The first bytes of a zlib or Zstandard body, decoded from at most `compressedBytes` of its start
+ * (a flushed partial decode), or undefined when the platform cannot or the start does not decode.
+ * Used to read an object's parms_id when the whole body is refused (too large for these parameters),
+ * so that keys of other parameters are reported as such rather than as malformed.
+ */
+export function inflatePrefix(
+  mode: 'zlib' | 'zstd',
+  body: Uint8Array,
+  prefixBytes: number,
+  // A Zstandard block decodes only whole, and holds up to 128 KiB: take two blocks' worth.
+  compressedBytes = 256 * 1024,
+): Uint8Array | undefined {
+  if (zlib === undefined || !canInflateBounded(mode)) return undefined
+  const start = body.subarray(0, compressedBytes)
+  try {
+    const options = {
+      // Legitimate key material compresses by less than 2x; a bomb hits this bound and is refused.
+      maxOutputLength: Math.max(prefixBytes, 4 * compressedBytes),
+      finishFlush: mode === 'zlib' ? zlib.constants.Z_SYNC_FLUSH : zlib.constants.ZSTD_e_flush,
+    }
+    const inflated =
+      mode === 'zlib' ? zlib.inflateSync(start, options) : zlib.zstdDecompressSync(start, options)
+    return inflated.byteLength >= prefixBytes
+      ? new Uint8Array(inflated.buffer, inflated.byteOffset, prefixBytes)
+      : undefined
+  } catch {
+    return undefined
+  }
+}

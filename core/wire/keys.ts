@@ -18,8 +18,14 @@ import {
   KeysWrongParametersError,
   type KeyKind,
 } from './errors.ts'
-import { readParmsIdKey, SealBytesProblem, unwrapSealBytes } from './seal-header.ts'
-import { compressedBound, galoisKeysBytes, relinKeysBytes } from './sizes.ts'
+import { inflatePrefix } from './inflate.ts'
+import {
+  parseSealHeader,
+  readParmsIdKey,
+  SealBytesProblem,
+  unwrapSealBytes,
+} from './seal-header.ts'
+import { compressedBound, galoisKeysBytes, relinKeysBytes, SEAL_HEADER_BYTES } from './sizes.ts'
 
 /** SEAL's generator of the rotation group (GaloisTool::generator_). */
 const GALOIS_GENERATOR = 3n
@@ -128,7 +134,12 @@ function loadKSwitchKeys<T extends GaloisKeys | RelinKeys>(
       throw new KeysWrongParametersError(kind)
     }
   } catch (error) {
-    if (error instanceof SealBytesProblem) throw new KeysMalformedError(kind, error.message)
+    if (error instanceof SealBytesProblem) {
+      // Keys of larger parameters (more primes) pass this context's size bound: their parms_id
+      // still tells what they are.
+      if (hasOtherParmsId(ctx, bytes)) throw new KeysWrongParametersError(kind)
+      throw new KeysMalformedError(kind, error.message)
+    }
     throw error
   }
   const keys = create()
@@ -142,5 +153,19 @@ function loadKSwitchKeys<T extends GaloisKeys | RelinKeys>(
   } catch (error) {
     keys.delete()
     throw error
+  }
+}
+
+/** True when the object's parms_id (read from its start only) is readable and not this context's. */
+function hasOtherParmsId(ctx: CkksContext, bytes: Uint8Array): boolean {
+  try {
+    const header = parseSealHeader(bytes)
+    const start =
+      header.compression === 'none'
+        ? bytes.subarray(SEAL_HEADER_BYTES)
+        : inflatePrefix(header.compression, bytes.subarray(SEAL_HEADER_BYTES), 32)
+    return start !== undefined && readParmsIdKey(start, 0) !== ctx.keyParmsIdKey
+  } catch {
+    return false
   }
 }

@@ -1,22 +1,23 @@
 /**
  * The Express app of the REST API (v1), without `listen` (service/main.ts listens; tests use supertest).
  *
- * Order: request id + log -> helmet -> CORS -> health / openapi / demo page (open) -> rate limit ->
- * bearer auth -> readiness gate -> routes -> 404 -> problem+json.
+ * Order: request id + log -> helmet -> CORS -> health / openapi / demo page (open) -> bearer auth
+ * (names the client) -> per-client rate limit -> metrics -> key deletion (also while starting or
+ * shutting down) -> readiness gate -> routes -> 404 -> problem+json.
  */
 import express, { type Express } from 'express'
 import cors from 'cors'
 import helmet from 'helmet'
-import { rateLimit } from 'express-rate-limit'
 import { PrivinferError } from '../../core/errors.ts'
 import type { AppDeps } from './deps.ts'
-import { requireBearerToken } from './auth.ts'
+import { clientIdentityOf, requireBearerToken } from './auth.ts'
+import { limitRate, MemoryWindowCounter } from './rate-limit.ts'
 import { createHttpMetrics } from './metrics.ts'
 import { createProblemHandler } from './problem.ts'
 import { requestLog } from './request-log.ts'
 import { healthRouter } from './routes/health.ts'
 import { inferRouter } from './routes/infer.ts'
-import { keysRouter } from './routes/keys.ts'
+import { keyDeletionRouter, keysRouter } from './routes/keys.ts'
 import { modelsRouter } from './routes/models.ts'
 import { plainRouter } from './routes/plain.ts'
 import { testImageRouter } from './routes/test-image.ts'
@@ -50,25 +51,38 @@ export function createApp(deps: AppDeps): Express {
   })
   app.use(webRouter(deps.webDir))
 
+  if (config.authTokens.length > 0) app.use(requireBearerToken(config.authTokens))
+  const rateCounter = deps.rateCounter ?? new MemoryWindowCounter()
   if (config.rateLimitMax > 0) {
     app.use(
-      rateLimit({
-        windowMs: config.rateLimitWindowMs,
-        limit: config.rateLimitMax,
-        standardHeaders: 'draft-8',
-        legacyHeaders: false,
-        handler: (_req, _res, next) => {
-          next(new PrivinferError('RATE_LIMITED', 'too many requests from this client; slow down'))
+      limitRate(
+        {
+          counter: rateCounter,
+          windowMs: config.rateLimitWindowMs,
+          max: config.rateLimitMax,
+          subject: 'this client',
         },
-      }),
+        clientIdentityOf,
+      ),
     )
   }
-  if (config.authToken !== undefined) app.use(requireBearerToken(config.authToken))
+  const keyRateRule =
+    config.keyRateLimitMax > 0
+      ? {
+          counter: rateCounter,
+          windowMs: config.rateLimitWindowMs,
+          max: config.keyRateLimitMax,
+          subject: 'this key id',
+        }
+      : undefined
 
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics())
   })
 
+  // Deleting keys needs neither the models nor the workers: accepted while starting and while
+  // draining on shutdown, so a client can always withdraw its keys.
+  app.use(keyDeletionRouter(keyStore))
   app.use((_req, _res, next) => {
     next(
       deps.isReady()
@@ -77,8 +91,9 @@ export function createApp(deps: AppDeps): Express {
     )
   })
   app.use(modelsRouter(models))
-  app.use(keysRouter({ models, keyStore, executor, logger, metrics }))
-  app.use(inferRouter({ models, keyStore, executor, logger, metrics }))
+  const quota = { sets: config.keyQuotaSets, bytes: config.keyQuotaBytes }
+  app.use(keysRouter({ models, keyStore, executor, logger, metrics, quota }))
+  app.use(inferRouter({ models, keyStore, executor, logger, metrics, keyRateRule }))
   app.use(plainRouter(models, deps.plain, config.enablePlain))
   app.use(testImageRouter(models, deps.testImages))
 

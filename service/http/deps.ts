@@ -7,9 +7,8 @@ import type { ModelCard } from '../../core/card.ts'
 import type { Config } from '../config.ts'
 import type { KeyStore } from '../keystore/key-store.ts'
 import type { HeExecutor } from '../pool/he-executor.ts'
-import type { TestImageSource } from '../models/test-images.ts'
-
-export type { TestImageSource }
+import type { WindowCounter } from './rate-limit.ts'
+import type { TestImage } from '../../core/test-image.ts'
 
 /** A model the service serves: its public card (GET /v1/models/{id}). */
 export interface ServedModel {
@@ -25,6 +24,15 @@ export interface ModelCatalog {
   find(id: string): ServedModel | undefined
 }
 
+/** Held-out images of the models' public test splits (service/models/test-images.ts). */
+export interface TestImageSource {
+  /**
+   * @throws PrivinferError MODEL_NOT_FOUND for a model it does not know; DATASET_UNAVAILABLE when the
+   *   model has no test split here (no indices file, dataset not installed).
+   */
+  random(modelId: string): Promise<TestImage>
+}
+
 /** The onnxruntime reference path (POST /v1/models/{id}/plain). */
 export interface PlainRunner {
   /** Runs the model on one input vector (after preprocessing, `card.input.size` numbers). */
@@ -37,9 +45,12 @@ export interface AppDeps {
     | 'corsOrigins'
     | 'rateLimitWindowMs'
     | 'rateLimitMax'
-    | 'authToken'
+    | 'authTokens'
     | 'enablePlain'
     | 'trustProxyHops'
+    | 'keyRateLimitMax'
+    | 'keyQuotaSets'
+    | 'keyQuotaBytes'
   >
   models: ModelCatalog
   keyStore: KeyStore
@@ -53,6 +64,11 @@ export interface AppDeps {
   isReady: () => boolean
   /** The OpenAPI document served at GET /v1/openapi.json. */
   openapi: unknown
+  /**
+   * Rate-limit counters (default: in this process). With a shared key store, pass a counter on the
+   * same store so that replicas enforce one limit together.
+   */
+  rateCounter?: WindowCounter
   /** GET /v1/models/{id}/test-image (absent: DATASET_UNAVAILABLE). */
   testImages?: TestImageSource
   /** The built demo page served at `/` (web/dist); absent: `/` says how to build it. */

@@ -54,6 +54,9 @@ export const PROBLEMS: Readonly<Record<ErrorCode, ProblemKind>> = {
   ACCOUNTANT_INVALID: { status: 422, title: 'Invalid accountant input' },
   INTERNAL: { status: 500, title: 'Internal error' },
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
+  KEY_STORE_UNAVAILABLE: { status: 503, title: 'Key store unavailable' },
+  KEY_QUOTA_EXCEEDED: { status: 429, title: 'Key quota of this client exceeded' },
+  KEY_STORAGE_FULL: { status: 507, title: 'Key storage full' },
   SERVICE_UNREACHABLE: { status: 502, title: 'Service unreachable' },
   URL_INVALID: { status: 400, title: 'Invalid service URL' },
   PORT_IN_USE: { status: 500, title: 'Port in use' },
@@ -66,7 +69,8 @@ export const PROBLEMS: Readonly<Record<ErrorCode, ProblemKind>> = {
 const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   OVERLOADED: 2,
   NOT_READY: 5,
-  RATE_LIMITED: 10,
+  KEY_STORE_UNAVAILABLE: 2,
+  KEY_STORAGE_FULL: 60,
 }
 
 const MULTER_CODES: Record<string, ErrorCode> = {
@@ -124,7 +128,10 @@ export function toPrivinferError(error: unknown): PrivinferError | undefined {
 /** Writes one problem+json response. */
 export function sendProblem(res: Response, error: PrivinferError): void {
   const { status, title } = PROBLEMS[error.code]
-  const retryAfter = RETRY_AFTER_SECONDS[error.code]
+  // A limit that knows when its window resets says so (RATE_LIMITED); otherwise a fixed hint.
+  const ownRetryAfter = error.details.retryAfterSeconds
+  const retryAfter =
+    typeof ownRetryAfter === 'number' ? ownRetryAfter : RETRY_AFTER_SECONDS[error.code]
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter))
   if (error.code === 'UNAUTHORIZED') res.setHeader('WWW-Authenticate', 'Bearer')
   // A rejected upload may still be arriving (e.g. 413 after the limit): close the connection after

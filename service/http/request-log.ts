@@ -1,7 +1,8 @@
 /**
  * Request ids, one structured log line per request (pino), and the request-duration metric.
- * Logged: id, method, route template, status, problem code, bytes in/out, milliseconds. Never bodies,
- * key ids, keys, ciphertexts or values.
+ * Logged: id, client address (req.ip: the peer, or X-Forwarded-For as far as TRUST_PROXY allows),
+ * method, route template, status, problem code, bytes in/out, milliseconds. Never bodies, key ids,
+ * tokens, keys, ciphertexts or values.
  */
 import { randomUUID } from 'node:crypto'
 import type { Request, RequestHandler } from 'express'
@@ -35,6 +36,7 @@ export function requestLog(logger: Logger, metrics: HttpMetrics): RequestHandler
       logger.info(
         {
           requestId,
+          clientAddress: req.ip ?? req.socket.remoteAddress,
           method: req.method,
           route,
           status: res.statusCode,

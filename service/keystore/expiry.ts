@@ -4,6 +4,7 @@
 import { PrivinferError } from '../../core/errors.ts'
 import type { EvaluationKeyBytes, KeyRecord } from './key-store.ts'
 import { newKeyId } from './key-id.ts'
+import { ANONYMOUS_OWNER } from './quota.ts'
 
 /** A clock in milliseconds since the epoch; injectable so tests need not wait. */
 export type Clock = () => number
@@ -14,6 +15,7 @@ export function newKeyRecord(
   keys: EvaluationKeyBytes,
   nowMs: number,
   ttlMs: number,
+  owner: string = ANONYMOUS_OWNER,
 ): KeyRecord {
   return {
     keyId: newKeyId(),
@@ -22,6 +24,7 @@ export function newKeyRecord(
     expiresAt: new Date(nowMs + ttlMs).toISOString(),
     galoisKeyBytes: keys.galoisKeys.byteLength,
     relinKeyBytes: keys.relinKeys?.byteLength ?? 0,
+    owner,
   }
 }
 
@@ -45,4 +48,9 @@ export function keyExpired(record: KeyRecord): PrivinferError {
       expiresAt: record.expiresAt,
     },
   )
+}
+
+/** Bytes a key set occupies in a store (what the quotas count). */
+export function storedBytesOf(record: KeyRecord): number {
+  return record.galoisKeyBytes + record.relinKeyBytes
 }

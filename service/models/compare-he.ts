@@ -4,6 +4,7 @@
  * Used by `privinfer import` (card.comparison) and `privinfer evaluate`.
  */
 import type { HeComparison } from '../../core/card.ts'
+import { argmax } from '../../core/math/argmax.ts'
 import type { CompiledModel } from '../compiler/compile.ts'
 import { measureRanges } from '../compiler/measure-ranges.ts'
 import { toleranceFor } from '../compiler/tolerance.ts'
@@ -19,10 +20,19 @@ export interface HeVsPlain {
   queries: QueryResult[]
 }
 
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i
-  return best
+/** Accuracy of the HE and of the onnxruntime outputs' argmax, output r against `labels[r]`. */
+export function labelAccuracy(
+  check: Pick<HeVsPlain, 'heOutputs' | 'plainOutputs'>,
+  labels: ArrayLike<number>,
+): { he: number; plain: number } {
+  let heCorrect = 0
+  let plainCorrect = 0
+  check.heOutputs.forEach((output, r) => {
+    if (argmax(output) === labels[r]) heCorrect++
+    if (argmax(check.plainOutputs[r]) === labels[r]) plainCorrect++
+  })
+  const count = check.heOutputs.length
+  return { he: heCorrect / count, plain: plainCorrect / count }
 }
 
 export async function compareHeToPlain(

@@ -112,8 +112,125 @@ describe('ServiceApi', () => {
 
   it('maps a non-JSON error page to a code by status', async () => {
     const { fetch } = fakeFetch(() => new Response('<html>bad gateway</html>', { status: 502 }))
-    const api = new ServiceApi({ baseUrl: 'http://svc.test', fetch })
+    const api = new ServiceApi({ baseUrl: 'http://svc.test', fetch, retry: { attempts: 1 } })
     await expect(api.listModels()).rejects.toMatchObject({ code: 'INTERNAL' })
+  })
+})
+
+describe('ServiceApi retries', () => {
+  const problem = (code: string, status: number, retryAfter?: string) =>
+    new Response(JSON.stringify({ code, detail: code, status }), {
+      status,
+      headers: {
+        'content-type': 'application/problem+json',
+        ...(retryAfter ? { 'retry-after': retryAfter } : {}),
+      },
+    })
+  const refused = () =>
+    Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } })
+  const reset = () =>
+    Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } })
+  const input = new Uint8Array([1]) as unknown as EncryptedInput
+  const bundle = { galoisKeys: new Uint8Array([1]) } as unknown as EvaluationKeyBundle
+  const fast = { initialDelayMs: 1, maxDelayMs: 5 }
+
+  it('sends a query that lost its replica to the next replica, and stays there', async () => {
+    const calls: string[] = []
+    const fetchImpl = (async (url: string) => {
+      calls.push(url)
+      if (url.startsWith('http://a.test')) throw reset()
+      return new Response(new Uint8Array([7]), { status: 200 })
+    }) as unknown as typeof fetch
+    const api = new ServiceApi({
+      baseUrl: 'http://a.test',
+      replicaUrls: ['http://b.test'],
+      fetch: fetchImpl,
+      retry: fast,
+    })
+    expect([...(await api.infer('m', 'k', input))]).toEqual([7])
+    await api.infer('m', 'k', input)
+    expect(calls).toEqual([
+      'http://a.test/v1/models/m/infer',
+      'http://b.test/v1/models/m/infer',
+      'http://b.test/v1/models/m/infer',
+    ])
+  })
+
+  it('retries 503 KEY_STORE_UNAVAILABLE and a proxy 502, honouring a capped Retry-After', async () => {
+    const answers = [
+      problem('KEY_STORE_UNAVAILABLE', 503, '1'),
+      new Response('bad gateway', { status: 502 }),
+    ]
+    const fetchImpl = (async () =>
+      answers.shift() ?? new Response(new Uint8Array([1]))) as unknown as typeof fetch
+    const api = new ServiceApi({ baseUrl: 'http://lb.test', fetch: fetchImpl, retry: fast })
+    const started = performance.now()
+    await api.infer('m', 'k', input)
+    expect(answers).toEqual([])
+    // Retry-After: 1 is capped at maxDelayMs.
+    expect(performance.now() - started).toBeLessThan(500)
+  })
+
+  it('never retries a 4xx, and gives up after the configured attempts', async () => {
+    let count = 0
+    const fetchImpl = (async () => {
+      count++
+      return problem(count === 1 ? 'KEY_NOT_FOUND' : 'OVERLOADED', count === 1 ? 404 : 503)
+    }) as unknown as typeof fetch
+    const api = new ServiceApi({
+      baseUrl: 'http://s.test',
+      fetch: fetchImpl,
+      retry: { ...fast, attempts: 3 },
+    })
+    await expect(api.infer('m', 'k', input)).rejects.toMatchObject({ code: 'KEY_NOT_FOUND' })
+    expect(count).toBe(1)
+    await expect(api.infer('m', 'k', input)).rejects.toMatchObject({ code: 'OVERLOADED' })
+    expect(count).toBe(4)
+  })
+
+  it('resends an upload only when nothing can have been stored', async () => {
+    let count = 0
+    const stored = () =>
+      new Response(JSON.stringify({ keyId: 'k', expiresAt: 'x', modelId: 'm' }), { status: 201 })
+    const refusedOnce = (async () =>
+      ++count === 1 ? Promise.reject(refused()) : stored()) as unknown as typeof fetch
+    await new ServiceApi({ baseUrl: 'http://s.test', fetch: refusedOnce, retry: fast }).uploadKeys(
+      'm',
+      bundle,
+    )
+    expect(count).toBe(2)
+    count = 0
+    const resetOnce = (async () =>
+      ++count === 1 ? Promise.reject(reset()) : stored()) as unknown as typeof fetch
+    await expect(
+      new ServiceApi({ baseUrl: 'http://s.test', fetch: resetOnce, retry: fast }).uploadKeys(
+        'm',
+        bundle,
+      ),
+    ).rejects.toThrow('fetch failed')
+    expect(count).toBe(1)
+    count = 0
+    const storeDown = (async () =>
+      ++count === 1 ? problem('KEY_STORE_UNAVAILABLE', 503) : stored()) as unknown as typeof fetch
+    await expect(
+      new ServiceApi({ baseUrl: 'http://s.test', fetch: storeDown, retry: fast }).uploadKeys(
+        'm',
+        bundle,
+      ),
+    ).rejects.toMatchObject({ code: 'KEY_STORE_UNAVAILABLE' })
+    expect(count).toBe(1)
+  })
+
+  it('counts a retried delete that finds the keys gone as done', async () => {
+    let count = 0
+    const fetchImpl = (async () =>
+      ++count === 1
+        ? Promise.reject(reset())
+        : problem('KEY_NOT_FOUND', 404)) as unknown as typeof fetch
+    await new ServiceApi({ baseUrl: 'http://s.test', fetch: fetchImpl, retry: fast }).deleteKeys(
+      'k',
+    )
+    expect(count).toBe(2)
   })
 })
 

@@ -12,6 +12,7 @@ import { createCkksContext } from '../../core/ckks/context.ts'
 import { loadEvaluationKeys } from '../../core/he/evaluation-keys.ts'
 import { loadSeal } from '../../core/seal/load.ts'
 import { parseSealHeader } from '../../core/wire/seal-header.ts'
+import { keyIdDigest } from '../../service/keystore/key-id.ts'
 import { createPlainModel } from '../../service/plain/onnx-runtime.ts'
 import { loadMnist } from '../../training/data/mnist.ts'
 import { startTestService, type TestService } from './test-service.ts'
@@ -74,14 +75,15 @@ describe('client library against the running service', () => {
 
   it('stores only Galois/relinearization keys and metadata in keys/, never a secret key', async () => {
     const files = await listFiles(test.keysDir)
-    const keyDir = join(test.keysDir, session.keyId)
+    // Folders are named by a digest of the key id: the id (a bearer capability) is written nowhere.
+    const keyDir = join(test.keysDir, keyIdDigest(session.keyId))
     const expectedNames = [
       'galois.bin',
       'metadata.json',
       ...(session.card.he.needsRelinKeys ? ['relin.bin'] : []),
     ].sort()
     expect(files.map((file) => file.slice(test.keysDir.length + 1)).sort()).toEqual(
-      expectedNames.map((name) => `${session.keyId}/${name}`),
+      expectedNames.map((name) => `${keyIdDigest(session.keyId)}/${name}`),
     )
 
     const metadata = JSON.parse(await readFile(join(keyDir, 'metadata.json'), 'utf8')) as Record<
@@ -92,10 +94,11 @@ describe('client library against the running service', () => {
       'createdAt',
       'expiresAt',
       'galoisKeyBytes',
-      'keyId',
       'modelId',
+      'owner',
       'relinKeyBytes',
     ])
+    expect(JSON.stringify(metadata)).not.toContain(session.keyId)
 
     // Each .bin file is exactly one SEAL object (header size = file size) that loads as the
     // evaluation key it is named after, under the model's parameters: no room for a SecretKey.

@@ -52,6 +52,9 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     KEYS_DIR: keysDir,
     WORKERS: '1',
     RATE_LIMIT_MAX: '0',
+    // One client and one key set send every query: no per-key limit, no key quota.
+    KEY_RATE_LIMIT_MAX: '0',
+    KEY_QUOTA_SETS: '0',
     LOG_LEVEL: 'silent',
     ...env,
   })

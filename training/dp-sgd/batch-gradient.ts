@@ -7,6 +7,7 @@
  * arXiv:1510.01799). Adding the activations' scalar gradients gives each example's full L2 norm over
  * ALL parameters; then sum_i c_i dL_i/dW = (c * dZ)^T H is one weighted matrix product.
  */
+import { argmax } from '../../core/math/argmax.ts'
 import { activationCoefficients, type Mlp } from './mlp.ts'
 
 export interface BatchGradientOptions {
@@ -146,14 +147,8 @@ function accumulateChunk(
   let correct = 0
   for (let r = 0; r < rows; r++) {
     const base = r * classes
-    let max = -Infinity
-    let argmax = 0
-    for (let c = 0; c < classes; c++) {
-      if (logits[base + c] > max) {
-        max = logits[base + c]
-        argmax = c
-      }
-    }
+    const predicted = argmax(logits, base, classes)
+    const max = logits[base + predicted]
     let total = 0
     for (let c = 0; c < classes; c++) {
       const e = Math.exp(logits[base + c] - max)
@@ -164,7 +159,7 @@ function accumulateChunk(
     for (let c = 0; c < classes; c++) outDelta[base + c] /= total
     lossSum += -Math.log(Math.max(outDelta[base + label], 1e-300))
     outDelta[base + label] -= 1
-    if (argmax === label) correct++
+    if (predicted === label) correct++
   }
 
   // Backward through hidden layers: dL/dh = dZ W, then through the activation.

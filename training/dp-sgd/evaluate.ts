@@ -2,6 +2,7 @@
  * Plain float64 evaluation of the trainer's model: accuracy, mean loss, per-example losses (for the
  * membership-inference audit) and logits.
  */
+import { argmax } from '../../core/math/argmax.ts'
 import type { Dataset } from '../data/dataset.ts'
 import { forward, type Mlp } from './mlp.ts'
 
@@ -24,21 +25,15 @@ export function evaluateMlp(model: Mlp, data: Dataset): Evaluation {
   let correct = 0
   let lossSum = 0
   for (let r = 0; r < data.count; r++) {
-    let max = -Infinity
-    let argmax = 0
-    for (let c = 0; c < classes; c++) {
-      if (logits[r * classes + c] > max) {
-        max = logits[r * classes + c]
-        argmax = c
-      }
-    }
+    const predicted = argmax(logits, r * classes, classes)
+    const max = logits[r * classes + predicted]
     let total = 0
     for (let c = 0; c < classes; c++) total += Math.exp(logits[r * classes + c] - max)
     const loss = Math.log(total) + max - logits[r * classes + data.labels[r]]
     losses[r] = loss
     lossSum += loss
-    predictions[r] = argmax
-    if (argmax === data.labels[r]) correct++
+    predictions[r] = predicted
+    if (predicted === data.labels[r]) correct++
   }
   return {
     accuracy: correct / data.count,

@@ -12,6 +12,8 @@ import type { HttpMetrics } from '../metrics.ts'
 import { parseMultipart, requireField, requireFile } from '../multipart.ts'
 import { uploadLimitsFor } from '../upload-limits.ts'
 import { findModel } from './models.ts'
+import { checkRate, type RateLimitRule } from '../rate-limit.ts'
+import { keyIdDigest } from '../../keystore/key-id.ts'
 
 export interface InferRouteDeps {
   models: ModelCatalog
@@ -19,10 +21,12 @@ export interface InferRouteDeps {
   executor: HeExecutor
   logger: Logger
   metrics: HttpMetrics
+  /** Queries per key id and window (KEY_RATE_LIMIT_MAX); undefined: no per-key limit. */
+  keyRateRule?: RateLimitRule
 }
 
 export function inferRouter(deps: InferRouteDeps): Router {
-  const { models, keyStore, executor, logger, metrics } = deps
+  const { models, keyStore, executor, logger, metrics, keyRateRule } = deps
   const router = Router()
   const parsers = new WeakMap<ServedModel, ReturnType<typeof parseMultipart>>()
   router.post(
@@ -55,6 +59,9 @@ export function inferRouter(deps: InferRouteDeps): Router {
           { keysModelId: record.modelId, modelId: model.id },
         )
       }
+      // Counted per key set (by digest) on every replica sharing the counter: one key cannot
+      // monopolize the workers, whichever addresses it is used from.
+      if (keyRateRule) await checkRate(keyRateRule, `key:${keyIdDigest(keyId)}`)
       const inputBytes = input.byteLength
       metrics.uploadBytes.observe({ kind: 'input' }, inputBytes)
       const output = await executor.infer({

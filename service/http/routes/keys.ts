@@ -14,6 +14,8 @@ import type { HttpMetrics } from '../metrics.ts'
 import { optionalFile, parseMultipart, requireField } from '../multipart.ts'
 import { uploadLimitsFor } from '../upload-limits.ts'
 import { findModel } from './models.ts'
+import { clientIdentityOf } from '../auth.ts'
+import { checkQuota, ownerDigest, quotaError } from '../../keystore/quota.ts'
 
 export interface KeysRouteDeps {
   models: ModelCatalog
@@ -21,10 +23,12 @@ export interface KeysRouteDeps {
   executor: HeExecutor
   logger: Logger
   metrics: HttpMetrics
+  /** Per-client limits (KEY_QUOTA_SETS, KEY_QUOTA_BYTES; 0: none), checked before validation. */
+  quota: { sets: number; bytes: number }
 }
 
 export function keysRouter(deps: KeysRouteDeps): Router {
-  const { models, keyStore, executor, logger, metrics } = deps
+  const { models, keyStore, executor, logger, metrics, quota } = deps
   const router = Router()
   // The model is named inside the body, so multer gets the largest limit over all models and the
   // exact one is checked once modelId is known.
@@ -107,8 +111,18 @@ export function keysRouter(deps: KeysRouteDeps): Router {
         galoisKeys: keys.galoisKeys.slice(),
         ...(keys.relinKeys ? { relinKeys: keys.relinKeys.slice() } : {}),
       }
+      // A client past its quota is told so before a worker spends time validating its keys; the
+      // store checks again, atomically, when it writes.
+      const owner = ownerDigest(clientIdentityOf(req, res))
+      const verdict = checkQuota(
+        { maxKeySetsPerClient: quota.sets, maxKeyBytesPerClient: quota.bytes, maxTotalKeyBytes: 0 },
+        await keyStore.usage(owner),
+        0,
+        galoisKeyBytes + relinKeyBytes,
+      )
+      if (verdict) throw quotaError(verdict, galoisKeyBytes + relinKeyBytes)
       await executor.validateKeys(model.id, keys)
-      const { keyId, expiresAt } = await keyStore.put(model.id, toStore)
+      const { keyId, expiresAt } = await keyStore.put(model.id, toStore, { owner })
       logger.info(
         {
           requestId: res.locals.requestId,
@@ -122,6 +136,12 @@ export function keysRouter(deps: KeysRouteDeps): Router {
       res.status(201).location(`/v1/keys/${keyId}`).json({ keyId, expiresAt, modelId: model.id })
     },
   )
+  return router
+}
+
+/** DELETE /v1/keys/{keyId} -> 204 (KEY_NOT_FOUND otherwise). Needs only the key store. */
+export function keyDeletionRouter(keyStore: KeyStore): Router {
+  const router = Router()
   router.delete('/v1/keys/:keyId', async (req, res) => {
     await keyStore.delete(req.params.keyId)
     res.status(204).end()

@@ -5,6 +5,7 @@
  */
 import express, { Router } from 'express'
 import { PrivinferError } from '../../../core/errors.ts'
+import { argmax } from '../../../core/math/argmax.ts'
 import type { ModelCatalog, PlainRunner } from '../deps.ts'
 import { findModel } from './models.ts'
 
@@ -56,9 +57,7 @@ export function plainRouter(
         )
       }
       const output = Array.from(await plain!.run(model.id, Float64Array.from(input as number[])))
-      let label = 0
-      for (let i = 1; i < output.length; i++) if (output[i] > output[label]) label = i
-      res.json({ output, label })
+      res.json({ output, label: argmax(output) })
     },
   )
   return router

@@ -113,6 +113,25 @@ describe('loadGaloisKeys', () => {
     }
   })
 
+  it('rejects keys of larger parameters (beyond this size bound) with KEYS_WRONG_PARAMETERS', () => {
+    // keys were made under N8192 (4 data primes, 4 steps): too large for N8192_OTHER's bound, so
+    // the parms_id is read from the start of the (compressed or not) body.
+    const smaller = createCkksContext(seal, N8192_OTHER)
+    try {
+      for (const mode of ['zstd', 'zlib', 'none'] as const) {
+        const bundle = keys.evaluationKeyBundle(mode)
+        expect(codeOf(() => loadGaloisKeys(smaller, bundle.galoisKeys, [1]))).toBe(
+          'KEYS_WRONG_PARAMETERS',
+        )
+        expect(codeOf(() => loadRelinKeys(smaller, bundle.relinKeys!))).toBe(
+          'KEYS_WRONG_PARAMETERS',
+        )
+      }
+    } finally {
+      smaller.delete()
+    }
+  })
+
   it('rejects garbage and truncated key bytes with KEYS_MALFORMED', () => {
     const random = seededRandom(3)
     const garbage = Uint8Array.from({ length: 10_000 }, () => Math.floor(random() * 256))

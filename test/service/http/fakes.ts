@@ -120,27 +120,33 @@ export interface TestApp {
 
 export function buildTestApp(
   overrides: Partial<AppDeps['config']> &
-    Pick<Partial<AppDeps>, 'plain' | 'testImages' | 'webDir'> = {},
+    Pick<Partial<AppDeps>, 'plain' | 'testImages' | 'webDir'> & {
+      keyStore?: MemoryKeyStore
+      logger?: AppDeps['logger']
+    } = {},
 ): TestApp {
   const executor = new FakeExecutor()
   const state = { ready: true, nowMs: Date.parse('2026-01-01T00:00:00Z') }
-  const keyStore = new MemoryKeyStore({ ttlSeconds: 60, now: () => state.nowMs })
-  const { plain, testImages, webDir, ...config } = overrides
+  const { plain, keyStore: givenStore, logger, testImages, webDir, ...config } = overrides
+  const keyStore = givenStore ?? new MemoryKeyStore({ ttlSeconds: 60, now: () => state.nowMs })
   const app = createApp({
     config: {
       corsOrigins: ['https://demo.example'],
       rateLimitWindowMs: 60_000,
       rateLimitMax: 0,
-      authToken: undefined,
+      authTokens: [],
       enablePlain: false,
       trustProxyHops: 0,
+      keyRateLimitMax: 0,
+      keyQuotaSets: 0,
+      keyQuotaBytes: 0,
       ...config,
     },
     models: catalogOf([fakeCard('alpha'), fakeCard('beta', { needsRelinKeys: false })]),
     keyStore,
     executor,
     plain,
-    logger: pino({ level: 'silent' }),
+    logger: logger ?? pino({ level: 'silent' }),
     registry: new Registry(),
     isReady: () => state.ready,
     openapi: { openapi: '3.1.0', info: { title: 'privinfer', version: '1' }, paths: {} },

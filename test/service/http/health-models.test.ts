@@ -89,7 +89,7 @@ describe('edge', () => {
 
   it('requires the bearer token when AUTH_TOKEN is set, except on health', async () => {
     const token = 'a-long-enough-test-token'
-    const { app } = buildTestApp({ authToken: token })
+    const { app } = buildTestApp({ authTokens: [token] })
     expectProblem(await request(app).get('/v1/models'), 401, 'UNAUTHORIZED')
     expectProblem(
       await request(app).get('/v1/models').set('Authorization', 'Bearer wrong'),

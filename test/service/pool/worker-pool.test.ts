@@ -60,6 +60,7 @@ function storedKeys(): StoredKeys {
       expiresAt: '',
       galoisKeyBytes: 0,
       relinKeyBytes: 0,
+      owner: 'test',
     },
     keys: {
       galoisKeys: bundle.galoisKeys.slice(),

@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadMnist } from '../../../training/data/mnist.ts'
 import { loadModelDirectory } from '../../../service/models/index.ts'
-import { argmax, compareHeToPlain } from '../../../service/models/compare-he.ts'
+import { argmax } from '../../../core/math/argmax.ts'
+import { compareHeToPlain } from '../../../service/models/compare-he.ts'
 
 const MODEL_DIR = 'models/mnist-mlp'
 const DIGITS = 1000

@@ -3,17 +3,17 @@
  * image, service/models/compare-he.ts), written into card.json / card.md. For runs whose
  * `privinfer train --he-limit` evaluated only part of the split (Fashion-MNIST: 10,000 queries).
  *
- *   nice -n 10 node training/evaluate-he-full.ts --model fashion-mnist-dp
+ *   nice -n 10 node cli/evaluate-he-full.ts --model fashion-mnist-dp
  */
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { createProgress } from '../cli/progress.ts'
-import { argmax, compareHeToPlain } from '../service/models/compare-he.ts'
+import { compareHeToPlain, labelAccuracy } from '../service/models/compare-he.ts'
 import { loadModelDirectory } from '../service/models/index.ts'
-import type { TrainingCard } from './card/training-card.ts'
-import { loadSplits } from './data/load.ts'
-import { preprocessDataset } from './data/preprocess.ts'
-import { writeCard } from './model-folder.ts'
+import type { TrainingCard } from '../training/card/training-card.ts'
+import { loadSplits } from '../training/data/load.ts'
+import { preprocessDataset } from '../training/data/preprocess.ts'
+import { writeCard } from '../training/model-folder.ts'
+import { createProgress } from './progress.ts'
 
 const { values } = parseArgs({
   options: { model: { type: 'string' }, 'models-dir': { type: 'string', default: 'models' } },
@@ -33,26 +33,21 @@ const check = await compareHeToPlain(compiled, new Uint8Array(onnxBytes), inputs
   progress.tick(done, { ms: Math.round(last.serverMs) }),
 )
 progress.finish()
-let heCorrect = 0
-let plainCorrect = 0
-check.heOutputs.forEach((output, r) => {
-  if (argmax(output) === test.labels[r]) heCorrect++
-  if (argmax(check.plainOutputs[r]) === test.labels[r]) plainCorrect++
-})
+const accuracy = labelAccuracy(check, test.labels)
 const updated = card as unknown as TrainingCard
 updated.accuracy = {
   ...updated.accuracy!,
-  he: heCorrect / test.count,
+  he: accuracy.he,
   heTestExamples: test.count,
-  hePlaintextAccuracy: plainCorrect / test.count,
+  hePlaintextAccuracy: accuracy.plain,
 } as TrainingCard['accuracy']
 updated.comparison = check.comparison
 writeCard(folder, updated)
 process.stdout.write(
   JSON.stringify({
     model: values.model,
-    he: heCorrect / test.count,
-    plaintext: plainCorrect / test.count,
+    he: accuracy.he,
+    plaintext: accuracy.plain,
     comparison: check.comparison,
   }) + '\n',
 )

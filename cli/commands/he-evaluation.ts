@@ -7,14 +7,14 @@
  * images: the ranges shape the HE parameters, and they must not leak training data outside the DP
  * guarantee. (They are held-out data, so the guarantee for the training set is unaffected.)
  */
-import type { Progress } from '../cli/progress.ts'
-import { compileModel, type CompiledModel } from '../service/compiler/compile.ts'
-import { argmax, compareHeToPlain } from '../service/models/compare-he.ts'
-import { withCompiledFields } from '../service/models/he-card.ts'
-import { encryptionParametersBase64Of } from '../service/models/index.ts'
-import type { ModelCard } from '../core/card.ts'
-import type { TrainingCard } from './card/training-card.ts'
-import type { TrainingOutcome } from './pipeline.ts'
+import type { ModelCard } from '../../core/card.ts'
+import { compileModel, type CompiledModel } from '../../service/compiler/compile.ts'
+import { compareHeToPlain, labelAccuracy } from '../../service/models/compare-he.ts'
+import { withCompiledFields } from '../../service/models/he-card.ts'
+import { encryptionParametersBase64Of } from '../../service/models/index.ts'
+import type { TrainingCard } from '../../training/card/training-card.ts'
+import type { TrainingOutcome } from '../../training/pipeline.ts'
+import type { Progress } from '../progress.ts'
 
 export interface HeEvaluation {
   /** Accuracy of the decrypted HE outputs' argmax on the evaluated test rows. */
@@ -25,7 +25,6 @@ export interface HeEvaluation {
   compiled: CompiledModel
   /** Adds the compiler's HE fields (he, comparison, layouts) to the trainer's card. */
   mergeInto(card: TrainingCard): TrainingCard
-  medianServerMs: number
 }
 
 export interface HeEvaluationOptions {
@@ -51,20 +50,13 @@ export async function evaluateHe(
     progress.tick(done, { ms: Math.round(last.serverMs) }),
   )
   progress.finish()
-  let heCorrect = 0
-  let plainCorrect = 0
-  check.heOutputs.forEach((output, r) => {
-    if (argmax(output) === test.labels[r]) heCorrect++
-    if (argmax(check.plainOutputs[r]) === test.labels[r]) plainCorrect++
-  })
+  const accuracy = labelAccuracy(check, test.labels)
   const base64 = await encryptionParametersBase64Of(compiled.parameters)
-  const sortedMs = [...check.serverMs].sort((a, b) => a - b)
   return {
-    accuracy: heCorrect / count,
-    plaintextAccuracy: plainCorrect / count,
+    accuracy: accuracy.he,
+    plaintextAccuracy: accuracy.plain,
     evaluated: count,
     compiled,
-    medianServerMs: sortedMs[Math.floor(sortedMs.length / 2)] ?? Number.NaN,
     mergeInto(card) {
       const merged = withCompiledFields(card as ModelCard, compiled, base64) as TrainingCard
       return {

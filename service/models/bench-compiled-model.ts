@@ -1,14 +1,13 @@
 /**
  * Benchmarks one compiled model with node-seal: median server time (ciphertext in, ciphertext out,
  * after one warm-up query), per-layer medians, and sizes as sent (seed-compressed + zstd).
- * Shared by `privinfer bench` and `npm run bench` (bench/run.ts).
+ * Shared by `privinfer bench` and `npm run bench` (bench/run.ts), which may import the service but
+ * not the other way round.
  */
-import type { CompiledModel } from '../service/compiler/compile.ts'
-import { defaultCalibration } from '../service/compiler/compile.ts'
-import {
-  createLocalRoundTrip,
-  type LocalRoundTrip,
-} from '../service/runtime/seal/local-round-trip.ts'
+import { median } from '../../core/math/median.ts'
+import type { CompiledModel } from '../compiler/compile.ts'
+import { defaultCalibration } from '../compiler/compile.ts'
+import { createLocalRoundTrip, type LocalRoundTrip } from '../runtime/seal/local-round-trip.ts'
 
 export interface ModelBench {
   serverMs: number
@@ -23,12 +22,6 @@ export interface ModelBench {
   coeffModulusBits: number[]
   depth: number
   opCounts: Record<string, number>
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 export async function benchCompiledModel(
