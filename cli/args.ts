@@ -58,7 +58,7 @@ function optionProblem(error: unknown, argv: string[], options: Options): Privin
 export function requireString(values: Record<string, unknown>, name: string): string {
   const value = values[name]
   if (typeof value !== 'string' || value.length === 0) {
-    throw new PrivinferError('OPTION_INVALID', `--${name} is required`, { option: `--${name}` })
+    throw new PrivinferError('FIELD_MISSING', `--${name} is required`, { option: `--${name}` })
   }
   return value
 }
@@ -71,7 +71,7 @@ export function numberOption(
   const raw = values[name]
   if (raw === undefined) {
     if (fallback === undefined)
-      throw new PrivinferError('OPTION_INVALID', `--${name} is required`, { option: `--${name}` })
+      throw new PrivinferError('FIELD_MISSING', `--${name} is required`, { option: `--${name}` })
     return fallback
   }
   const parsed = Number(raw)

@@ -153,7 +153,7 @@ export const command: Command = {
     const onnxPath = positionals[0]
     if (onnxPath === undefined)
       throw new PrivinferError(
-        'OPTION_INVALID',
+        'FIELD_MISSING',
         'the ONNX file is required: privinfer import <model.onnx> --id <id>',
       )
     const id = requireString(values, 'id')

@@ -83,7 +83,7 @@ async function readInputs(
 ): Promise<number[][]> {
   if ((image === undefined) === (input === undefined)) {
     throw new PrivinferError(
-      'OPTION_INVALID',
+      'FIELD_MISSING',
       'give exactly one of --image file.png or --input file.json',
     )
   }

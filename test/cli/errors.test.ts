@@ -53,7 +53,7 @@ function expectJsonFailure(outcome: Outcome, code: string): Record<string, unkno
   return error
 }
 
-describe('privinfer on unreadable files', () => {
+describe.concurrent('privinfer on unreadable files', () => {
   let dir: string
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'privinfer-cli-errors-'))
@@ -100,7 +100,7 @@ describe('privinfer on unreadable files', () => {
   })
 })
 
-describe('privinfer commands and options', () => {
+describe.concurrent('privinfer commands and options', () => {
   it('an unknown command is COMMAND_UNKNOWN (exit 1), listing the commands', async () => {
     const message = expectOneLineFailure(await privinfer('prdict'), 'COMMAND_UNKNOWN')
     expect(message).toContain("unknown command 'prdict'")
@@ -118,12 +118,12 @@ describe('privinfer commands and options', () => {
     expect(message).toMatch(/^unknown option --modle; the options are .*--model/)
   })
 
-  it('an option without its value, and a required option missing, are named', async () => {
+  it('an option without its value (OPTION_INVALID), and a required option missing (FIELD_MISSING), are named', async () => {
     expect(expectOneLineFailure(await privinfer('predict', '--server'), 'OPTION_INVALID')).toBe(
       '--server needs a value',
     )
     expect(
-      expectOneLineFailure(await privinfer('infer', '--input', 'x.json'), 'OPTION_INVALID'),
+      expectOneLineFailure(await privinfer('infer', '--input', 'x.json'), 'FIELD_MISSING'),
     ).toBe('--model is required')
   })
 
@@ -136,7 +136,7 @@ describe('privinfer commands and options', () => {
   })
 })
 
-describe('privinfer and the network', () => {
+describe.concurrent('privinfer and the network', () => {
   const input = join(tmpdir(), `privinfer-cli-input-${process.pid}.json`)
   let closedPort: number
   beforeAll(async () => {
