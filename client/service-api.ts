@@ -4,7 +4,7 @@
  * keys; it has no secret-key field) and an `EncryptedInput` (a ciphertext). Nothing here can send a
  * secret key or a decrypted value (the plain route takes only explicitly public data, {@link PublicInput}).
  */
-import type { CardSummary, ModelCard } from '../core/card.ts'
+import type { ModelCard, ModelSummary } from '../core/card.ts'
 import { PrivinferError } from '../core/errors.ts'
 import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
 import type { TestImage } from '../core/test-image.ts'
@@ -56,12 +56,6 @@ const RETRYABLE_CODES = new Set(['NOT_READY', 'OVERLOADED', 'KEY_STORE_UNAVAILAB
 const NOTHING_STORED_CODES = new Set(['NOT_READY', 'OVERLOADED'])
 
 type Idempotence = 'idempotent' | 'upload'
-
-/** A model as listed by GET /v1/models (the default model first, `default: true`). */
-export interface ModelSummary extends CardSummary {
-  /** The model served when a client names none (DEFAULT_MODEL, else mnist-dp). */
-  default: boolean
-}
 
 export interface StoredKeyInfo {
   keyId: string

@@ -127,16 +127,16 @@ export interface ModelCard {
 }
 
 /**
- * What GET /v1/models lists for each model (one summary for service and client): enough to choose a
- * model and to know what it protects, without its layouts. The catalog adds `default`.
+ * A model as listed by GET /v1/models (the service sends it, the client reads it): enough to choose a
+ * model and to know what it protects, without its layouts.
  */
-export interface CardSummary {
+export interface ModelSummary {
   id: string
   title: string
   description: string
   nonPrivate: boolean
   labels: string[]
-  /** Raw input values (card.input.rawSize). */
+  /** The raw input size, before preprocessing (card.input.rawSize). */
   inputSize: number
   outputSize: number
   polyModulusDegree: number
@@ -150,9 +150,12 @@ export interface CardSummary {
     HeCard,
     'coeffModulusBits' | 'scaleBits' | 'depth' | 'galoisSteps' | 'needsRelinKeys' | 'inputLevel'
   >
+  /** The model served when a client names none (DEFAULT_MODEL, else mnist-dp): listed first. */
+  default: boolean
 }
 
-export function summarizeCard(card: ModelCard): CardSummary {
+/** @param isDefault whether the catalog serves this model by default (it lists it first). */
+export function summarizeCard(card: ModelCard, isDefault = false): ModelSummary {
   return {
     id: card.id,
     title: card.title,
@@ -174,5 +177,6 @@ export function summarizeCard(card: ModelCard): CardSummary {
       needsRelinKeys: card.he.needsRelinKeys,
       inputLevel: card.he.inputLevel,
     },
+    default: isDefault,
   }
 }

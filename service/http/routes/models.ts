@@ -22,10 +22,7 @@ export function modelsRouter(models: ModelCatalog): Router {
   router.get('/v1/models', (_req, res) => {
     // The catalog lists the default model first (service/pool/served-models.ts).
     res.json({
-      models: models.list().map(({ card }, index) => ({
-        ...summarizeCard(card),
-        default: index === 0,
-      })),
+      models: models.list().map(({ card }, index) => summarizeCard(card, index === 0)),
     })
   })
   router.get('/v1/models/:id', (req, res) => {
