@@ -20,6 +20,12 @@ export type InputPreprocessing =
   | { kind: 'avgpool'; height: number; width: number; pool: number }
   | { kind: 'scattering'; transform: 'scatter28-v1'; height: 28; width: 28 }
 
+/** Closed interval of raw input values (core/card.ts ModelCard.input.range). */
+export interface InputRange {
+  min: number
+  max: number
+}
+
 /**
  * Where the (preprocessed) input vector x, of length `inputSize`, sits in the CKKS slots.
  * For each block, slot (slotStart + q), 0 <= q < length, holds x[inputOffset + q] when
@@ -130,6 +136,11 @@ export interface ModelCard {
     size: number
     preprocessing: InputPreprocessing
     layout: InputLayout
+    /**
+     * The values the raw input may take (before preprocessing), e.g. {min: 0, max: 1} for images
+     * scaled to [0, 1]. The client rejects values outside it (INPUT_INVALID). Absent: unchecked.
+     */
+    range?: InputRange
   }
   output: { size: number; layout: OutputLayout }
   he: HeCard
@@ -142,7 +153,10 @@ export interface ModelCard {
   createdAt: string
 }
 
-/** A model as listed by GET /v1/models (the service sends it, the client reads it). */
+/**
+ * A model as listed by GET /v1/models (the service sends it, the client reads it): enough to choose a
+ * model and to know what it protects, without its layouts.
+ */
 export interface ModelSummary {
   id: string
   title: string
@@ -153,14 +167,24 @@ export interface ModelSummary {
   inputSize: number
   outputSize: number
   polyModulusDegree: number
+  /** DP guarantee of the training data; null for a non-private model. */
   epsilon: number | null
+  delta: number | null
   accuracy: ModelCard['accuracy'] | null
   /** "DP epsilon=3.00, delta=1e-5" or "NON-PRIVATE" (privacyLabel). */
-  privacyLabel?: string
-  delta?: number | null
+  privacyLabel: string
+  /** The dataset of the model's public test split (card.data.dataset), when known. */
+  dataset: string | null
+  he: Pick<
+    HeCard,
+    'coeffModulusBits' | 'scaleBits' | 'depth' | 'galoisSteps' | 'needsRelinKeys' | 'inputLevel'
+  >
+  /** The model served when a client names none (DEFAULT_MODEL, else mnist-dp): listed first. */
+  default: boolean
 }
 
-export function summarizeCard(card: ModelCard): ModelSummary {
+/** @param isDefault whether the catalog serves this model by default (it lists it first). */
+export function summarizeCard(card: ModelCard, isDefault = false): ModelSummary {
   return {
     id: card.id,
     title: card.title,
@@ -171,9 +195,19 @@ export function summarizeCard(card: ModelCard): ModelSummary {
     outputSize: card.output.size,
     polyModulusDegree: card.he.polyModulusDegree,
     epsilon: card.privacy?.epsilon ?? null,
+    delta: card.privacy?.delta ?? null,
     accuracy: card.accuracy ?? null,
     privacyLabel: privacyLabel(card),
-    delta: card.privacy?.delta ?? null,
+    dataset: card.data?.dataset ?? null,
+    he: {
+      coeffModulusBits: card.he.coeffModulusBits,
+      scaleBits: card.he.scaleBits,
+      depth: card.he.depth,
+      galoisSteps: card.he.galoisSteps,
+      needsRelinKeys: card.he.needsRelinKeys,
+      inputLevel: card.he.inputLevel,
+    },
+    default: isDefault,
   }
 }
 

@@ -25,10 +25,14 @@ export interface ServedModelOptions {
   serveNonPrivateModels?: boolean
 }
 
+/** The default model when DEFAULT_MODEL is not set, if it is served (README, GET /v1/models). */
+export const BUNDLED_DEFAULT_MODEL = 'mnist-dp'
+
 /**
  * Loads every model folder of `modelsDir` (a folder with a card.json) whose card meets the default
  * privacy policy, and the others only with `serveNonPrivateModels`. A model that fails to load is
- * logged and skipped, unless it is `defaultModel`. The default model comes first.
+ * logged and skipped, unless it is `defaultModel`. The default model comes first: `defaultModel`,
+ * else BUNDLED_DEFAULT_MODEL when it loaded, else the first folder by name.
  * @throws PrivinferError MODEL_NOT_FOUND when no model loads or the default model is missing;
  *   CONFIG_INVALID when DEFAULT_MODEL names a model the policy excludes.
  */
@@ -96,6 +100,9 @@ export async function loadServedModels(
         `DEFAULT_MODEL '${defaultModel}' is not in ${modelsDir}`,
       )
     loaded.unshift(...loaded.splice(index, 1))
+  } else {
+    const index = loaded.findIndex((model) => model.card.id === BUNDLED_DEFAULT_MODEL)
+    if (index > 0) loaded.unshift(...loaded.splice(index, 1))
   }
   if (loaded.length === 0)
     throw new PrivinferError('MODEL_NOT_FOUND', `no model folder with a card.json in ${modelsDir}`)
