@@ -11,6 +11,7 @@
  *   nice -n 10 node cli/evaluate-he-full.ts --model fashion-mnist-dp [--recompile]
  */
 import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { ModelCard } from '../core/card.ts'
@@ -23,6 +24,7 @@ import {
   writeModelDirectory,
 } from '../service/models/index.ts'
 import type { TrainingCard } from '../training/card/training-card.ts'
+import { median } from '../core/math/median.ts'
 import { loadSplits } from '../training/data/load.ts'
 import { preprocessDataset } from '../training/data/preprocess.ts'
 import { writeCard } from '../training/model-folder.ts'
@@ -83,5 +85,7 @@ process.stdout.write(
     he: accuracy.he,
     plaintext: accuracy.plain,
     comparison: check.comparison,
+    medianServerMs: median(check.serverMs),
+    loadAverage: loadavg().map((load) => Number(load.toFixed(2))),
   }) + '\n',
 )
