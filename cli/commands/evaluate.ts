@@ -19,7 +19,7 @@ import { absoluteErrors, renderHeErrorFigure } from '../he-error-plot.ts'
 import type { Command } from './index.ts'
 
 /** Digits to evaluate: the trainer's held-out indices when present, else the first rows. */
-export async function testIndices(
+async function testIndices(
   dir: string,
   file: string | undefined,
   count: number,
