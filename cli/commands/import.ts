@@ -3,7 +3,7 @@
  * Compiles the ONNX model to an HE plan, checks it against onnxruntime under real encryption on the
  * calibration inputs and writes <models-dir>/<id>/ (model.onnx, card.json, compile.json).
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ModelCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
@@ -53,6 +53,63 @@ export async function readInputVectors(path: string, size: number): Promise<numb
   return parsed as number[][]
 }
 
+/** Test rows of the datasets evaluate knows; trainSize 0: an imported model's training data is unknown. */
+const DATASET_SIZES: Record<string, { trainSize: number; testSize: number }> = {
+  mnist: { trainSize: 0, testSize: 10_000 },
+  'fashion-mnist': { trainSize: 0, testSize: 10_000 },
+}
+const TEST_INDICES_FILE = 'test-indices.json'
+
+/** card.data from --dataset / --test-indices (the folder's own when neither is given). */
+async function testDataOf(
+  values: Record<string, unknown>,
+  existing: ModelCard['data'],
+): Promise<{ card: NonNullable<ModelCard['data']>; indicesText?: string } | undefined> {
+  const dataset = values.dataset as string | undefined
+  const indicesPath = values['test-indices'] as string | undefined
+  if (dataset === undefined && indicesPath === undefined) return undefined
+  const name = dataset ?? existing?.dataset ?? 'mnist'
+  const sizes = DATASET_SIZES[name]
+  if (sizes === undefined) {
+    throw new PrivinferError(
+      'BAD_REQUEST',
+      `--dataset must be one of ${Object.keys(DATASET_SIZES).join(', ')}`,
+    )
+  }
+  let indicesText: string | undefined
+  if (indicesPath !== undefined) {
+    indicesText = await readFile(indicesPath, 'utf8')
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(indicesText)
+    } catch (cause) {
+      throw new PrivinferError('INPUT_INVALID', `${indicesPath}: not a JSON file`, {}, { cause })
+    }
+    const indices = Array.isArray(parsed) ? parsed : (parsed as { indices?: unknown }).indices
+    if (
+      !Array.isArray(indices) ||
+      indices.some((i) => !Number.isInteger(i) || i < 0 || i >= sizes.testSize)
+    ) {
+      throw new PrivinferError(
+        'INPUT_INVALID',
+        `${indicesPath}: expected {"indices": [...]} of ${name} test rows (0 .. ${sizes.testSize - 1})`,
+      )
+    }
+  }
+  return {
+    card: {
+      dataset: name,
+      ...sizes,
+      ...(indicesText !== undefined
+        ? { testIndicesFile: TEST_INDICES_FILE }
+        : existing?.testIndicesFile
+          ? { testIndicesFile: existing.testIndicesFile }
+          : {}),
+    },
+    ...(indicesText !== undefined ? { indicesText } : {}),
+  }
+}
+
 /** Compile options shared by import and bench. */
 export const COMPILE_FLAGS = {
   strategy: { type: 'string' },
@@ -91,15 +148,19 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--compare N] [--json]
+       [--compare N] [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
-  --compare      how many calibration inputs to run under encryption (default: all, at most 32)`,
+  --compare      how many calibration inputs to run under encryption (default: all, at most 32)
+  --dataset      the test data \`privinfer evaluate\` draws from (card.data.dataset; default mnist)
+  --test-indices JSON {indices: [...]} (or an array) of test rows to evaluate on, copied to the folder`,
   async run(argv) {
     const parsed = parseCommandArgs(argv, {
       id: { type: 'string' },
       calibration: { type: 'string' },
       'models-dir': { type: 'string' },
       compare: { type: 'string' },
+      dataset: { type: 'string' },
+      'test-indices': { type: 'string' },
       ...COMPILE_FLAGS,
     })
     const values = parsed.values as Record<string, unknown>
@@ -112,6 +173,12 @@ export const command: Command = {
       throw new PrivinferError('BAD_REQUEST', `--id '${id}' must be a simple name`)
     const modelsDir = (values['models-dir'] as string | undefined) ?? 'models'
     const dir = join(modelsDir, id)
+    const existing = await readFile(join(dir, CARD_FILE), 'utf8').then(
+      (text) => JSON.parse(text) as ModelCard,
+      () => undefined,
+    )
+    // Checked before compiling, so a bad flag costs nothing.
+    const data = await testDataOf(values, existing?.data)
     const onnxBytes = new Uint8Array(await readFile(onnxPath))
     const layerModel = importOnnx(onnxBytes)
     const calibration = values.calibration
@@ -131,10 +198,6 @@ export const command: Command = {
       (done) => progress.tick(done),
     )
     progress.finish()
-    const existing = await readFile(join(dir, CARD_FILE), 'utf8').then(
-      (text) => JSON.parse(text) as ModelCard,
-      () => undefined,
-    )
     const base: ModelCard = existing ?? {
       formatVersion: 1,
       id,
@@ -161,8 +224,11 @@ export const command: Command = {
         await encryptionParametersBase64Of(compiled.parameters),
       ),
       comparison: check.comparison,
+      ...(data ? { data: data.card } : {}),
     }
     await writeModelDirectory(dir, { onnxBytes, card, compiled })
+    if (data?.indicesText !== undefined)
+      await writeFile(join(dir, TEST_INDICES_FILE), data.indicesText)
     const { parameters } = compiled
     emit(
       Boolean(values.json),
