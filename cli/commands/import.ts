@@ -3,7 +3,7 @@
  * Compiles the ONNX model to an HE plan, checks it against onnxruntime under real encryption on the
  * calibration inputs and writes <models-dir>/<id>/ (model.onnx, card.json, compile.json).
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ModelCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
@@ -53,6 +53,49 @@ export async function readInputVectors(path: string, size: number): Promise<numb
   return parsed as number[][]
 }
 
+/** The files of a model folder (service/models, training/model-folder.ts), removed by --force. */
+const MODEL_FILES = [
+  CARD_FILE,
+  'card.md',
+  'compile.json',
+  'compiled.json',
+  'model.onnx',
+  'test-indices.json',
+]
+
+/**
+ * Throws MODEL_EXISTS when `dir` holds a model and `force` is false; returns whether one is replaced.
+ */
+async function refuseExistingModel(dir: string, id: string, force: boolean): Promise<boolean> {
+  const existing = await readFile(join(dir, CARD_FILE), 'utf8').then(
+    (text) => text,
+    () => undefined,
+  )
+  if (existing === undefined) return false
+  if (force) return true
+  let title = ''
+  try {
+    title = ` ('${String((JSON.parse(existing) as ModelCard).title).slice(0, 80)}')`
+  } catch {
+    // An unreadable card is still an existing model folder.
+  }
+  throw new PrivinferError(
+    'MODEL_EXISTS',
+    `${dir} already holds model '${id}'${title}; choose another --id, or add --force to replace it (its card is not kept)`,
+    { dir, modelId: id },
+  )
+}
+
+async function removeModelFiles(dir: string): Promise<void> {
+  const card = await readFile(join(dir, CARD_FILE), 'utf8').then(
+    (text) => JSON.parse(text) as Partial<ModelCard>,
+    () => ({}) as Partial<ModelCard>,
+  )
+  const files = new Set(MODEL_FILES)
+  if (typeof card.onnxFile === 'string' && !card.onnxFile.includes('/')) files.add(card.onnxFile)
+  for (const file of files) await rm(join(dir, file), { force: true })
+}
+
 /** Test rows of the datasets evaluate knows; trainSize 0: an imported model's training data is unknown. */
 const DATASET_SIZES: Record<string, { trainSize: number; testSize: number }> = {
   mnist: { trainSize: 0, testSize: 10_000 },
@@ -60,54 +103,40 @@ const DATASET_SIZES: Record<string, { trainSize: number; testSize: number }> = {
 }
 const TEST_INDICES_FILE = 'test-indices.json'
 
-/** card.data from --dataset / --test-indices (the folder's own when neither is given). */
+/** card.data from --dataset / --test-indices, or undefined when neither is given. */
 async function testDataOf(
   values: Record<string, unknown>,
-  existing: ModelCard['data'],
 ): Promise<{ card: NonNullable<ModelCard['data']>; indicesText?: string } | undefined> {
   const dataset = values.dataset as string | undefined
   const indicesPath = values['test-indices'] as string | undefined
   if (dataset === undefined && indicesPath === undefined) return undefined
-  const name = dataset ?? existing?.dataset ?? 'mnist'
+  const name = dataset ?? 'mnist'
   const sizes = DATASET_SIZES[name]
   if (sizes === undefined) {
     throw new PrivinferError(
-      'BAD_REQUEST',
+      'OPTION_INVALID',
       `--dataset must be one of ${Object.keys(DATASET_SIZES).join(', ')}`,
     )
   }
-  let indicesText: string | undefined
-  if (indicesPath !== undefined) {
-    indicesText = await readFile(indicesPath, 'utf8')
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(indicesText)
-    } catch (cause) {
-      throw new PrivinferError('INPUT_INVALID', `${indicesPath}: not a JSON file`, {}, { cause })
-    }
-    const indices = Array.isArray(parsed) ? parsed : (parsed as { indices?: unknown }).indices
-    if (
-      !Array.isArray(indices) ||
-      indices.some((i) => !Number.isInteger(i) || i < 0 || i >= sizes.testSize)
-    ) {
-      throw new PrivinferError(
-        'INPUT_INVALID',
-        `${indicesPath}: expected {"indices": [...]} of ${name} test rows (0 .. ${sizes.testSize - 1})`,
-      )
-    }
+  if (indicesPath === undefined) return { card: { dataset: name, ...sizes } }
+  const indicesText = await readFile(indicesPath, 'utf8')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(indicesText)
+  } catch (cause) {
+    throw new PrivinferError('INPUT_INVALID', `${indicesPath}: not a JSON file`, {}, { cause })
   }
-  return {
-    card: {
-      dataset: name,
-      ...sizes,
-      ...(indicesText !== undefined
-        ? { testIndicesFile: TEST_INDICES_FILE }
-        : existing?.testIndicesFile
-          ? { testIndicesFile: existing.testIndicesFile }
-          : {}),
-    },
-    ...(indicesText !== undefined ? { indicesText } : {}),
+  const indices = Array.isArray(parsed) ? parsed : (parsed as { indices?: unknown }).indices
+  if (
+    !Array.isArray(indices) ||
+    indices.some((i) => !Number.isInteger(i) || i < 0 || i >= sizes.testSize)
+  ) {
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      `${indicesPath}: expected {"indices": [...]} of ${name} test rows (0 .. ${sizes.testSize - 1})`,
+    )
   }
+  return { card: { dataset: name, ...sizes, testIndicesFile: TEST_INDICES_FILE }, indicesText }
 }
 
 /** Compile options shared by import and bench. */
@@ -122,13 +151,13 @@ export const COMPILE_FLAGS = {
 function onOff(value: unknown): boolean {
   if (value === 'on') return true
   if (value === 'off') return false
-  throw new PrivinferError('BAD_REQUEST', '--lazy-output must be on or off')
+  throw new PrivinferError('OPTION_INVALID', '--lazy-output must be on or off')
 }
 
 export function compileOptionsOf(values: Record<string, unknown>): CompileOptions {
   const strategy = values.strategy
   if (strategy !== undefined && strategy !== 'optimized' && strategy !== 'baseline') {
-    throw new PrivinferError('BAD_REQUEST', '--strategy must be optimized or baseline')
+    throw new PrivinferError('OPTION_INVALID', '--strategy must be optimized or baseline')
   }
   return {
     ...(strategy === undefined ? {} : { strategy }),
@@ -148,9 +177,11 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--compare N] [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
+       [--compare N] [--force] [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
   --compare      how many calibration inputs to run under encryption (default: all, at most 32)
+  --force        replace an existing model folder <models-dir>/<id>: its files are removed and a fresh
+                 card is written (nothing of the old card is kept); without it an existing id is refused
   --dataset      the test data \`privinfer evaluate\` draws from (card.data.dataset; default mnist)
   --test-indices JSON {indices: [...]} (or an array) of test rows to evaluate on, copied to the folder`,
   async run(argv) {
@@ -159,6 +190,7 @@ export const command: Command = {
       calibration: { type: 'string' },
       'models-dir': { type: 'string' },
       compare: { type: 'string' },
+      force: { type: 'boolean' },
       dataset: { type: 'string' },
       'test-indices': { type: 'string' },
       ...COMPILE_FLAGS,
@@ -167,18 +199,18 @@ export const command: Command = {
     const positionals = parsed.positionals
     const onnxPath = positionals[0]
     if (onnxPath === undefined)
-      throw new PrivinferError('FIELD_MISSING', 'the ONNX file is required')
+      throw new PrivinferError(
+        'FIELD_MISSING',
+        'the ONNX file is required: privinfer import <model.onnx> --id <id>',
+      )
     const id = requireString(values, 'id')
     if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(id))
-      throw new PrivinferError('BAD_REQUEST', `--id '${id}' must be a simple name`)
+      throw new PrivinferError('OPTION_INVALID', `--id '${id}' must be a simple name`)
     const modelsDir = (values['models-dir'] as string | undefined) ?? 'models'
     const dir = join(modelsDir, id)
-    const existing = await readFile(join(dir, CARD_FILE), 'utf8').then(
-      (text) => JSON.parse(text) as ModelCard,
-      () => undefined,
-    )
-    // Checked before compiling, so a bad flag costs nothing.
-    const data = await testDataOf(values, existing?.data)
+    // Refuse before any work: an existing model is replaced only on request.
+    const replaced = await refuseExistingModel(dir, id, Boolean(values.force))
+    const data = await testDataOf(values)
     const onnxBytes = new Uint8Array(await readFile(onnxPath))
     const layerModel = importOnnx(onnxBytes)
     const calibration = values.calibration
@@ -198,7 +230,9 @@ export const command: Command = {
       (done) => progress.tick(done),
     )
     progress.finish()
-    const base: ModelCard = existing ?? {
+    // A fresh card: nothing of a replaced model's card (title, privacy, accuracy, preprocessing) may
+    // describe this ONNX file.
+    const base: ModelCard = {
       formatVersion: 1,
       id,
       title: id,
@@ -219,13 +253,14 @@ export const command: Command = {
     }
     const card: ModelCard = {
       ...withCompiledFields(
-        { ...base, id, onnxFile: base.onnxFile ?? 'model.onnx' },
+        base,
         compiled,
         await encryptionParametersBase64Of(compiled.parameters),
       ),
       comparison: check.comparison,
       ...(data ? { data: data.card } : {}),
     }
+    if (replaced) await removeModelFiles(dir)
     await writeModelDirectory(dir, { onnxBytes, card, compiled })
     if (data?.indicesText !== undefined)
       await writeFile(join(dir, TEST_INDICES_FILE), data.indicesText)
