@@ -296,6 +296,11 @@ try {
     }
   })
   const failures = records.filter((r) => !r.ok)
+  // nginx logs each upstream failure it hid by passing the request to another replica.
+  const nginxLog = await readFile(join(root, 'nginx', 'error.log'), 'utf8').catch(() => '')
+  const nginxUpstreamErrors = nginxLog
+    .split('\n')
+    .filter((line) => /upstream|connect\(\) failed/.test(line)).length
   const results = {
     date: startedAt.toISOString(),
     command: 'npm run bench:scale-out',
@@ -319,6 +324,7 @@ try {
     failureCodes: failures.map((r) => r.error),
     wrongLabels: records.filter((r) => r.ok && !r.correct).length,
     httpAttempts: attempts,
+    nginxUpstreamErrors,
     phases: phaseResults,
   }
   await mkdir('bench/results', { recursive: true })
@@ -375,5 +381,6 @@ ${rows}
 
 **${r.queries} queries, ${r.failedQueries} failed**, ${r.wrongLabels} labels different from onnxruntime. HTTP attempts by the
 clients: ${r.httpAttempts.total}, of which ${r.httpAttempts.failedAttempts} did not succeed${statuses ? ` (${statuses})` : ''} and were retried
-by the client library. Raw figures: bench/results/scale-out.json.`
+by the client library; nginx logged ${r.nginxUpstreamErrors} upstream errors (a connection refused or closed by the killed
+replica), each answered by passing the request to another replica. Raw figures: bench/results/scale-out.json.`
 }
