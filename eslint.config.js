@@ -18,7 +18,13 @@ const ROOMS = {
   training: { may: ['core', 'onnx'], not: ['node-seal', 'express'] },
   client: { may: ['core'], not: ['express', 'onnxruntime-node', 'onnx-proto'] },
   web: { may: ['client', 'core'], not: ['express', 'onnxruntime-node'] },
-  'service/compiler': { may: ['core', 'onnx'], not: ['node-seal', 'express', 'onnxruntime-node'] },
+  'service/compiler': {
+    may: ['core', 'onnx'],
+    not: ['node-seal', 'express', 'onnxruntime-node'],
+    // The plan and its reference executor, which the runtime's backends build on: they import
+    // nothing else of the compiler.
+    closed: ['plan'],
+  },
   'service/runtime': { may: ['core', 'service/compiler'], not: ['express', 'onnxruntime-node'] },
   'service/plain': { may: ['core', 'onnx'], not: ['node-seal', 'express'] },
   'service/keystore': { may: ['core'], not: ['express', 'onnxruntime-node'] },
@@ -38,6 +44,8 @@ const ROOMS = {
   service: { may: ['core', 'onnx', ...SERVICE_ROOMS], not: [] },
   // The product's bin: every room but the benches and the browser demo.
   cli: { may: ['core', 'onnx', 'client', 'training', 'service', ...SERVICE_ROOMS], not: [] },
+  // Repository scripts (docs generators): the product's code, never the benches or the demo.
+  scripts: { may: ['core', 'onnx', 'service', ...SERVICE_ROOMS], not: [] },
   // Benches may measure anything; nothing imports them.
   bench: { may: ['core', 'onnx', 'client', 'training', 'service', ...SERVICE_ROOMS], not: [] },
 }
@@ -67,8 +75,11 @@ function relativePathsTo(fromDir, room) {
   return `^(?:${ways.join('|')})${hasInnerRooms ? '/[^/]+$' : '(?:/|$)'}`
 }
 
-/** The ESLint blocks of one room: one per folder depth, since relative specifiers depend on it. */
-function roomBlocks(room, { may, not }) {
+/**
+ * The ESLint blocks of one room: one per folder depth, since relative specifiers depend on it. A
+ * `closed` folder of the room (directly below it) may not import the rest of the room either.
+ */
+function roomBlocks(room, { may, not, closed = [] }) {
   const owners = Object.keys(ROOMS).filter((other) => other.startsWith(`${room}/`))
   const refused = Object.keys(ROOMS).filter(
     (other) => other !== room && !may.includes(other) && !other.startsWith(`${room}/`),
@@ -90,6 +101,17 @@ function roomBlocks(room, { may, not }) {
       ignores: owners.map((owner) => `${owner}/**`),
       rules: { 'no-restricted-imports': ['error', { patterns }] },
     })
+    if (depth !== 1) continue
+    for (const folder of closed) {
+      const leavesFolder = {
+        regex: '^\\.\\./(?!\\.\\./)',
+        message: `${room}/${folder}/ may not import the rest of ${room}/ (docs/design.md)`,
+      }
+      blocks.push({
+        files: [`${room}/${folder}/*.ts`],
+        rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, leavesFolder] }] },
+      })
+    }
   }
   return blocks
 }

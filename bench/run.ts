@@ -6,8 +6,7 @@
  *
  * Usage: node bench/run.ts [--reps 10] [--models-dir models] [--variants]
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
@@ -22,6 +21,7 @@ import {
   type LocalRoundTrip,
 } from '../service/runtime/seal/local-round-trip.ts'
 import { summarize, type ModelBench } from '../service/models/bench-compiled-model.ts'
+import { machineDescription, writeBenchResult } from './results-file.ts'
 
 interface Variant {
   model: string
@@ -101,7 +101,7 @@ const rows: Array<{ model: string; variant: string } & ModelBench> = variants.ma
 }))
 for (const variant of variants) variant.roundTrip!.delete()
 
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, node-seal 7.0.0`
+const machine = machineDescription()
 const date = new Date().toISOString()
 const mb = (bytes: number) => (bytes / 1e6).toFixed(2)
 const kb = (bytes: number) => (bytes / 1024).toFixed(1)
@@ -124,10 +124,4 @@ const markdown = [
   ),
   '',
 ].join('\n')
-await mkdir('bench/results', { recursive: true })
-await writeFile(
-  'bench/results/bench.json',
-  JSON.stringify({ date, machine, reps, rows }, null, 2) + '\n',
-)
-await writeFile('bench/results/bench.md', markdown)
-process.stdout.write(markdown)
+await writeBenchResult('bench', markdown, { date, machine, reps, rows })

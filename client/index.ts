@@ -9,10 +9,10 @@ export {
   ServiceApi,
   markPublic,
   type EncryptedOutput,
-  type ModelSummary,
   type PublicInput,
   type StoredKeyInfo,
 } from './service-api.ts'
 export { toPrediction, type Prediction } from './prediction.ts'
 export { preprocessInput } from './preprocess.ts'
+export type { ModelSummary } from '../core/card.ts'
 export { PrivinferError } from '../core/errors.ts'

@@ -16,7 +16,8 @@ import { loadSeal, type SealModule } from '../core/seal/load.ts'
 import { createClientKeys, type ClientKeys } from '../core/he/index.ts'
 import { PrivinferError } from '../core/errors.ts'
 import { PrivinferSession } from './session.ts'
-import { ServiceApi, type ModelSummary, type ServiceApiOptions } from './service-api.ts'
+import type { ModelSummary } from '../core/card.ts'
+import { ServiceApi, type ServiceApiOptions } from './service-api.ts'
 
 export type PrivinferClientOptions = ServiceApiOptions
 

@@ -4,7 +4,7 @@
  * keys; it has no secret-key field) and an `EncryptedInput` (a ciphertext). Nothing here can send a
  * secret key or a decrypted value (the plain route takes only explicitly public data, {@link PublicInput}).
  */
-import type { ModelCard } from '../core/card.ts'
+import type { ModelCard, ModelSummary } from '../core/card.ts'
 import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
 import { problemFromResponse } from './problem-error.ts'
 
@@ -50,19 +50,6 @@ const RETRYABLE_CODES = new Set(['NOT_READY', 'OVERLOADED', 'KEY_STORE_UNAVAILAB
 const NOTHING_STORED_CODES = new Set(['NOT_READY', 'OVERLOADED'])
 
 type Idempotence = 'idempotent' | 'upload'
-
-/** A model as listed by GET /v1/models. */
-export interface ModelSummary {
-  id: string
-  title: string
-  description: string
-  nonPrivate: boolean
-  labels: string[]
-  inputSize: number
-  outputSize: number
-  polyModulusDegree: number
-  epsilon: number | null
-}
 
 export interface StoredKeyInfo {
   keyId: string

@@ -114,3 +114,33 @@ export interface ModelCard {
   training?: Record<string, unknown>
   createdAt: string
 }
+
+/** A model as listed by GET /v1/models (the service sends it, the client reads it). */
+export interface ModelSummary {
+  id: string
+  title: string
+  description: string
+  nonPrivate: boolean
+  labels: string[]
+  /** The raw input size, before preprocessing (card.input.rawSize). */
+  inputSize: number
+  outputSize: number
+  polyModulusDegree: number
+  epsilon: number | null
+  accuracy: ModelCard['accuracy'] | null
+}
+
+export function summarizeCard(card: ModelCard): ModelSummary {
+  return {
+    id: card.id,
+    title: card.title,
+    description: card.description,
+    nonPrivate: card.nonPrivate,
+    labels: card.labels,
+    inputSize: card.input.rawSize,
+    outputSize: card.output.size,
+    polyModulusDegree: card.he.polyModulusDegree,
+    epsilon: card.privacy?.epsilon ?? null,
+    accuracy: card.accuracy ?? null,
+  }
+}

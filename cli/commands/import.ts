@@ -1,7 +1,7 @@
 /**
  * privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir dir] [--json]
  * Compiles the ONNX model to an HE plan, checks it against onnxruntime under real encryption on the
- * calibration inputs and writes <models-dir>/<id>/ (model.onnx, card.json, compiled.json).
+ * calibration inputs and writes <models-dir>/<id>/ (model.onnx, card.json, compile.json).
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'

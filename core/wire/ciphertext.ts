@@ -97,7 +97,8 @@ export function loadCiphertext(
       compressedBound(maxUncompressedBytes),
     )
     uncompressed = unwrapped.bytes
-    if (unwrapped.isUncompressed) checkPrelude(ctx, readCiphertextPrelude(uncompressed), expected)
+    if (unwrapped.isUncompressed)
+      checkCiphertextFacts(ctx, preludeFacts(ctx, readCiphertextPrelude(uncompressed)), expected)
   } catch (error) {
     if (error instanceof SealBytesProblem) throw new CiphertextMalformedError(error.message)
     throw error
@@ -130,46 +131,59 @@ export function validateCiphertext(
 ): void {
   checkExpectedLevel(ctx, expected.level)
   const level = ctx.findLevel(ciphertext)
-  if (level === undefined) {
-    if (ctx.isKeyLevel(ciphertext))
-      throw new CiphertextWrongLevelError(ctx.topLevel + 1, expected.level)
-    throw new CiphertextWrongParametersError()
-  }
-  if (level !== expected.level) throw new CiphertextWrongLevelError(level, expected.level)
-  if (ciphertext.polyModulusDegree() !== ctx.params.polyModulusDegree) {
-    throw new CiphertextWrongParametersError('its ring dimension differs')
-  }
-  if (ciphertext.coeffModulusSize() !== level + 1) {
-    throw new CiphertextMalformedError('coefficient modulus size does not match its level')
-  }
-  if (ciphertext.size() !== EXPECTED_SIZE) throw new CiphertextWrongSizeError(ciphertext.size())
-  if (!ciphertext.isNttForm()) throw new CiphertextMalformedError('not in NTT form')
-  checkScale(ctx, ciphertext.scale(), expected)
+  checkCiphertextFacts(
+    ctx,
+    {
+      polyModulusDegree: ciphertext.polyModulusDegree(),
+      level: level ?? (ctx.isKeyLevel(ciphertext) ? 'key' : undefined),
+      coeffModulusSize: ciphertext.coeffModulusSize(),
+      size: ciphertext.size(),
+      isNttForm: ciphertext.isNttForm(),
+      scale: ciphertext.scale(),
+    },
+    expected,
+  )
   if (ciphertext.isTransparent()) throw new CiphertextTransparentError()
 }
 
-function checkPrelude(
+/** What both a serialized header (before SEAL parses it) and a loaded SEAL object tell. */
+interface CiphertextFacts {
+  polyModulusDegree: number
+  /** Its data level; 'key' at the key level above the data levels; undefined for other parameters. */
+  level: number | 'key' | undefined
+  coeffModulusSize: number
+  size: number
+  isNttForm: boolean
+  scale: number
+}
+
+function preludeFacts(ctx: CkksContext, prelude: CiphertextPrelude): CiphertextFacts {
+  const level = ctx.levelOfParmsIdKey(prelude.parmsIdKey)
+  return {
+    ...prelude,
+    level: level ?? (prelude.parmsIdKey === ctx.keyParmsIdKey ? 'key' : undefined),
+  }
+}
+
+/** The checks in a fixed order, the first failure thrown with got/expected. */
+function checkCiphertextFacts(
   ctx: CkksContext,
-  prelude: CiphertextPrelude,
+  facts: CiphertextFacts,
   expected: CiphertextExpectation,
-) {
-  if (prelude.polyModulusDegree !== ctx.params.polyModulusDegree) {
+): void {
+  if (facts.polyModulusDegree !== ctx.params.polyModulusDegree) {
     throw new CiphertextWrongParametersError('its ring dimension differs')
   }
-  const level = ctx.levelOfParmsIdKey(prelude.parmsIdKey)
-  if (level === undefined) {
-    if (prelude.parmsIdKey === ctx.keyParmsIdKey) {
-      throw new CiphertextWrongLevelError(ctx.topLevel + 1, expected.level)
-    }
-    throw new CiphertextWrongParametersError()
-  }
-  if (level !== expected.level) throw new CiphertextWrongLevelError(level, expected.level)
-  if (prelude.coeffModulusSize !== level + 1) {
+  if (facts.level === undefined) throw new CiphertextWrongParametersError()
+  if (facts.level === 'key') throw new CiphertextWrongLevelError(ctx.topLevel + 1, expected.level)
+  if (facts.level !== expected.level)
+    throw new CiphertextWrongLevelError(facts.level, expected.level)
+  if (facts.coeffModulusSize !== facts.level + 1) {
     throw new CiphertextMalformedError('coefficient modulus size does not match its level')
   }
-  if (prelude.size !== EXPECTED_SIZE) throw new CiphertextWrongSizeError(prelude.size)
-  if (!prelude.isNttForm) throw new CiphertextMalformedError('not in NTT form')
-  checkScale(ctx, prelude.scale, expected)
+  if (facts.size !== EXPECTED_SIZE) throw new CiphertextWrongSizeError(facts.size)
+  if (!facts.isNttForm) throw new CiphertextMalformedError('not in NTT form')
+  checkScale(ctx, facts.scale, expected)
 }
 
 function checkScale(ctx: CkksContext, scale: number, expected: CiphertextExpectation) {

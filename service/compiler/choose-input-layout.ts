@@ -3,7 +3,8 @@
  * replicas (DESIGN.md §Packing) that divide the number of diagonals by the number of blocks.
  *
  * Pre-rotated candidates: period P (a power of two >= n/2), B = slotCount/P blocks, block b holding
- * x_ext[q − M + R·b] (lead's design: for 784→128 at 4096 slots, P = 1024, R = 32, offsets −128 + 32b).
+ * x_ext[q − M + R·b] (DESIGN.md §Packing: for 784→128 at 4096 slots, P = 1024, R = 32, offsets
+ * −128 + 32b).
  * Every candidate is checked by the brute-force diagonal assignment (every non-zero weight covered);
  * the one with the fewest non-zero diagonals wins, then the fewest BSGS rotations.
  */
@@ -14,7 +15,8 @@ import { preRotatedLayout, replicatedLayout } from '../../core/layout/input-layo
 import { nextPowerOfTwo } from '../../core/layout/rotate.ts'
 import { contentsOfInputLayout } from '../../core/layout/slot-contents.ts'
 import { PrivinferError } from '../../core/errors.ts'
-import type { DenseStep } from './fold-activations.ts'
+import { SlotsExceededError } from './slots-exceeded-error.ts'
+import type { DenseStep } from './step-ir.ts'
 
 export interface InputLayoutChoice {
   layout: InputLayout
@@ -42,8 +44,7 @@ export function replicatedChoice(step: DenseStep, slotCount: number): InputLayou
   const period = nextPowerOfTwo(step.columns)
   const rowPeriod = nextPowerOfTwo(step.rows)
   if (period > slotCount || rowPeriod > slotCount) {
-    throw new PrivinferError(
-      'PLAN_INVALID',
+    throw new SlotsExceededError(
       `layer ${step.name} (${step.columns} inputs, ${step.rows} outputs) does not fit ${slotCount} slots`,
     )
   }

@@ -1,5 +1,5 @@
 /**
- * ONNX bytes → CompiledModel: import (onnx-import.ts), fold activations, lower, calibrate value
+ * ONNX bytes → CompiledModel: import (onnx-import.ts), complete the squares, lower, calibrate value
  * ranges, select parameters (DESIGN.md §The flow; STYLE.md §4 transform → validate → select).
  *
  * N is tried from small to large: the plan is lowered for each candidate slot count, its value
@@ -11,10 +11,18 @@ import type { InputLayout, OutputLayout } from '../../core/card.ts'
 import type { LayerModel } from './ir.ts'
 import { importOnnx } from './onnx-import.ts'
 import { seededRandom } from './seeded-random.ts'
-import { lowerLayerModel, type LowerOptions } from './lower.ts'
-import { measureRanges } from './measure-ranges.ts'
-import { selectParameters, type SelectParametersOptions } from './select-parameters.ts'
-import { countOps, type HePlan } from './plan.ts'
+import { completeSquares, type CompletedSquares } from './complete-square.ts'
+import { evaluateLayerModel } from './evaluate-layer-model.ts'
+import { lowerSteps, type LowerOptions, type LoweredModel } from './lower.ts'
+import { measureRanges, type ValueRanges } from './measure-ranges.ts'
+import { lazyOutputCandidates } from './rescale-policy.ts'
+import {
+  selectParameters,
+  type ParameterChoice,
+  type SelectParametersOptions,
+} from './select-parameters.ts'
+import { SlotsExceededError } from './slots-exceeded-error.ts'
+import { countOps, type HePlan } from './plan/plan.ts'
 import type { HeParameters } from './he-parameters.ts'
 
 export interface CompileOptions
@@ -25,7 +33,8 @@ export interface CompileOptions
   polyModulusDegree?: number
   /**
    * Use these parameters instead of selecting them (models/<id>/compile.json pins what
-   * `privinfer import` chose, so start-up needs no calibration data). Their ring fixes N.
+   * `privinfer import` chose, so start-up needs no calibration data). Their ring fixes N and their
+   * chain the depth: a lazy-output candidate of another depth is skipped.
    */
   parameters?: HeParameters
 }
@@ -54,33 +63,99 @@ export function defaultCalibration(inputSize: number, count = 16, seed = 1): Flo
   return Array.from({ length: count }, () => Float64Array.from({ length: inputSize }, next))
 }
 
-/** max |pre-activation| per poly layer index, by dense float64 evaluation of the LayerModel. */
+/** max |pre-activation| per poly layer index, by the float64 forward pass of the LayerModel. */
 function preActivationRanges(
   model: LayerModel,
   inputs: ReadonlyArray<ArrayLike<number>>,
 ): Map<number, number> {
   const ranges = new Map<number, number>()
   for (const input of inputs) {
-    let x = Float64Array.from(input)
-    model.layers.forEach((layer, index) => {
-      if (layer.kind === 'linear') {
-        const y = Float64Array.from(layer.bias)
-        for (let i = 0; i < layer.outFeatures; i++) {
-          let sum = 0
-          for (let j = 0; j < layer.inFeatures; j++)
-            sum += layer.weights[i * layer.inFeatures + j] * x[j]
-          y[i] += sum
-        }
-        x = y
-      } else {
-        let max = ranges.get(index) ?? 0
-        for (const v of x) max = Math.max(max, Math.abs(v))
-        ranges.set(index, max)
-        x = x.map((v) => layer.coefficients.reduceRight((acc, c) => acc * v + c, 0))
-      }
+    evaluateLayerModel(model, input, (index, layerInput) => {
+      if (model.layers[index].kind !== 'poly') return
+      let max = ranges.get(index) ?? 0
+      for (const v of layerInput) max = Math.max(max, Math.abs(v))
+      ranges.set(index, max)
     })
   }
   return ranges
+}
+
+/** The given calibration inputs (checked) or the default ones. */
+function calibrationOf(
+  model: LayerModel,
+  given: CompileOptions['calibration'],
+): ReadonlyArray<ArrayLike<number>> {
+  const calibration = given ?? defaultCalibration(model.inputSize)
+  for (const input of calibration) {
+    if (input.length !== model.inputSize) {
+      throw new PrivinferError(
+        'INPUT_INVALID',
+        `calibration vectors must have ${model.inputSize} values, got ${input.length}`,
+      )
+    }
+  }
+  return calibration
+}
+
+/** One ring and lazy-output setting that fits, or why it was rejected. */
+type Attempt =
+  | {
+      fits: true
+      lowered: LoweredModel
+      ranges: ValueRanges
+      choice: Pick<ParameterChoice, 'parameters' | 'reasons'>
+    }
+  | { fits: false; rejected: string }
+
+/**
+ * Lowers the steps for one ring and selects (or checks pinned) parameters for it.
+ * @throws PrivinferError PLAN_INVALID when pinned parameters fit neither candidate depth.
+ */
+function tryRing(
+  completed: CompletedSquares,
+  ring: number,
+  options: Omit<LowerOptions, 'slotCount'> & SelectParametersOptions,
+  calibration: ReadonlyArray<ArrayLike<number>>,
+  pinned: HeParameters | undefined,
+  isLastCandidate: boolean,
+  isOneOfSeveral: boolean,
+): Attempt {
+  let lowered: LoweredModel
+  try {
+    lowered = lowerSteps(completed.steps, completed.reasons, { ...options, slotCount: ring / 2 })
+  } catch (error) {
+    // Only "does not fit these slots" moves on to a larger ring; anything else is a real error.
+    if (!(error instanceof SlotsExceededError)) throw error
+    return { fits: false, rejected: `N=${ring}: ${error.message}` }
+  }
+  const ranges = measureRanges(lowered.plan, calibration)
+  if (pinned) {
+    if (pinned.coeffModulusBits.length === lowered.plan.depth + 2) {
+      const reasons = [
+        `parameters pinned (compile.json): N = ${pinned.polyModulusDegree}, primes [${pinned.coeffModulusBits.join(', ')}], scale 2^${pinned.scaleBits}`,
+      ]
+      return { fits: true, lowered, ranges, choice: { parameters: pinned, reasons } }
+    }
+    if (isLastCandidate) {
+      throw new PrivinferError(
+        'PLAN_INVALID',
+        `pinned parameters have ${pinned.coeffModulusBits.length - 2} levels, the plan needs ${lowered.plan.depth}`,
+      )
+    }
+    return {
+      fits: false,
+      rejected: `N=${ring}, lazy output: the pinned chain has ${pinned.coeffModulusBits.length - 2} levels`,
+    }
+  }
+  const choice = selectParameters(lowered.plan, ranges, ring, options)
+  if (choice !== undefined) return { fits: true, lowered, ranges, choice }
+  return {
+    fits: false,
+    rejected:
+      options.lazyOutput && isOneOfSeveral
+        ? `N=${ring}, lazy output: its q0 cannot hold the output at >= 24-bit input scale`
+        : `N=${ring}: depth ${lowered.plan.depth} does not fit the ${ring}-ring 128-bit budget`,
+  }
 }
 
 /**
@@ -95,86 +170,44 @@ export function compileLayerModel(
   const { calibration: given, polyModulusDegree: forcedRing, parameters: pinned, ...rest } = options
   const polyModulusDegree = pinned?.polyModulusDegree ?? forcedRing
   const generated = given === undefined
-  const calibration = given ?? defaultCalibration(layerModel.inputSize)
-  for (const input of calibration) {
-    if (input.length !== layerModel.inputSize) {
-      throw new PrivinferError(
-        'INPUT_INVALID',
-        `calibration vectors must have ${layerModel.inputSize} values, got ${input.length}`,
-      )
-    }
-  }
-  const preActivationMaxAbs = preActivationRanges(layerModel, calibration)
+  const calibration = calibrationOf(layerModel, given)
+  const completed = completeSquares(layerModel, {
+    preActivationMaxAbs: preActivationRanges(layerModel, calibration),
+  })
   const tried: string[] = []
-  // Lazy output (depth 1 for one hidden layer) first, unless set: it falls back to the standard
-  // chain when its single q0 cannot hold the output at a useful input scale.
-  const lazyCandidates =
-    rest.lazyOutput !== undefined || rest.strategy === 'baseline'
-      ? [rest.lazyOutput ?? false]
-      : [true, false]
+  const candidates = lazyOutputCandidates(rest)
   for (const ring of polyModulusDegree === undefined ? RINGS : [polyModulusDegree]) {
-    for (const lazyOutput of lazyCandidates) {
+    for (const [index, lazyOutput] of candidates.entries()) {
       const resolved = { ...rest, lazyOutput }
-      let lowered
-      try {
-        lowered = lowerLayerModel(layerModel, {
-          ...resolved,
-          slotCount: ring / 2,
-          preActivationMaxAbs,
-        })
-      } catch (error) {
-        tried.push(`N=${ring}: ${(error as Error).message}`)
+      const isLast = index === candidates.length - 1
+      const attempt = tryRing(
+        completed,
+        ring,
+        resolved,
+        calibration,
+        pinned,
+        isLast,
+        candidates.length > 1,
+      )
+      if (!attempt.fits) {
+        tried.push(attempt.rejected)
         continue
       }
-      const ranges = measureRanges(lowered.plan, calibration)
-      const choice = pinned
-        ? {
-            parameters: pinned,
-            reasons: [
-              `parameters pinned (compile.json): N = ${pinned.polyModulusDegree}, primes [${pinned.coeffModulusBits.join(', ')}], scale 2^${pinned.scaleBits}`,
-            ],
-          }
-        : selectParameters(lowered.plan, ranges, ring, resolved)
-      if (pinned && pinned.coeffModulusBits.length !== lowered.plan.depth + 2) {
-        // A record written before lazy output became the default has no lazyOutput option: its
-        // pinned chain then matches the next candidate (the standard chain), so try that first.
-        const isLastCandidate = lazyOutput === lazyCandidates[lazyCandidates.length - 1]
-        if (!isLastCandidate) {
-          tried.push(
-            `N=${ring}, lazy output: the pinned chain has ${pinned.coeffModulusBits.length - 2} levels`,
-          )
-          continue
-        }
-        throw new PrivinferError(
-          'PLAN_INVALID',
-          `pinned parameters have ${pinned.coeffModulusBits.length - 2} levels, the plan needs ${lowered.plan.depth}`,
-        )
-      }
-      if (choice === undefined) {
-        tried.push(
-          lazyOutput && lazyCandidates.length > 1
-            ? `N=${ring}, lazy output: its q0 cannot hold the output at >= 24-bit input scale`
-            : `N=${ring}: depth ${lowered.plan.depth} does not fit the ${ring}-ring 128-bit budget`,
-        )
-        continue
-      }
-      const { plan } = lowered
+      const { plan, reasons: lowerReasons } = attempt.lowered
       const reasons = [
-        ...(generated
-          ? [
-              `no calibration given: ${calibration.length} random inputs in [0, 1] set the value ranges`,
-            ]
-          : [`calibrated on ${calibration.length} inputs`]),
+        generated
+          ? `no calibration given: ${calibration.length} random inputs in [0, 1] set the value ranges`
+          : `calibrated on ${calibration.length} inputs`,
         ...tried.map((line) => `rejected ${line}`),
-        ...choice.reasons,
-        ...lowered.reasons,
+        ...attempt.choice.reasons,
+        ...lowerReasons,
         `Galois steps ${plan.galoisSteps.join(', ')}`,
       ]
       return {
         formatVersion: 1,
         layerModel,
         plan,
-        parameters: choice.parameters,
+        parameters: attempt.choice.parameters,
         inputLayout: plan.inputLayout,
         outputLayout: plan.outputLayout,
         galoisSteps: plan.galoisSteps,
@@ -182,7 +215,11 @@ export function compileLayerModel(
         reasons,
         opCounts: countOps(plan),
         options: { ...resolved, ...(polyModulusDegree === undefined ? {} : { polyModulusDegree }) },
-        calibration: { inputs: calibration.length, generated, outputMaxAbs: ranges.outputMaxAbs },
+        calibration: {
+          inputs: calibration.length,
+          generated,
+          outputMaxAbs: attempt.ranges.outputMaxAbs,
+        },
       }
     }
   }

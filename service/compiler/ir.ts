@@ -1,9 +1,9 @@
 /**
  * The layer IR: what the ONNX front end (service/compiler/onnx-import.ts) produces and what the HE
- * lowering (service/compiler/lower/) consumes. Pure data, no SEAL, no ONNX types.
+ * lowering (service/compiler/lower.ts, after complete-square.ts) consumes. Pure data, no SEAL, no ONNX types.
  *
  * A model is a chain: input vector (flattened, row-major) -> layers in order -> output vector.
- * Consecutive linear layers are already folded by the front end; Flatten/Reshape/Identity are gone.
+ * Consecutive linear layers are already composed by the front end; Flatten/Reshape/Identity are gone.
  */
 
 /** y = W x + b, W row-major with `outFeatures` rows and `inFeatures` columns. */

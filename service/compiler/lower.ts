@@ -1,7 +1,7 @@
 /**
- * Lowers a LayerModel to an HE plan (DESIGN.md §Packing, §Levels and scale): activations folded
- * (fold-activations.ts), each linear layer as a baby-step giant-step diagonal product over the full
- * slot vector, a fold, a bias add; each square followed by a rescale.
+ * Lowers the step IR to an HE plan (DESIGN.md §Packing, §Levels and scale): squares completed
+ * first (complete-square.ts), then each dense step as a baby-step giant-step diagonal product over
+ * the full slot vector, a fold (rotate-and-add), a bias add; each square followed by a rescale.
  *
  * Strategies:
  * - optimized (default): pre-rotated input replicas for the first layer (choose-input-layout.ts),
@@ -20,12 +20,21 @@ import { foldStages, rotationsOfFold } from '../../core/layout/fold.ts'
 import { nextPowerOfTwo } from '../../core/layout/rotate.ts'
 import { replicatedContents } from '../../core/layout/slot-contents.ts'
 import { PrivinferError } from '../../core/errors.ts'
+import { unreachable } from '../../core/unreachable.ts'
 import type { InputLayout, OutputLayout } from '../../core/card.ts'
 import { chooseInputLayout, replicatedChoice } from './choose-input-layout.ts'
-import { foldActivations, type DenseStep, type HeStep } from './fold-activations.ts'
-import { galoisStepsOf, type HePlan, type PlanOp } from './plan.ts'
+import { completeSquares } from './complete-square.ts'
+import { galoisStepsOf, type HePlan, type MatVecOp, type PlanOp } from './plan/plan.ts'
+import {
+  isLazyProduct,
+  rescalePolicyOf,
+  type RescaleOptions,
+  type RescalePolicy,
+} from './rescale-policy.ts'
+import { SlotsExceededError } from './slots-exceeded-error.ts'
+import type { DenseStep, SquareStep, Step } from './step-ir.ts'
 
-export interface LowerOptions {
+export interface LowerOptions extends RescaleOptions {
   /** Number of CKKS slots (N/2). */
   slotCount: number
   strategy?: 'optimized' | 'baseline'
@@ -54,16 +63,223 @@ export interface LowerOptions {
   giantStep?: number
   /** Largest fold radix (2 = log2 rotate-and-adds, one key each; larger = fewer keys). */
   foldRadix?: number
-  /** From calibration: max |pre-activation| by poly layer index (see foldActivations). */
+  /** From calibration: max |pre-activation| by poly layer index (see completeSquares). */
   preActivationMaxAbs?: ReadonlyMap<number, number>
 }
 
 export interface LoweredModel {
   plan: HePlan
-  steps: HeStep[]
+  steps: Step[]
   reasons: string[]
 }
 
+/** Completes the squares of a LayerModel and lowers it (lowerSteps). */
+export function lowerLayerModel(model: LayerModel, options: LowerOptions): LoweredModel {
+  const { steps, reasons } = completeSquares(model, {
+    preActivationMaxAbs: options.preActivationMaxAbs,
+  })
+  return lowerSteps(steps, reasons, options)
+}
+
+/**
+ * Lowers a step chain to a plan; see LowerOptions for the knobs. `reasons` (of the earlier passes)
+ * come first in the result's reasons.
+ * @throws SlotsExceededError when a layer does not fit `options.slotCount` slots (a larger ring may).
+ */
+export function lowerSteps(
+  steps: readonly Step[],
+  reasons: readonly string[],
+  options: LowerOptions,
+): LoweredModel {
+  const builder = new PlanBuilder(options, rescalePolicyOf(options), [...reasons])
+  steps.forEach((step, index) => {
+    switch (step.kind) {
+      case 'square':
+        return builder.square(step)
+      case 'linear':
+        return builder.dense(
+          step,
+          isLazyProduct(builder.policy, steps, index),
+          isLastDense(steps, index),
+        )
+      default:
+        return unreachable(step)
+    }
+  })
+  return { plan: builder.plan(), steps: [...steps], reasons: builder.reasons }
+}
+
+function isLastDense(steps: readonly Step[], index: number): boolean {
+  return steps.slice(index + 1).every((step) => step.kind !== 'linear')
+}
+
+/** The plan under construction: ops, plaintexts, depth, layouts and the slot contents so far. */
+class PlanBuilder {
+  readonly ops: PlanOp[] = []
+  readonly plaintexts: Float64Array[] = []
+  depth = 0
+  inputLayout: InputLayout | undefined
+  outputLayout: OutputLayout | undefined
+  /** Which value every slot holds after the last dense step (undefined before the first). */
+  contents: Int32Array | undefined
+  readonly options: LowerOptions
+  readonly policy: RescalePolicy
+  /** Reasons so far (earlier passes first); lowering appends one or two per dense step. */
+  readonly reasons: string[]
+  private readonly slotCount: number
+  private readonly baseline: boolean
+
+  constructor(options: LowerOptions, policy: RescalePolicy, reasons: string[]) {
+    this.options = options
+    this.policy = policy
+    this.reasons = reasons
+    this.slotCount = options.slotCount
+    this.baseline = (options.strategy ?? 'optimized') === 'baseline'
+  }
+
+  addPlaintext(values: Float64Array): number {
+    return this.plaintexts.push(values) - 1
+  }
+
+  square(step: SquareStep): void {
+    let linearPlaintext: number | undefined
+    if (step.linearCoefficient !== 0)
+      linearPlaintext = this.addPlaintext(
+        new Float64Array(this.slotCount).fill(step.linearCoefficient),
+      )
+    this.ops.push({ kind: 'square', layer: step.name, linearPlaintext })
+    this.ops.push({ kind: 'rescale', layer: step.name })
+    this.depth++
+  }
+
+  dense(step: DenseStep, lazy: boolean, isLast: boolean): void {
+    const { slotCount, options, baseline } = this
+    const rowPeriod = nextPowerOfTwo(step.rows)
+    if (rowPeriod > slotCount) {
+      throw new SlotsExceededError(
+        `layer ${step.name} has ${step.rows} outputs, more than ${slotCount} slots`,
+      )
+    }
+    const assignment = this.assignment(step, rowPeriod)
+    const giantStep = options.giantStep ?? (baseline ? 8 : bestGiantStep(assignment.diagonals))
+    const matVec = this.matVec(step, assignment, giantStep, lazy, isLast)
+    this.ops.push(matVec)
+    if (!lazy) this.depth++
+    const { copies, foldRotations } = this.fold(step, assignment, rowPeriod, isLast)
+    this.bias(step, rowPeriod, isLast)
+    this.reasons.push(
+      `${step.name}: ${step.rows}x${step.columns}, ${assignment.diagonals.size} diagonals, giant step ${giantStep}: ` +
+        `${matVec.maxBaby} baby + ${matVec.giantRotations} giant + ${foldRotations} fold rotations` +
+        (lazy ? ', lazy rescale (product carried into the square)' : '') +
+        (isLast && options.clientFold ? `, ${copies} copies summed by the client` : ''),
+    )
+    this.contents = replicatedContents(step.rows, rowPeriod, slotCount)
+    if (isLast) {
+      this.outputLayout = { slotCount, outputSize: step.rows, offset: 0, period: rowPeriod, copies }
+    }
+  }
+
+  /** The first layer chooses the client's input layout; later ones read the replicated output. */
+  private assignment(step: DenseStep, rowPeriod: number): DiagonalAssignment {
+    if (this.contents === undefined) {
+      const choice = this.baseline
+        ? replicatedChoice(step, this.slotCount)
+        : chooseInputLayout(step, this.slotCount)
+      this.inputLayout = choice.layout
+      this.reasons.push(`${step.name}: ${choice.description}`)
+      return choice.assignment
+    }
+    return assignOrThrow(
+      step,
+      rowPeriod,
+      this.contents,
+      Math.min(rowPeriod, previousPeriod(this.contents)),
+    )
+  }
+
+  private matVec(
+    step: DenseStep,
+    assignment: DiagonalAssignment,
+    giantStep: number,
+    lazy: boolean,
+    isLast: boolean,
+  ): MatVecOp {
+    const split = splitBabyGiant(assignment.diagonals, giantStep)
+    return {
+      kind: 'matVec',
+      layer: step.name,
+      giantStep,
+      maxBaby: split.maxBaby,
+      giantRotations: split.giantRotations,
+      groups: split.groups.map((group) => ({
+        index: group.index,
+        terms: group.terms.map((term) => ({
+          baby: term.baby,
+          plaintext: this.addPlaintext(term.diagonal),
+        })),
+      })),
+      scale: lazy ? { kind: 'fixed' } : { kind: 'target', role: isLast ? 'output' : 'hidden' },
+      rescale: lazy ? 'none' : this.policy.rescaleAt,
+    }
+  }
+
+  /**
+   * Fold (rotate-and-add): middle layers need the full replication (the next layer reads every
+   * copy); the last layer only needs the copies that hold products, or none with a client fold.
+   */
+  private fold(
+    step: DenseStep,
+    assignment: DiagonalAssignment,
+    rowPeriod: number,
+    isLast: boolean,
+  ): { copies: number; foldRotations: number } {
+    const fullCopies = this.slotCount / rowPeriod
+    const usedCopies = this.baseline ? fullCopies : nextPowerOfTwo(assignment.maxCopyIndex + 1)
+    if (isLast && this.options.clientFold) {
+      return { copies: assignment.maxCopyIndex + 1, foldRotations: 0 }
+    }
+    const stages = foldStages(
+      rowPeriod,
+      isLast ? usedCopies : fullCopies,
+      this.options.foldRadix ?? 2,
+    )
+    if (stages.length === 0) return { copies: 1, foldRotations: 0 }
+    this.ops.push({ kind: 'fold', layer: step.name, stages })
+    return { copies: 1, foldRotations: rotationsOfFold(stages) }
+  }
+
+  /** The bias in every copy; in the last layer in copy 0 only (a client fold sums the copies). */
+  private bias(step: DenseStep, rowPeriod: number, isLast: boolean): void {
+    if (!step.bias.some((value) => value !== 0)) return
+    const bias = new Float64Array(this.slotCount)
+    const biasSlots = isLast ? rowPeriod : this.slotCount
+    for (let s = 0; s < biasSlots; s++) {
+      const row = s % rowPeriod
+      if (row < step.rows) bias[s] = step.bias[row]
+    }
+    this.ops.push({ kind: 'addPlain', layer: step.name, plaintext: this.addPlaintext(bias) })
+  }
+
+  plan(): HePlan {
+    const { inputLayout, outputLayout, ops } = this
+    if (inputLayout === undefined || outputLayout === undefined) {
+      throw new PrivinferError('PLAN_INVALID', 'the model has no linear layer')
+    }
+    return {
+      formatVersion: 1,
+      slotCount: this.slotCount,
+      depth: this.depth,
+      inputLayout,
+      outputLayout,
+      ops,
+      plaintexts: this.plaintexts,
+      galoisSteps: galoisStepsOf(ops),
+      needsRelinKeys: ops.some((op) => op.kind === 'square'),
+    }
+  }
+}
+
+/** The diagonal assignment of a layer reading `contents`, with the fewest rotations that cover it. */
 function assignOrThrow(
   step: DenseStep,
   rowPeriod: number,
@@ -81,144 +297,8 @@ function assignOrThrow(
     })
     if (assignment.uncovered === 0) return assignment
   }
+  // ASSUME: with every rotation available (rotationCount = slots) every weight is covered.
   throw new PrivinferError('PLAN_INVALID', `no diagonal cover found for layer ${step.name}`)
-}
-
-/** Lowers a model; see LowerOptions for the knobs. */
-export function lowerLayerModel(model: LayerModel, options: LowerOptions): LoweredModel {
-  const { slotCount } = options
-  const strategy = options.strategy ?? 'optimized'
-  const baseline = strategy === 'baseline'
-  const { steps, reasons } = foldActivations(model, {
-    preActivationMaxAbs: options.preActivationMaxAbs,
-  })
-  const ops: PlanOp[] = []
-  const plaintexts: Float64Array[] = []
-  const addPlaintext = (values: Float64Array) => plaintexts.push(values) - 1
-  let inputLayout: InputLayout | undefined
-  let outputLayout: OutputLayout | undefined
-  let contents: Int32Array | undefined
-  let depth = 0
-  let lastLinear = -1
-  steps.forEach((step, index) => {
-    if (step.kind === 'linear') lastLinear = index
-  })
-
-  steps.forEach((step, index) => {
-    if (step.kind === 'square') {
-      let linearPlaintext: number | undefined
-      if (step.linearCoefficient !== 0)
-        linearPlaintext = addPlaintext(new Float64Array(slotCount).fill(step.linearCoefficient))
-      ops.push({ kind: 'square', layer: step.name, linearPlaintext })
-      ops.push({ kind: 'rescale', layer: step.name })
-      depth++
-      return
-    }
-    const rowPeriod = nextPowerOfTwo(step.rows)
-    if (rowPeriod > slotCount) {
-      throw new PrivinferError(
-        'PLAN_INVALID',
-        `layer ${step.name} has ${step.rows} outputs, more than ${slotCount} slots`,
-      )
-    }
-    const isLast = index === lastLinear
-    let assignment: DiagonalAssignment
-    if (contents === undefined) {
-      const choice = baseline
-        ? replicatedChoice(step, slotCount)
-        : chooseInputLayout(step, slotCount)
-      inputLayout = choice.layout
-      assignment = choice.assignment
-      reasons.push(`${step.name}: ${choice.description}`)
-    } else {
-      assignment = assignOrThrow(
-        step,
-        rowPeriod,
-        contents,
-        Math.min(rowPeriod, previousPeriod(contents)),
-      )
-    }
-    const giantStep = options.giantStep ?? (baseline ? 8 : bestGiantStep(assignment.diagonals))
-    const split = splitBabyGiant(assignment.diagonals, giantStep)
-    const lazyFirst =
-      !baseline && (options.lazyRescale ?? true) && index === 0 && steps[1]?.kind === 'square'
-    // Lazy output: the last product is not rescaled either; the output stays at level 0 with scale
-    // ≈ 2^(post-square scale + weight bits), held by a ~60-bit q0 (one level fewer in total).
-    const lazyLast =
-      !baseline &&
-      options.lazyOutput === true &&
-      isLast &&
-      index > 0 &&
-      steps[index - 1]?.kind === 'square'
-    const lazy = lazyFirst || lazyLast
-    const rescale = lazy ? 'none' : (options.rescaleGroups ?? !baseline) ? 'groups' : 'end'
-    ops.push({
-      kind: 'matVec',
-      layer: step.name,
-      giantStep,
-      maxBaby: split.maxBaby,
-      giantRotations: split.giantRotations,
-      groups: split.groups.map((group) => ({
-        index: group.index,
-        terms: group.terms.map((term) => ({
-          baby: term.baby,
-          plaintext: addPlaintext(term.diagonal),
-        })),
-      })),
-      scale: lazy ? { kind: 'fixed' } : { kind: 'target', role: isLast ? 'output' : 'hidden' },
-      rescale,
-    })
-    if (!lazy) depth++
-    // Fold: middle layers need the full replication (the next layer reads every copy); the last
-    // layer only needs the copies that hold products.
-    const fullCopies = slotCount / rowPeriod
-    const usedCopies = baseline ? fullCopies : nextPowerOfTwo(assignment.maxCopyIndex + 1)
-    let copies = 1
-    if (isLast && options.clientFold) {
-      copies = assignment.maxCopyIndex + 1
-    } else {
-      const stages = foldStages(rowPeriod, isLast ? usedCopies : fullCopies, options.foldRadix ?? 2)
-      if (stages.length > 0) ops.push({ kind: 'fold', layer: step.name, stages })
-    }
-    if (step.bias.some((value) => value !== 0)) {
-      const bias = new Float64Array(slotCount)
-      // Last layer: bias in copy 0 only (with a client fold the client sums the copies).
-      const biasSlots = isLast ? rowPeriod : slotCount
-      for (let s = 0; s < biasSlots; s++) {
-        const row = s % rowPeriod
-        if (row < step.rows) bias[s] = step.bias[row]
-      }
-      ops.push({ kind: 'addPlain', layer: step.name, plaintext: addPlaintext(bias) })
-    }
-    const foldOp = ops[ops.length - 1]?.kind === 'fold' ? ops[ops.length - 1] : ops[ops.length - 2]
-    const foldRotations =
-      foldOp?.kind === 'fold' && foldOp.layer === step.name ? rotationsOfFold(foldOp.stages) : 0
-    reasons.push(
-      `${step.name}: ${step.rows}x${step.columns}, ${assignment.diagonals.size} diagonals, giant step ${giantStep}: ` +
-        `${split.maxBaby} baby + ${split.giantRotations} giant + ${foldRotations} fold rotations` +
-        (lazy ? ', lazy rescale (product carried into the square)' : '') +
-        (isLast && options.clientFold ? `, ${copies} copies summed by the client` : ''),
-    )
-    contents = replicatedContents(step.rows, rowPeriod, slotCount)
-    if (isLast) {
-      outputLayout = { slotCount, outputSize: step.rows, offset: 0, period: rowPeriod, copies }
-    }
-  })
-  if (inputLayout === undefined || outputLayout === undefined) {
-    throw new PrivinferError('PLAN_INVALID', 'the model has no linear layer')
-  }
-  const plan: HePlan = {
-    formatVersion: 1,
-    slotCount,
-    depth,
-    inputLayout,
-    outputLayout,
-    ops,
-    plaintexts,
-    galoisSteps: galoisStepsOf(ops),
-    needsRelinKeys: ops.some((op) => op.kind === 'square'),
-  }
-  return { plan, steps, reasons }
 }
 
 /** Period of a replicated contents map (smallest p with contents[s] = contents[s mod p]). */

@@ -1,61 +1,26 @@
 /**
- * Runs a plan in exact float64 slot arithmetic (no scale, no noise) on calibration inputs and records
- * max |slot value| after every op: the integer headroom the modulus chain must leave above the scale.
- * Pure math on core/layout (no SEAL); service/runtime's float64 backend checks the bookkeeping.
+ * Runs a plan in exact float64 slot arithmetic (no scale, no noise; plan/exact-backend.ts) on
+ * calibration inputs and records max |slot value| after every op: the integer headroom the modulus
+ * chain must leave above the scale. service/runtime's float64 backend checks the bookkeeping.
  */
-import { rotate } from '../../core/layout/rotate.ts'
-import { applyFold } from '../../core/layout/fold.ts'
 import { contentsOfInputLayout, packByContents } from '../../core/layout/slot-contents.ts'
-import type { HePlan } from './plan.ts'
+import { createExactBackend } from './plan/exact-backend.ts'
+import { executePlan } from './plan/execute-plan.ts'
+import type { HePlan } from './plan/plan.ts'
 
-/** Slot vector after every op (index = op index) for one input. */
+/**
+ * The plan's exact output slots for one input: executePlan on the exact float64 backend.
+ * `observe` sees the slot vector after every op (read only).
+ */
 export function evaluatePlanSlots(
   plan: HePlan,
   input: ArrayLike<number>,
   observe?: (opIndex: number, slots: Float64Array) => void,
 ): Float64Array {
-  let x = packByContents(contentsOfInputLayout(plan.inputLayout), input)
-  const n = plan.slotCount
-  plan.ops.forEach((op, opIndex) => {
-    switch (op.kind) {
-      case 'matVec': {
-        const babies: Float64Array[] = [x]
-        for (let k = 1; k <= op.maxBaby; k++) babies.push(rotate(babies[k - 1], 1))
-        const byIndex = new Map(op.groups.map((group) => [group.index, group]))
-        let acc: Float64Array | undefined
-        for (let i = op.giantRotations; i >= 0; i--) {
-          const sum = acc === undefined ? new Float64Array(n) : rotate(acc, op.giantStep)
-          for (const term of byIndex.get(i)?.terms ?? []) {
-            const diagonal = plan.plaintexts[term.plaintext]
-            const baby = babies[term.baby]
-            for (let s = 0; s < n; s++) sum[s] += diagonal[s] * baby[s]
-          }
-          acc = sum
-        }
-        x = acc ?? new Float64Array(n)
-        break
-      }
-      case 'fold':
-        x = applyFold(op.stages, x)
-        break
-      case 'addPlain': {
-        const values = plan.plaintexts[op.plaintext]
-        x = x.map((v, s) => v + values[s])
-        break
-      }
-      case 'square': {
-        const linear =
-          op.linearPlaintext === undefined ? undefined : plan.plaintexts[op.linearPlaintext]
-        x = x.map((v, s) => v * v + (linear === undefined ? 0 : linear[s] * v))
-        break
-      }
-      case 'rescale':
-      case 'modSwitchTo':
-        break
-    }
-    observe?.(opIndex, x)
+  const packed = packByContents(contentsOfInputLayout(plan.inputLayout), input)
+  return executePlan(plan, createExactBackend(plan), packed, {
+    onOp: observe && ((timing, slots) => observe(timing.opIndex, slots)),
   })
-  return x
 }
 
 /** Decodes the output vector from output slots (OutputLayout semantics). */

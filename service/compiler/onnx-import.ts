@@ -5,16 +5,17 @@
  * a constant, an element-wise polynomial of an affine map of the current frontier, or opaque after
  * a problem (front/symbolic-value.ts). Linear ops fold into the pending affine map, so consecutive
  * Gemms and a scalar multiply after a Gemm cost one layer; a polynomial of degree >= 2 becomes a
- * PolyLayer when the next linear op (or the output) needs it. Unsupported nodes are all collected
- * and reported in one UnsupportedModelError.
+ * PolyLayer when the next linear op (or the output) needs it. Each node is imported by its entry
+ * in front/op-table.ts (ONNX_OPS); unsupported nodes are all collected and reported in one
+ * UnsupportedModelError.
  */
-import type { OnnxGraph, OnnxNode } from '../../onnx/graph.ts'
+import type { OnnxGraph, OnnxNode, OnnxValueInfo } from '../../onnx/graph.ts'
 import { readOnnxModel } from '../../onnx/read.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import type { LayerModel } from './ir.ts'
 import { identityMap } from './front/affine-map.ts'
 import { LayerChain } from './front/layer-chain.ts'
-import { LOWERINGS, SUPPORTED_OPS } from './front/lowerings.ts'
+import { SUPPORTED_OPS, UNKNOWN_OP_REASON, opEntry } from './front/op-table.ts'
 import { NodeProblem } from './front/node-problem.ts'
 import {
   OPAQUE,
@@ -22,7 +23,6 @@ import {
   linearActivation,
   type SymbolicValue,
 } from './front/symbolic-value.ts'
-import { unsupportedOpReason } from './front/unsupported-reasons.ts'
 import { UnsupportedModelError, type UnsupportedNode } from './front/unsupported-model-error.ts'
 
 export interface ImportOptions {
@@ -73,10 +73,56 @@ export function importOnnxGraphWithReport(
   options: ImportOptions = {},
 ): ImportResult {
   const problems: UnsupportedNode[] = []
-  const fail = (): never => {
-    throw new UnsupportedModelError(problems, SUPPORTED_OPS)
-  }
+  const signature = graphSignature(graph, problems)
+  if (signature === undefined) throw new UnsupportedModelError(problems, SUPPORTED_OPS)
+  const { input, output, shape } = signature
+  const inputSize = shape.reduce((product, dim) => product * dim, 1)
 
+  const producers = new Map<string, OnnxNode>()
+  for (const node of graph.nodes)
+    for (const name of node.outputs) if (name) producers.set(name, node)
+  const trailing = trailingOutputOps(output.name, producers, options)
+
+  const chain = new LayerChain()
+  const values = new Map<string, SymbolicValue>()
+  for (const [name, tensor] of graph.initializers) {
+    values.set(name, constantValue([...tensor.dims], tensor.values))
+  }
+  values.set(input.name, linearActivation(identityMap(inputSize), shape, chain.generation))
+  const needed = nodesNeededFor(trailing.outputName, producers)
+  for (const node of graph.nodes) {
+    if (needed.has(node)) importNode(node, values, chain, trailing.hints, problems)
+  }
+  if (problems.length === 0) {
+    finishChain(values.get(trailing.outputName), trailing.outputName, chain, problems)
+  }
+  if (problems.length > 0) throw new UnsupportedModelError(problems, SUPPORTED_OPS)
+
+  const layers = chain.layers
+  const last = [...layers].reverse().find((layer) => layer.kind === 'linear')
+  const outputSize = last && last.kind === 'linear' ? last.outFeatures : inputSize
+  return {
+    model: {
+      inputName: input.name,
+      inputShape: [1, ...shape],
+      inputSize,
+      outputName: output.name,
+      outputSize,
+      layers,
+    },
+    droppedOutputNodes: trailing.droppedOutputNodes,
+  }
+}
+
+interface GraphSignature {
+  input: OnnxValueInfo
+  output: OnnxValueInfo
+  /** Input shape without the batch dimension. */
+  shape: number[]
+}
+
+/** The single input and output and the input shape, or undefined with the problems recorded. */
+function graphSignature(graph: OnnxGraph, problems: UnsupportedNode[]): GraphSignature | undefined {
   if (graph.inputs.length !== 1) {
     problems.push({
       node: graph.inputs.map((input) => input.name).join(', ') || '(none)',
@@ -91,24 +137,31 @@ export function importOnnxGraphWithReport(
       reason: `the graph has ${graph.outputs.length} outputs; exactly one is supported`,
     })
   }
-  if (problems.length > 0) fail()
+  if (problems.length > 0) return undefined
   const input = graph.inputs[0]
-  const output = graph.outputs[0]
-
-  const inputShape = logicalInputShape(input.dims)
-  if (typeof inputShape === 'string') {
-    problems.push({ node: input.name, opType: 'graph input', reason: inputShape })
-    fail()
+  const shape = logicalInputShape(input.dims)
+  if (typeof shape === 'string') {
+    problems.push({ node: input.name, opType: 'graph input', reason: shape })
+    return undefined
   }
-  const shape = inputShape as number[]
-  const inputSize = shape.reduce((product, dim) => product * dim, 1)
+  return { input, output: graph.outputs[0], shape }
+}
 
-  const producers = new Map<string, OnnxNode>()
-  for (const node of graph.nodes)
-    for (const name of node.outputs) if (name) producers.set(name, node)
+interface TrailingOutputOps {
+  /** The tensor the layer chain must produce (the graph output, or the input of a dropped op). */
+  outputName: string
+  droppedOutputNodes: string[]
+  /** Reasons for argmax-preserving output nodes that were not dropped. */
+  hints: Map<OnnxNode, string>
+}
 
-  // Trailing argmax-preserving ops: drop (option) or report with a hint.
-  let outputName = output.name
+/** Trailing argmax-preserving ops at the output: dropped (option) or reported with a hint. */
+function trailingOutputOps(
+  graphOutput: string,
+  producers: ReadonlyMap<string, OnnxNode>,
+  options: ImportOptions,
+): TrailingOutputOps {
+  let outputName = graphOutput
   const droppedOutputNodes: string[] = []
   const hints = new Map<OnnxNode, string>()
   for (
@@ -128,98 +181,74 @@ export function importOnnxGraphWithReport(
     outputName = producer.inputs[0]
     producer = producers.get(outputName)
   }
+  return { outputName, droppedOutputNodes, hints }
+}
 
-  const needed = nodesNeededFor(outputName, producers)
-  const values = new Map<string, SymbolicValue>()
-  for (const [name, tensor] of graph.initializers) {
-    values.set(name, constantValue([...tensor.dims], tensor.values))
+/** Imports one node through its ONNX_OPS entry; a problem is recorded and its outputs go opaque. */
+function importNode(
+  node: OnnxNode,
+  values: Map<string, SymbolicValue>,
+  chain: LayerChain,
+  hints: ReadonlyMap<OnnxNode, string>,
+  problems: UnsupportedNode[],
+): void {
+  const setOutputs = (outputs: SymbolicValue[]): void =>
+    node.outputs.forEach((name, i) => name && values.set(name, outputs[i] ?? OPAQUE))
+  const isDefaultDomain = node.domain === '' || node.domain === 'ai.onnx'
+  const entry = isDefaultDomain ? opEntry(node.opType) : undefined
+  if (entry?.kind !== 'supported') {
+    const reason =
+      hints.get(node) ??
+      (isDefaultDomain
+        ? (entry?.reason ?? UNKNOWN_OP_REASON)
+        : `op of custom domain '${node.domain}' is not supported`)
+    problems.push({ node: node.name, opType: node.opType, reason })
+    setOutputs([])
+    return
   }
-  const chain = new LayerChain()
-  values.set(input.name, linearActivation(identityMap(inputSize), shape, chain.generation))
+  try {
+    const inputs = node.inputs.map((name) => {
+      if (name === '') return undefined
+      const value = values.get(name)
+      if (!value)
+        throw new NodeProblem(
+          `input '${name}' is not produced by any node, initializer or graph input`,
+        )
+      return value
+    })
+    setOutputs(entry.importer(node, inputs, chain))
+  } catch (error) {
+    if (!(error instanceof NodeProblem || error instanceof PrivinferError)) throw error
+    problems.push({ node: node.name, opType: node.opType, reason: error.message })
+    setOutputs([])
+  }
+}
 
-  for (const node of graph.nodes) {
-    if (!needed.has(node)) continue
-    const setOutputs = (outputs: SymbolicValue[]): void =>
-      node.outputs.forEach((name, i) => name && values.set(name, outputs[i] ?? OPAQUE))
-    const lowering =
-      node.domain === '' || node.domain === 'ai.onnx'
-        ? Object.hasOwn(LOWERINGS, node.opType)
-          ? LOWERINGS[node.opType]
-          : undefined
-        : undefined
-    if (!lowering) {
-      const reason =
-        hints.get(node) ??
-        (node.domain && node.domain !== 'ai.onnx'
-          ? `op of custom domain '${node.domain}' is not supported`
-          : unsupportedOpReason(node.opType))
-      problems.push({ node: node.name, opType: node.opType, reason })
-      setOutputs([])
-      continue
-    }
+/** Ends the chain at the graph output, or records why the output cannot end it. */
+function finishChain(
+  result: SymbolicValue | undefined,
+  outputName: string,
+  chain: LayerChain,
+  problems: UnsupportedNode[],
+): void {
+  const problem = (reason: string) =>
+    problems.push({ node: outputName, opType: 'graph output', reason })
+  if (!result || result.kind !== 'activation') {
+    problem(
+      result ? 'the output does not depend on the input' : 'the output is not produced by any node',
+    )
+  } else if (result.transposed) {
+    problem(
+      'the output is a feature-major activation [features, batch]: transpose it back to ' +
+        '[batch, features]',
+    )
+  } else {
     try {
-      const inputs = node.inputs.map((name) => {
-        if (name === '') return undefined
-        const value = values.get(name)
-        if (!value)
-          throw new NodeProblem(
-            `input '${name}' is not produced by any node, initializer or graph input`,
-          )
-        return value
-      })
-      setOutputs(lowering(node, inputs, chain))
+      chain.finish(result)
     } catch (error) {
-      if (error instanceof NodeProblem || error instanceof PrivinferError) {
-        problems.push({ node: node.name, opType: node.opType, reason: error.message })
-        setOutputs([])
-      } else {
-        throw error
-      }
+      if (!(error instanceof NodeProblem)) throw error
+      problem(error.message)
     }
-  }
-
-  const result = values.get(outputName)
-  if (problems.length === 0) {
-    if (!result || result.kind !== 'activation') {
-      problems.push({
-        node: outputName,
-        opType: 'graph output',
-        reason: result
-          ? 'the output does not depend on the input'
-          : 'the output is not produced by any node',
-      })
-    } else if (result.transposed) {
-      problems.push({
-        node: outputName,
-        opType: 'graph output',
-        reason:
-          'the output is a feature-major activation [features, batch]: transpose it back to ' +
-          '[batch, features]',
-      })
-    } else {
-      try {
-        chain.finish(result)
-      } catch (error) {
-        if (!(error instanceof NodeProblem)) throw error
-        problems.push({ node: outputName, opType: 'graph output', reason: error.message })
-      }
-    }
-  }
-  if (problems.length > 0) fail()
-
-  const layers = chain.layers
-  const last = [...layers].reverse().find((layer) => layer.kind === 'linear')
-  const outputSize = last && last.kind === 'linear' ? last.outFeatures : inputSize
-  return {
-    model: {
-      inputName: input.name,
-      inputShape: [1, ...shape],
-      inputSize,
-      outputName: output.name,
-      outputSize,
-      layers,
-    },
-    droppedOutputNodes,
   }
 }
 

@@ -7,8 +7,9 @@
  * prime as a double on rescale (core/ckks/context.ts `primes`); the same doubles are used here.
  */
 import { PrivinferError } from '../../core/errors.ts'
+import { unreachable } from '../../core/unreachable.ts'
 import { targetBits, type HeParameters } from './he-parameters.ts'
-import type { HePlan } from './plan.ts'
+import type { HePlan } from './plan/plan.ts'
 
 export interface EncodeSpec {
   level: number
@@ -89,6 +90,8 @@ export function scheduleScales(
           )
         level = op.level
         break
+      default:
+        return unreachable(op)
     }
   }
   levels.push(level)

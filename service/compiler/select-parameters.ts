@@ -20,7 +20,9 @@ import {
 } from '../../core/ckks/parameter-set.ts'
 import { targetBits, type HeParameters } from './he-parameters.ts'
 import type { ValueRanges } from './measure-ranges.ts'
-import type { HePlan } from './plan.ts'
+import type { HePlan } from './plan/plan.ts'
+import { isLazy, planRescaling } from './rescale-policy.ts'
+import { unreachable } from '../../core/unreachable.ts'
 
 export interface SelectParametersOptions {
   /** Largest input scale bits tried (default 40, or 30 when the plan has a lazy product). */
@@ -67,27 +69,39 @@ export function chainFor(
   let current = scales.scaleBits
   const states: Array<{ level: number; scaleBits: number; maxAbs: number }> = []
   plan.ops.forEach((op, index) => {
-    if (op.kind === 'matVec') {
-      if (op.scale.kind === 'fixed') current += scales.weightScaleBits
-      else {
-        const target = targetBits(parameters, op.scale.role)
-        bits[level] = current + scales.weightScaleBits - target
-        current = target
+    switch (op.kind) {
+      case 'matVec':
+        if (op.scale.kind === 'target') {
+          const target = targetBits(parameters, op.scale.role)
+          bits[level] = current + scales.weightScaleBits - target
+          current = target
+          level--
+        } else {
+          current += scales.weightScaleBits // a lazy product (rescale-policy.ts)
+        }
+        break
+      case 'square':
+        current *= 2
+        break
+      case 'rescale': {
+        // Before a lazy (unrescaled) product, drop as much scale as one prime can (keeping >= 2^20),
+        // so that the product still fits q0; otherwise keep half of the square's scale.
+        const nextProduct = plan.ops.slice(index + 1).find((next) => next.kind === 'matVec')
+        const beforeLazy = nextProduct?.kind === 'matVec' && isLazy(nextProduct)
+        const prime = beforeLazy ? Math.min(MAX_PRIME_BITS, current - 20) : Math.floor(current / 2)
+        bits[level] = prime
+        current -= prime
         level--
+        break
       }
-    } else if (op.kind === 'square') {
-      current *= 2
-    } else if (op.kind === 'rescale') {
-      // Before a lazy (unrescaled) product, drop as much scale as one prime can (keeping >= 2^20),
-      // so that the product still fits q0; otherwise keep half of the square's scale.
-      const nextProduct = plan.ops.slice(index + 1).find((next) => next.kind === 'matVec')
-      const beforeLazy = nextProduct?.kind === 'matVec' && nextProduct.scale.kind === 'fixed'
-      const prime = beforeLazy ? Math.min(MAX_PRIME_BITS, current - 20) : Math.floor(current / 2)
-      bits[level] = prime
-      current -= prime
-      level--
-    } else if (op.kind === 'modSwitchTo') {
-      level = op.level
+      case 'modSwitchTo':
+        level = op.level
+        break
+      case 'fold':
+      case 'addPlain':
+        break
+      default:
+        return unreachable(op)
     }
     states.push({ level, scaleBits: current, maxAbs: ranges.afterOp[index] })
   })
@@ -115,10 +129,7 @@ export function selectParameters(
   polyModulusDegree: number,
   options: SelectParametersOptions = {},
 ): ParameterChoice | undefined {
-  const lazy = plan.ops.some((op) => op.kind === 'matVec' && op.scale.kind === 'fixed')
-  const lastProduct = [...plan.ops].reverse().find((op) => op.kind === 'matVec')
-  const lazyOutput =
-    plan.depth > 0 && lastProduct?.kind === 'matVec' && lastProduct.scale.kind === 'fixed'
+  const { hasLazyProduct: lazy, lazyOutput } = planRescaling(plan)
   const maxScaleBits = options.maxScaleBits ?? (lazy ? 30 : 40)
   const minScaleBits = options.minScaleBits ?? 24
   const margin = options.headroomMargin ?? 2
@@ -149,7 +160,7 @@ export function selectParameters(
     if (lazyOutput) outputScaleBits = finalScaleBits(plan, scaleBits, weightScaleBits)
     const chain = chainFor(plan, ranges, { scaleBits, weightScaleBits, outputScaleBits }, margin)
     if (chain === undefined) continue
-    // The output ciphertext is 2·N·bits(q0)/8 bytes: keep it under the 128 KB the issue allows.
+    // The output ciphertext is 2·N·bits(q0)/8 bytes: keep it under 128 KB at N=8192 (57 bits).
     if (lazyOutput && chain.dataBits[0] > (options.maxOutputPrimeBits ?? 57)) continue
     const special = Math.max(...chain.dataBits)
     const coeffModulusBits = [...chain.dataBits, special]

@@ -1,6 +1,6 @@
 /**
- * JSON (de)serialization of a CompiledModel, so compiled plans can be cached (models/<id>/compiled.json)
- * and handed around as text. Float64Arrays (weights, plaintext vectors) become
+ * JSON (de)serialization of a CompiledModel, so a compiled model (its plan is plain data) can be
+ * stored and handed around as text. Float64Arrays (weights, plaintext vectors) become
  * {"$float64": base64 of the little-endian IEEE-754 bytes}: compact and bit-exact.
  */
 import { PrivinferError } from '../../core/errors.ts'

@@ -16,9 +16,10 @@
  * errors) of the output, times the output copies summed.
  */
 import { rotate } from '../../core/layout/rotate.ts'
+import { unreachable } from '../../core/unreachable.ts'
 import type { HeParameters } from './he-parameters.ts'
 import type { ValueRanges } from './measure-ranges.ts'
-import type { HePlan } from './plan.ts'
+import type { HePlan } from './plan/plan.ts'
 import { scheduleScales } from './scale-schedule.ts'
 
 const SIGMA = 3.2
@@ -101,6 +102,8 @@ export function toleranceFor(
         break
       case 'modSwitchTo':
         break
+      default:
+        return unreachable(op)
     }
     maxAbs = ranges.afterOp[index]
     margin = 2

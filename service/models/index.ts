@@ -13,15 +13,12 @@ import { loadSeal } from '../../core/seal/load.ts'
 import { createCkksContext } from '../../core/ckks/context.ts'
 import { compileModel, type CompiledModel } from '../compiler/compile.ts'
 import type { CompileOptions } from '../compiler/compile.ts'
-import { compiledModelFromJson } from '../compiler/serialize.ts'
 import type { HeParameters } from '../compiler/he-parameters.ts'
 import { withCompiledFields } from './he-card.ts'
 
 export const CARD_FILE = 'card.json'
 /** What `privinfer import` chose: {onnxSha256, options, parameters} (small; the plan is re-lowered). */
 export const COMPILE_FILE = 'compile.json'
-/** Full compiled model (service/compiler/serialize.ts), written by earlier versions; still read. */
-export const LEGACY_COMPILED_FILE = 'compiled.json'
 
 export interface CompileRecord {
   onnxSha256: string
@@ -90,20 +87,8 @@ export async function loadModelDirectory(dir: string): Promise<ModelDirectory> {
     compiled.reasons = pinned.reasons
   }
   if (compiled === undefined) {
-    // Older folders hold the whole compiled model (serialize.ts) instead of compile.json.
-    const cached = await readFile(join(dir, LEGACY_COMPILED_FILE), 'utf8').catch(() => undefined)
-    if (cached !== undefined) {
-      const { compiled: fromCache, extra } = compiledModelFromJson(cached)
-      if (extra.onnxSha256 === onnxSha256) compiled = fromCache
-    }
-  }
-  if (compiled === undefined) {
     const ring = card.he ? { polyModulusDegree: card.he.polyModulusDegree } : {}
     compiled = compileModel(onnxBytes, ring)
-    // A card made before lazy output became the default: its two-level chain, if that matches.
-    if (card.he !== undefined && !sameParameters(card, compiled)) {
-      compiled = compileModel(onnxBytes, { ...ring, lazyOutput: false })
-    }
   }
   if (card.he !== undefined && !sameParameters(card, compiled)) {
     throw new PrivinferError(

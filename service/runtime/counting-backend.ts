@@ -2,7 +2,7 @@
  * Wraps a backend and counts its calls by kind and level (tests like "784→128 uses N rotations",
  * and the op mix of the bench). Levels come from `levelOf`, when the wrapped backend can tell.
  */
-import type { HeBackend } from './backend.ts'
+import type { HeBackend } from '../compiler/plan/backend.ts'
 
 export interface CallCounts {
   rotate: number

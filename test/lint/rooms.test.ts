@@ -49,6 +49,16 @@ describe('room rules', () => {
       'service/http/ may not import service/compiler/',
     ],
     ['service/compiler/fixture.ts', 'node-seal', 'service/compiler/ may not import this package'],
+    [
+      'service/compiler/plan/fixture.ts',
+      '../lower.ts',
+      'service/compiler/plan/ may not import the rest of service/compiler/',
+    ],
+    [
+      'service/compiler/plan/fixture.ts',
+      '../../runtime/seal/seal-backend.ts',
+      'service/compiler/ may not import service/runtime/',
+    ],
     ['client/fixture.ts', 'express', 'client/ may not import this package'],
   ])('%s importing %s fails lint', async (filePath, specifier, expected) => {
     const problems = await importProblems(filePath, specifier)
@@ -61,7 +71,9 @@ describe('room rules', () => {
     ['cli/commands/fixture.ts', '../../training/pipeline.ts'],
     ['bench/fixture.ts', '../service/runtime/seal/local-round-trip.ts'],
     ['service/runtime/seal/fixture.ts', '../plain/float64-backend.ts'],
-    ['service/runtime/fixture.ts', '../compiler/plan.ts'],
+    ['service/runtime/fixture.ts', '../compiler/plan/plan.ts'],
+    ['service/compiler/plan/fixture.ts', './plan.ts'],
+    ['service/compiler/fixture.ts', './plan/execute-plan.ts'],
     ['service/pool/fixture.ts', '../runtime/plain/float64-backend.ts'],
     ['service/http/routes/fixture.ts', '../../config.ts'],
     ['service/main.ts', './http/app.ts'],

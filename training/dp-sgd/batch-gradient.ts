@@ -8,6 +8,7 @@
  * ALL parameters; then sum_i c_i dL_i/dW = (c * dZ)^T H is one weighted matrix product.
  */
 import { argmax } from '../../core/math/argmax.ts'
+import { createForwardBuffers, forwardRows, type ForwardBuffers } from './forward-pass.ts'
 import { activationCoefficients, type Mlp } from './mlp.ts'
 
 export interface BatchGradientOptions {
@@ -66,11 +67,7 @@ export function batchGradient(
   return { gradientSum, lossSum, correct, count: indices.length, norms }
 }
 
-interface Workspace {
-  /** activations[l]: rows x sizes[l] (activations[0] = normalized input). */
-  activations: Float64Array[]
-  /** preActivations[l]: rows x sizes[l+1] (z of linear layer l). */
-  preActivations: Float64Array[]
+interface Workspace extends ForwardBuffers {
   /** deltas[l]: rows x sizes[l+1] (dL/dz of linear layer l). */
   deltas: Float64Array[]
   /** dL/dh buffer, rows x max hidden width. */
@@ -83,8 +80,7 @@ interface Workspace {
 function createWorkspace(model: Mlp, rows: number): Workspace {
   const { sizes } = model.shape
   return {
-    activations: sizes.slice(0, -1).map((width) => new Float64Array(rows * width)),
-    preActivations: sizes.slice(1).map((width) => new Float64Array(rows * width)),
+    ...createForwardBuffers(model, rows),
     deltas: sizes.slice(1).map((width) => new Float64Array(rows * width)),
     upstream: new Float64Array(rows * Math.max(...sizes)),
     activationGrads: new Float64Array(rows * 2 * Math.max(1, sizes.length - 2)),
@@ -106,38 +102,12 @@ function accumulateChunk(
 ): { lossSum: number; correct: number } {
   const rows = end - start
   const p = model.params
-  const { sizes, inputMean, inputStd } = model.shape
+  const { sizes } = model.shape
   const layers = model.linear.length
   const poly = model.shape.activation === 'poly'
   const hiddenCount = layers - 1
 
-  // Forward.
-  const inputSize = sizes[0]
-  const x = ws.activations[0]
-  for (let r = 0; r < rows; r++) {
-    const source = indices[start + r] * inputSize
-    for (let k = 0; k < inputSize; k++)
-      x[r * inputSize + k] = (inputs[source + k] - inputMean) / inputStd
-  }
-  for (let l = 0; l < layers; l++) {
-    const { inputs: nIn, outputs: nOut, weightOffset, biasOffset } = model.linear[l]
-    const h = ws.activations[l]
-    const z = ws.preActivations[l]
-    for (let r = 0; r < rows; r++) {
-      const hRow = r * nIn
-      for (let j = 0; j < nOut; j++) {
-        let sum = p[biasOffset + j]
-        const wRow = weightOffset + j * nIn
-        for (let k = 0; k < nIn; k++) sum += p[wRow + k] * h[hRow + k]
-        z[r * nOut + j] = sum
-      }
-    }
-    if (l + 1 < layers) {
-      const { a, b } = activationCoefficients(model, l)
-      const next = ws.activations[l + 1]
-      for (let i = 0; i < rows * nOut; i++) next[i] = a * z[i] * z[i] + b * z[i]
-    }
-  }
+  forwardRows(model, inputs, indices, start, end, ws)
 
   // Softmax cross-entropy and dL/dlogits = softmax - onehot.
   const classes = sizes[layers]

@@ -2,6 +2,7 @@
  * GET /v1/models and GET /v1/models/{id}: the public model cards.
  */
 import { Router } from 'express'
+import { summarizeCard } from '../../../core/card.ts'
 import { PrivinferError } from '../../../core/errors.ts'
 import type { ModelCatalog, ServedModel } from '../deps.ts'
 
@@ -19,18 +20,7 @@ export function modelsRouter(models: ModelCatalog): Router {
   const router = Router()
   router.get('/v1/models', (_req, res) => {
     res.json({
-      models: models.list().map(({ card }) => ({
-        id: card.id,
-        title: card.title,
-        description: card.description,
-        nonPrivate: card.nonPrivate,
-        labels: card.labels,
-        inputSize: card.input.rawSize,
-        outputSize: card.output.size,
-        polyModulusDegree: card.he.polyModulusDegree,
-        epsilon: card.privacy?.epsilon ?? null,
-        accuracy: card.accuracy ?? null,
-      })),
+      models: models.list().map(({ card }) => summarizeCard(card)),
     })
   })
   router.get('/v1/models/:id', (req, res) => {

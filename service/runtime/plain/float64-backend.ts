@@ -6,10 +6,10 @@
  */
 import { PrivinferError } from '../../../core/errors.ts'
 import { rotate } from '../../../core/layout/rotate.ts'
-import type { HePlan } from '../../compiler/plan.ts'
+import type { HePlan } from '../../compiler/plan/plan.ts'
 import type { HeParameters } from '../../compiler/he-parameters.ts'
 import { scheduleScales, type ScaleSchedule } from '../../compiler/scale-schedule.ts'
-import type { HeBackend } from '../backend.ts'
+import type { HeBackend } from '../../compiler/plan/backend.ts'
 
 export interface PlainCiphertext {
   slots: Float64Array

@@ -4,7 +4,7 @@
  * freed (counted by the backend: `leaked` must be 0).
  */
 import type { Ciphertext, GaloisKeys, RelinKeys } from '../../../core/seal/load.ts'
-import { executePlan, type OpTiming } from '../execute-plan.ts'
+import { executePlan, type OpTiming } from '../../compiler/plan/execute-plan.ts'
 import type { LoadedPlan } from './load-plan.ts'
 import { createSealBackend } from './seal-backend.ts'
 

@@ -4,7 +4,7 @@
  */
 import type { Ciphertext, GaloisKeys, RelinKeys } from '../../../core/seal/load.ts'
 import { PrivinferError } from '../../../core/errors.ts'
-import type { HeBackend } from '../backend.ts'
+import type { HeBackend } from '../../compiler/plan/backend.ts'
 import type { LoadedPlan } from './load-plan.ts'
 
 export interface SealBackend extends HeBackend<Ciphertext> {

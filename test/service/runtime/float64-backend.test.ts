@@ -3,7 +3,7 @@ import { compileLayerModel } from '../../../service/compiler/compile.ts'
 import { evaluatePlanSlots, readOutput } from '../../../service/compiler/measure-ranges.ts'
 import { compiledModelFromJson, compiledModelToJson } from '../../../service/compiler/serialize.ts'
 import { scheduleScales } from '../../../service/compiler/scale-schedule.ts'
-import { executePlan } from '../../../service/runtime/execute-plan.ts'
+import { executePlan } from '../../../service/compiler/plan/execute-plan.ts'
 import { createCountingBackend } from '../../../service/runtime/counting-backend.ts'
 import {
   createFloat64Backend,

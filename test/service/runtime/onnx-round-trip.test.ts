@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { compileModel } from '../../../service/compiler/compile.ts'
 import { compareHeToPlain } from '../../../service/models/compare-he.ts'
 import { readOutput } from '../../../service/compiler/measure-ranges.ts'
-import { executePlan } from '../../../service/runtime/execute-plan.ts'
+import { executePlan } from '../../../service/compiler/plan/execute-plan.ts'
 import {
   createFloat64Backend,
   nominalPrimes,

@@ -1,7 +1,8 @@
 /**
  * What the plan executor needs from a ciphertext implementation (STYLE.md §5). Implemented by
- * plain/float64-backend.ts (values + level/scale bookkeeping), seal/seal-backend.ts (node-seal) and
- * counting-backend.ts (a wrapper that counts calls). Plaintexts are referenced by plan id; each backend
+ * exact-backend.ts here (float64 slots, no scale: the compiler's reference), and in service/runtime
+ * by plain/float64-backend.ts (values + level/scale bookkeeping), seal/seal-backend.ts (node-seal)
+ * and counting-backend.ts (a wrapper that counts calls). Plaintexts are referenced by plan id; each backend
  * prepares them once (at load), so nothing is encoded per query.
  *
  * Ownership: every returned C is new and owned by the caller, who must `free` it; in-place methods

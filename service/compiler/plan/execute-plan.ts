@@ -3,9 +3,10 @@
  * The input is not freed (the caller owns it); every temporary is freed before returning; the result
  * is new and owned by the caller.
  */
-import type { HePlan, MatVecOp, PlanOp } from '../compiler/plan.ts'
-import type { FoldStage } from '../../core/layout/fold.ts'
+import type { FoldStage } from '../../../core/layout/fold.ts'
+import { unreachable } from '../../../core/unreachable.ts'
 import type { HeBackend } from './backend.ts'
+import type { HePlan, MatVecOp, PlanOp } from './plan.ts'
 
 export interface OpTiming {
   opIndex: number
@@ -14,9 +15,12 @@ export interface OpTiming {
   ms: number
 }
 
-export interface ExecuteOptions {
-  /** Called after every op with its wall time (performance.now). */
-  onOp?: (timing: OpTiming) => void
+export interface ExecuteOptions<C> {
+  /**
+   * Called after every op with its wall time (performance.now) and the running value after the op
+   * (owned by the executor: read it, do not keep or free it).
+   */
+  onOp?: (timing: OpTiming, current: C) => void
 }
 
 function runMatVec<C>(backend: HeBackend<C>, op: MatVecOp, input: C): C {
@@ -82,7 +86,7 @@ export function executePlan<C>(
   plan: HePlan,
   backend: HeBackend<C>,
   input: C,
-  options: ExecuteOptions = {},
+  options: ExecuteOptions<C> = {},
 ): C {
   let current = backend.clone(input)
   try {
@@ -118,8 +122,11 @@ export function executePlan<C>(
         case 'modSwitchTo':
           backend.modSwitchToInPlace(current, op.level)
           break
+        default:
+          return unreachable(op)
       }
-      options.onOp?.({ opIndex, kind: op.kind, layer: op.layer, ms: performance.now() - started })
+      const ms = performance.now() - started
+      options.onOp?.({ opIndex, kind: op.kind, layer: op.layer, ms }, current)
     })
     return current
   } catch (error) {

@@ -6,9 +6,15 @@
  * Levels and scales are not stored per op: they follow deterministically from the ops, the
  * parameters and the actual primes (service/compiler/scale-schedule.ts), so the seal loader and the
  * float64 backend derive the same encode level and scale for every plaintext.
+ *
+ * Adding a plan op: add it to PlanOp; tsc then lists every interpreter that must handle it (each
+ * ends in `default: return unreachable(op)`): execute-plan.ts (and the HeBackend methods it needs,
+ * implemented by every backend), scale-schedule.ts, tolerance.ts, select-parameters.ts (chainFor),
+ * countOps and galoisStepsOf here.
  */
-import type { InputLayout, OutputLayout } from '../../core/card.ts'
-import type { FoldStage } from '../../core/layout/fold.ts'
+import type { InputLayout, OutputLayout } from '../../../core/card.ts'
+import type { FoldStage } from '../../../core/layout/fold.ts'
+import { unreachable } from '../../../core/unreachable.ts'
 
 /**
  * How a product's plaintext is scaled.
@@ -98,11 +104,21 @@ export interface HePlan {
 export function galoisStepsOf(ops: readonly PlanOp[]): number[] {
   const steps = new Set<number>()
   for (const op of ops) {
-    if (op.kind === 'matVec') {
-      if (op.maxBaby > 0) steps.add(1)
-      if (op.giantRotations > 0) steps.add(op.giantStep)
-    } else if (op.kind === 'fold') {
-      for (const stage of op.stages) steps.add(stage.step)
+    switch (op.kind) {
+      case 'matVec':
+        if (op.maxBaby > 0) steps.add(1)
+        if (op.giantRotations > 0) steps.add(op.giantStep)
+        break
+      case 'fold':
+        for (const stage of op.stages) steps.add(stage.step)
+        break
+      case 'addPlain':
+      case 'square':
+      case 'rescale':
+      case 'modSwitchTo':
+        break
+      default:
+        return unreachable(op)
     }
   }
   return [...steps].sort((a, b) => a - b)
@@ -151,6 +167,8 @@ export function countOps(plan: Pick<HePlan, 'ops'>): Record<string, number> {
       case 'modSwitchTo':
         counts.modSwitches++
         break
+      default:
+        return unreachable(op)
     }
   }
   return counts
