@@ -213,7 +213,13 @@ class PlanBuilder {
       this.inputLayout = choice.layout
       this.reasons.push(`${step.name}: ${choice.description}`)
       if (!masked) return choice.assignment
-      return assignOrThrow(step, rowPeriod, contentsOfInputLayout(choice.layout), rowPeriod, copyLimit)
+      return assignOrThrow(
+        step,
+        rowPeriod,
+        contentsOfInputLayout(choice.layout),
+        rowPeriod,
+        copyLimit,
+      )
     }
     return assignOrThrow(
       step,
