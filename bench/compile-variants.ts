@@ -22,7 +22,7 @@ import { loadAverage, machineDescription, writeBenchResult } from './results-fil
 const DEFAULT_VARIANTS: Record<string, CompileOptions> = {
   default: {},
   'rescale-end': { rescaleGroups: false },
-  'weights 2^24': { maxWeightScaleBits: 24 },
+  'two-level': { lazyOutput: false },
 }
 
 const { values } = parseArgs({

@@ -7,7 +7,6 @@
  */
 import type { CkksContext } from '../ckks/context.ts'
 import type { Ciphertext } from '../seal/load.ts'
-import { translateSealExceptions } from '../seal/exceptions.ts'
 import { sealComprMode, type CompressionMode } from './compression.ts'
 import {
   CiphertextMalformedError,
@@ -17,13 +16,9 @@ import {
   CiphertextWrongScaleError,
   CiphertextWrongSizeError,
 } from './errors.ts'
-import {
-  readCiphertextPrelude,
-  SealBytesProblem,
-  unwrapSealBytes,
-  type CiphertextPrelude,
-} from './seal-header.ts'
-import { ciphertextLoadBound, compressedBound } from './sizes.ts'
+import { loadUntrusted } from './load-untrusted.ts'
+import { readCiphertextPrelude, type CiphertextPrelude } from './seal-header.ts'
+import { ciphertextLoadBound } from './sizes.ts'
 
 /**
  * Relative scale tolerance |scale / expected - 1| by default: a fresh encoding carries exactly
@@ -88,35 +83,15 @@ export function loadCiphertext(
   expected: CiphertextExpectation,
 ): Ciphertext {
   checkExpectedLevel(ctx, expected.level)
-  const maxUncompressedBytes = ciphertextLoadBound(ctx.params)
-  let uncompressed: Uint8Array
-  try {
-    const unwrapped = unwrapSealBytes(
-      bytes,
-      maxUncompressedBytes,
-      compressedBound(maxUncompressedBytes),
-    )
-    uncompressed = unwrapped.bytes
-    if (unwrapped.isUncompressed)
-      checkCiphertextFacts(ctx, preludeFacts(ctx, readCiphertextPrelude(uncompressed)), expected)
-  } catch (error) {
-    if (error instanceof SealBytesProblem) throw new CiphertextMalformedError(error.message)
-    throw error
-  }
-
-  const ciphertext = new ctx.seal.Ciphertext()
-  try {
-    translateSealExceptions(
-      ctx.seal,
-      () => ciphertext.loadFromArray(ctx.context, uncompressed),
-      (info) => new CiphertextMalformedError(`SEAL refused it (${info.message})`),
-    )
-    validateCiphertext(ctx, ciphertext, expected)
-    return ciphertext
-  } catch (error) {
-    ciphertext.delete()
-    throw error
-  }
+  return loadUntrusted(ctx, bytes, {
+    maxUncompressedBytes: ciphertextLoadBound(ctx.params),
+    checkMetadata: (uncompressed) =>
+      checkCiphertextFacts(ctx, preludeFacts(ctx, readCiphertextPrelude(uncompressed)), expected),
+    refusedBeforeSeal: (problem) => new CiphertextMalformedError(problem.message),
+    create: () => new ctx.seal.Ciphertext(),
+    refusedBySeal: (info) => new CiphertextMalformedError(`SEAL refused it (${info.message})`),
+    checkLoaded: (ciphertext) => validateCiphertext(ctx, ciphertext, expected),
+  })
 }
 
 /**

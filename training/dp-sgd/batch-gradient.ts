@@ -101,16 +101,25 @@ function accumulateChunk(
   clippingNorm: number | undefined,
 ): { lossSum: number; correct: number } {
   const rows = end - start
-  const p = model.params
-  const { sizes } = model.shape
-  const layers = model.linear.length
-  const poly = model.shape.activation === 'poly'
-  const hiddenCount = layers - 1
-
   forwardRows(model, inputs, indices, start, end, ws)
+  const stats = softmaxCrossEntropy(model, labels, indices, start, rows, ws)
+  backpropagate(model, rows, ws)
+  clippingScales(model, rows, ws, norms.subarray(start, end), clippingNorm)
+  addScaledGradients(model, rows, ws, gradientSum)
+  return stats
+}
 
-  // Softmax cross-entropy and dL/dlogits = softmax - onehot.
-  const classes = sizes[layers]
+/** Loss and accuracy of the chunk, and dL/dlogits = softmax - onehot into the last deltas. */
+function softmaxCrossEntropy(
+  model: Mlp,
+  labels: Uint8Array,
+  indices: ArrayLike<number>,
+  start: number,
+  rows: number,
+  ws: Workspace,
+): { lossSum: number; correct: number } {
+  const layers = model.linear.length
+  const classes = model.shape.sizes[layers]
   const logits = ws.preActivations[layers - 1]
   const outDelta = ws.deltas[layers - 1]
   let lossSum = 0
@@ -132,7 +141,17 @@ function accumulateChunk(
     if (predicted === label) correct++
   }
 
-  // Backward through hidden layers: dL/dh = dZ W, then through the activation.
+  return { lossSum, correct }
+}
+
+/**
+ * Backward through the hidden layers: dL/dh = dZ W, then through the activation into the deltas,
+ * and each row's dL/da, dL/db of the 'poly' activations.
+ */
+function backpropagate(model: Mlp, rows: number, ws: Workspace): void {
+  const p = model.params
+  const layers = model.linear.length
+  const hiddenCount = layers - 1
   for (let l = layers - 1; l >= 1; l--) {
     const { inputs: nIn, outputs: nOut, weightOffset } = model.linear[l]
     const delta = ws.deltas[l]
@@ -165,8 +184,19 @@ function accumulateChunk(
       ws.activationGrads[(r * hiddenCount + hidden) * 2 + 1] = gradB
     }
   }
+}
 
-  // Exact per-example norms over all parameters, and clipping factors.
+/** Exact per-example norms over all parameters (into `norms`), and the clipping factors. */
+function clippingScales(
+  model: Mlp,
+  rows: number,
+  ws: Workspace,
+  norms: Float64Array,
+  clippingNorm: number | undefined,
+): void {
+  const layers = model.linear.length
+  const hiddenCount = layers - 1
+  const poly = model.shape.activation === 'poly'
   for (let r = 0; r < rows; r++) {
     let squared = 0
     for (let l = 0; l < layers; l++) {
@@ -184,11 +214,21 @@ function accumulateChunk(
         squared += ws.activationGrads[r * 2 * hiddenCount + t] ** 2
     }
     const norm = Math.sqrt(squared)
-    norms[start + r] = norm
+    norms[r] = norm
     ws.scale[r] = clippingNorm === undefined || norm <= clippingNorm ? 1 : clippingNorm / norm
   }
+}
 
-  // Weighted sums: G_W += sum_r c_r dz_r h_r^T, G_b += sum_r c_r dz_r.
+/** Weighted sums: G_W += sum_r c_r dz_r h_r^T, G_b += sum_r c_r dz_r, and the activations'. */
+function addScaledGradients(
+  model: Mlp,
+  rows: number,
+  ws: Workspace,
+  gradientSum: Float64Array,
+): void {
+  const layers = model.linear.length
+  const hiddenCount = layers - 1
+  const poly = model.shape.activation === 'poly'
   for (let l = 0; l < layers; l++) {
     const { inputs: nIn, outputs: nOut, weightOffset, biasOffset } = model.linear[l]
     const h = ws.activations[l]
@@ -215,5 +255,4 @@ function accumulateChunk(
       }
     }
   }
-  return { lossSum, correct }
 }
