@@ -276,8 +276,23 @@ class PlanBuilder {
         `layer ${step.name} has ${step.rows} outputs, more than ${slotCount} slots`,
       )
     }
-    const masked = isLast && this.masksOutput
-    const assignment = this.assignment(step, rowPeriod, masked)
+    let masked = isLast && this.masksOutput
+    let assignment = this.assignment(step, rowPeriod, masked)
+    if (masked && options.maskOutput === undefined && this.contents !== undefined) {
+      // By default the mask is taken only at a bounded price (MLPs: 21 instead of 9 level-0
+      // rotations); a layer whose whole sums need many more diagonals (e.g. 845 inputs after a
+      // convolution: 134 instead of 22) stays unmasked unless maskOutput is set.
+      const unmasked = this.assignment(step, rowPeriod, false)
+      const maskedRotations = rotationsOf(assignment, rowPeriod, false, options.foldRadix)
+      const unmaskedRotations = rotationsOf(unmasked, rowPeriod, true, options.foldRadix)
+      if (maskedRotations > unmaskedRotations + Math.max(16, unmaskedRotations)) {
+        this.reasons.push(
+          `${step.name}: output not masked (${maskedRotations} instead of ${unmaskedRotations} rotations; maskOutput: true forces it)`,
+        )
+        masked = false
+        assignment = unmasked
+      }
+    }
     const giantStep = options.giantStep ?? (baseline ? 8 : bestGiantStep(assignment.diagonals))
     const matVec = this.matVec(step, assignment, giantStep, lazy, isLast)
     this.ops.push(matVec)
@@ -417,6 +432,19 @@ class PlanBuilder {
       needsRelinKeys: ops.some((op) => op.kind === 'square'),
     }
   }
+}
+
+/** Rotations of a layer's product (baby-step giant-step at its best giant step) and of its fold. */
+function rotationsOf(
+  assignment: DiagonalAssignment,
+  rowPeriod: number,
+  folded: boolean,
+  foldRadix = 2,
+): number {
+  const split = splitBabyGiant(assignment.diagonals, bestGiantStep(assignment.diagonals))
+  const copies = nextPowerOfTwo(assignment.maxCopyIndex + 1)
+  const fold = folded ? rotationsOfFold(foldStages(rowPeriod, copies, foldRadix)) : 0
+  return split.maxBaby + split.giantRotations + fold
 }
 
 /** The diagonal assignment of a layer reading `contents`, with the fewest rotations that cover it. */
