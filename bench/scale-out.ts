@@ -164,7 +164,9 @@ ${servers}
 }
 
 function stopAll(): void {
-  for (const child of children) child.kill('SIGKILL')
+  // SIGTERM, not SIGKILL: nginx's master then stops its worker processes too (a killed master
+  // leaves them running).
+  for (const child of children) child.kill('SIGTERM')
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
