@@ -8,7 +8,7 @@
  * does), and rewrites compile.json and the card's HE fields: after a change of the compiler's
  * defaults, the card, compile.json and the Galois steps then agree with the plan that is measured.
  *
- *   nice -n 10 node cli/evaluate-he-full.ts --model fashion-mnist-dp [--recompile]
+ *   nice -n 10 node cli/evaluate-he-full.ts --model fashion-mnist-dp [--recompile [--options JSON --why TEXT]]
  */
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -37,6 +37,10 @@ const { values } = parseArgs({
     model: { type: 'string' },
     'models-dir': { type: 'string', default: 'models' },
     recompile: { type: 'boolean', default: false },
+    /** Compile options (JSON) on top of the defaults, with --recompile; e.g. '{"maskOutput":false}'. */
+    options: { type: 'string', default: '{}' },
+    /** A reason recorded in the card and compile.json for those options. */
+    why: { type: 'string' },
   },
 })
 const folder = join(values['models-dir'] as string, values.model as string)
@@ -51,9 +55,11 @@ const inputs = Array.from({ length: test.count }, (_, r) =>
 const onnxBytes = new Uint8Array(readFileSync(join(folder, cardOnDisk.onnxFile)))
 if (values.recompile) {
   const calibration = inputs.slice(0, Math.min(CALIBRATION_COUNT, inputs.length))
-  const fresh = compileModel(onnxBytes, { calibration })
+  const options = JSON.parse(values.options as string) as Record<string, unknown>
+  const fresh = compileModel(onnxBytes, { ...options, calibration })
   fresh.reasons = [
     ...fresh.reasons,
+    ...(values.why === undefined ? [] : [values.why as string]),
     `calibrated on the first ${calibration.length} test images (held out, not training data)`,
   ]
   const base64 = await encryptionParametersBase64Of(fresh.parameters)
