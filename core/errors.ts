@@ -49,6 +49,9 @@ export const ERROR_CODES = [
   'KEY_STORE_UNAVAILABLE',
   'KEY_QUOTA_EXCEEDED',
   'KEY_STORAGE_FULL',
+  // batch queries (appended)
+  'BATCH_LAYOUT_MISMATCH',
+  'BATCH_TOO_LARGE',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -57,6 +57,8 @@ export const PROBLEMS: Readonly<Record<ErrorCode, ProblemKind>> = {
   KEY_STORE_UNAVAILABLE: { status: 503, title: 'Key store unavailable' },
   KEY_QUOTA_EXCEEDED: { status: 429, title: 'Key quota of this client exceeded' },
   KEY_STORAGE_FULL: { status: 507, title: 'Key storage full' },
+  BATCH_LAYOUT_MISMATCH: { status: 422, title: 'Batch query packed for another layout' },
+  BATCH_TOO_LARGE: { status: 422, title: 'More inputs than the batch plan holds' },
 }
 
 /** Seconds a client should wait before retrying OVERLOADED / NOT_READY / RATE_LIMITED. */

@@ -26,7 +26,8 @@ export interface ExecuteOptions<C> {
 function runMatVec<C>(backend: HeBackend<C>, op: MatVecOp, input: C): C {
   const babies: C[] = [input]
   try {
-    for (let k = 1; k <= op.maxBaby; k++) babies.push(backend.rotate(babies[k - 1], 1))
+    const babyStep = op.babyStep ?? 1
+    for (let k = 1; k <= op.maxBaby; k++) babies.push(backend.rotate(babies[k - 1], babyStep))
     const byIndex = new Map(op.groups.map((group) => [group.index, group]))
     let accumulator: C | undefined
     // Horner over the giant index: acc = rot(acc, g) + G_i, from the largest index down to 0.

@@ -38,8 +38,13 @@ export interface MatVecOp {
   kind: 'matVec'
   layer: string
   giantStep: number
-  /** Baby rotations (all by 1): rot(c, 1) .. rot(c, maxBaby). */
+  /** Baby rotations (all by babyStep): rot(c, babyStep) .. rot(c, maxBaby·babyStep). */
   maxBaby: number
+  /**
+   * Rotation of one baby step (default 1). A lanes batch plan (service/compiler/batch/lanes.ts)
+   * rotates by the number of lanes, as it does every other step.
+   */
+  babyStep?: number
   /** Giant rotations by giantStep in Horner form: the largest group index. */
   giantRotations: number
   groups: MatVecGroup[]
@@ -98,6 +103,11 @@ export interface HePlan {
   /** Rotation steps used (Galois keys the client must make), ascending. */
   galoisSteps: number[]
   needsRelinKeys: boolean
+  /**
+   * Inputs evaluated side by side (default 1): input k's virtual slot v is real slot v·lanes + k.
+   * inputLayout and outputLayout then describe the virtual slots (slotCount / lanes).
+   */
+  lanes?: number
 }
 
 /** Rotation steps an op list uses. */
@@ -106,7 +116,7 @@ export function galoisStepsOf(ops: readonly PlanOp[]): number[] {
   for (const op of ops) {
     switch (op.kind) {
       case 'matVec':
-        if (op.maxBaby > 0) steps.add(1)
+        if (op.maxBaby > 0) steps.add(op.babyStep ?? 1)
         if (op.giantRotations > 0) steps.add(op.giantStep)
         break
       case 'fold':
