@@ -15,6 +15,12 @@
 export type InputPreprocessing =
   { kind: 'none' } | { kind: 'avgpool'; height: number; width: number; pool: number }
 
+/** Closed interval of raw input values (core/card.ts ModelCard.input.range). */
+export interface InputRange {
+  min: number
+  max: number
+}
+
 /**
  * Where the (preprocessed) input vector x, of length `inputSize`, sits in the CKKS slots.
  * For each block, slot (slotStart + q), 0 <= q < length, holds x[inputOffset + q] when
@@ -144,6 +150,11 @@ export interface ModelCard {
     size: number
     preprocessing: InputPreprocessing
     layout: InputLayout
+    /**
+     * The values the raw input may take (before preprocessing), e.g. {min: 0, max: 1} for images
+     * scaled to [0, 1]. The client rejects values outside it (INPUT_INVALID). Absent: unchecked.
+     */
+    range?: InputRange
   }
   output: { size: number; layout: OutputLayout }
   he: HeCard
@@ -158,4 +169,59 @@ export interface ModelCard {
   audit?: Record<string, unknown>
   training?: Record<string, unknown>
   createdAt: string
+}
+
+/**
+ * A model as listed by GET /v1/models (the service sends it, the client reads it): enough to choose a
+ * model and to know what it protects, without its layouts.
+ */
+export interface ModelSummary {
+  id: string
+  title: string
+  description: string
+  nonPrivate: boolean
+  labels: string[]
+  /** The raw input size, before preprocessing (card.input.rawSize). */
+  inputSize: number
+  outputSize: number
+  polyModulusDegree: number
+  /** DP guarantee of the training data; null for a non-private model. */
+  epsilon: number | null
+  delta: number | null
+  accuracy: ModelCard['accuracy'] | null
+  /** The dataset of the model's public test split (card.data.dataset), when known. */
+  dataset: string | null
+  he: Pick<
+    HeCard,
+    'coeffModulusBits' | 'scaleBits' | 'depth' | 'galoisSteps' | 'needsRelinKeys' | 'inputLevel'
+  >
+  /** The model served when a client names none (DEFAULT_MODEL, else mnist-dp): listed first. */
+  default: boolean
+}
+
+/** @param isDefault whether the catalog serves this model by default (it lists it first). */
+export function summarizeCard(card: ModelCard, isDefault = false): ModelSummary {
+  return {
+    id: card.id,
+    title: card.title,
+    description: card.description,
+    nonPrivate: card.nonPrivate,
+    labels: card.labels,
+    inputSize: card.input.rawSize,
+    outputSize: card.output.size,
+    polyModulusDegree: card.he.polyModulusDegree,
+    epsilon: card.privacy?.epsilon ?? null,
+    delta: card.privacy?.delta ?? null,
+    accuracy: card.accuracy ?? null,
+    dataset: card.data?.dataset ?? null,
+    he: {
+      coeffModulusBits: card.he.coeffModulusBits,
+      scaleBits: card.he.scaleBits,
+      depth: card.he.depth,
+      galoisSteps: card.he.galoisSteps,
+      needsRelinKeys: card.he.needsRelinKeys,
+      inputLevel: card.he.inputLevel,
+    },
+    default: isDefault,
+  }
 }

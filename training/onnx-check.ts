@@ -5,7 +5,8 @@
 import * as ort from 'onnxruntime-node'
 import { argmax } from '../core/math/argmax.ts'
 import type { Dataset } from './data/dataset.ts'
-import { forward, type Mlp } from './dp-sgd/mlp.ts'
+import type { Mlp } from './dp-sgd/mlp.ts'
+import { forward } from './dp-sgd/forward-pass.ts'
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME } from './onnx-export.ts'
 
 export interface OnnxAgreement {

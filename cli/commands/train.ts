@@ -12,8 +12,8 @@ import { buildTrainingCard } from '../../training/card/training-card.ts'
 import type { AttackResult } from '../../training/audit/loss-threshold.ts'
 import { shadowModelAudit } from '../../training/audit/shadow-audit.ts'
 import { writeModelFolder } from '../../training/model-folder.ts'
-import { runTraining, type TrainingConfig } from '../../training/pipeline.ts'
-import { evaluateHe } from './he-evaluation.ts'
+import { runTraining, type TrainingConfig, type TrainingOutcome } from '../../training/pipeline.ts'
+import { evaluateHe, type HeEvaluation } from './he-evaluation.ts'
 import { emit, numberOption, parseCommandArgs } from '../args.ts'
 import { createProgress, type Progress } from '../progress.ts'
 import type { Command } from './index.ts'
@@ -41,93 +41,18 @@ export const command: Command = {
   summary: 'train an MLP with DP-SGD, export ONNX, compile, write the card',
   usage: USAGE,
   async run(argv) {
-    const parsed = parseCommandArgs(argv, {
-      dataset: { type: 'string' },
-      epsilon: { type: 'string' },
-      delta: { type: 'string' },
-      id: { type: 'string' },
-      hidden: { type: 'string' },
-      activation: { type: 'string' },
-      pool: { type: 'string' },
-      epochs: { type: 'string' },
-      'batch-size': { type: 'string' },
-      lr: { type: 'string' },
-      optimizer: { type: 'string' },
-      schedule: { type: 'string' },
-      clip: { type: 'string' },
-      'weight-gain': { type: 'string' },
-      'poly-a': { type: 'string' },
-      ema: { type: 'string' },
-      'non-private': { type: 'boolean' },
-      seed: { type: 'string' },
-      twin: { type: 'string' },
-      validation: { type: 'string' },
-      'no-he': { type: 'boolean' },
-      'he-limit': { type: 'string' },
-      shadows: { type: 'string' },
-      tuning: { type: 'string' },
-      'models-dir': { type: 'string' },
-    })
+    const parsed = parseCommandArgs(argv, TRAIN_OPTIONS)
     // parseCommandArgs widens the option types: strings for valued options, booleans for flags.
     const values = parsed.values as Record<string, string | boolean | undefined>
-    const text = (name: string): string | undefined =>
-      typeof values[name] === 'string' ? (values[name] as string) : undefined
+    const text = (name: string): string | undefined => textOption(values, name)
     const json = Boolean(values.json)
-    const dataset = text('dataset') ?? 'mnist'
-    const nonPrivate = Boolean(values['non-private'])
-    if (!nonPrivate && values.epsilon === undefined) {
-      throw new PrivinferError('FIELD_MISSING', '--epsilon is required (or --non-private)')
-    }
-    const activation = text('activation') ?? 'poly'
-    if (activation !== 'poly' && activation !== 'square')
-      throw new PrivinferError('BAD_REQUEST', `--activation must be poly or square`)
-    const optimizer = text('optimizer') ?? 'adam'
-    if (optimizer !== 'adam' && optimizer !== 'sgd')
-      throw new PrivinferError('BAD_REQUEST', `--optimizer must be adam or sgd`)
-    const schedule = text('schedule') ?? 'constant'
-    if (schedule !== 'constant' && schedule !== 'cosine')
-      throw new PrivinferError('BAD_REQUEST', `--schedule must be constant or cosine`)
-    const hidden = (text('hidden') ?? '64').split(',').map((width) => Number(width))
-    if (hidden.some((width) => !Number.isInteger(width) || width < 1))
-      throw new PrivinferError('BAD_REQUEST', `--hidden must be positive integers`)
-    const config: TrainingConfig = {
-      dataset,
-      privacy: nonPrivate
-        ? undefined
-        : { epsilon: numberOption(values, 'epsilon'), delta: numberOption(values, 'delta', 1e-5) },
-      hidden,
-      activation,
-      pool: numberOption(values, 'pool', 2),
-      epochs: numberOption(values, 'epochs', 15),
-      batchSize: numberOption(values, 'batch-size', 512),
-      learningRate: numberOption(values, 'lr', 0.005),
-      optimizer,
-      schedule,
-      clippingNorm: numberOption(values, 'clip', 1),
-      seed: numberOption(values, 'seed', 1),
-      weightGain: numberOption(values, 'weight-gain', 1),
-      polyA: numberOption(values, 'poly-a', 0.1),
-      emaDecay: values.ema === undefined ? undefined : numberOption(values, 'ema'),
-      validationFraction:
-        values.validation === undefined ? undefined : numberOption(values, 'validation'),
-    }
+    const config = trainingConfigOf(values)
+    const nonPrivate = config.privacy === undefined
+    const dataset = config.dataset
     const id = text('id') ?? `${dataset}-${nonPrivate ? 'nonprivate' : 'dp'}`
     const modelsDir = text('models-dir') ?? 'models'
 
-    let progress: Progress | undefined
-    const outcome = await runTraining(config, {
-      onStep(report, epsilonSpent) {
-        progress ??= createProgress(`train ${id}`, report.steps)
-        const fields: Record<string, string | number> = {
-          epoch: Number(report.epoch.toFixed(2)),
-          loss: report.batchLoss,
-          acc: report.batchAccuracy,
-        }
-        if (!nonPrivate) fields.eps = epsilonSpent
-        if (report.step === report.steps) progress.finish(fields)
-        else progress.tick(report.step, fields)
-      },
-    })
+    const outcome = await trainWithProgress(config, id)
     const summary = {
       id,
       evaluation: outcome.evaluationName,
@@ -209,23 +134,128 @@ export const command: Command = {
           .filter((attack) => attack !== null)
           .map(({ roc: _roc, ...rest }) => rest),
       },
-      () =>
-        [
-          `${folder}: test accuracy ${(100 * outcome.onnx.accuracy).toFixed(2)}% (onnxruntime, ${outcome.evaluation.count} examples)` +
-            (he ? `, HE ${(100 * he.accuracy).toFixed(2)}%` : ', HE not measured'),
-          outcome.privacy
-            ? `epsilon ${outcome.privacy.epsilonRdp.toFixed(3)} (RDP), ${Number.isNaN(outcome.privacy.epsilonPrv) ? 'PRV n/a' : outcome.privacy.epsilonPrv.toFixed(3) + ' (PRV)'}, delta ${outcome.privacy.delta}, sigma ${outcome.privacy.noiseMultiplier.toFixed(4)}`
-            : 'NON-PRIVATE',
-          ...[outcome.audit, ...extraAttacks]
-            .filter((attack) => attack !== null)
-            .map(
-              (attack) =>
-                `${attack.attack}: AUC ${attack.auc.toFixed(4)}, TPR@1%FPR ${(100 * attack.tprAt1PercentFpr).toFixed(2)}%, TPR@0.1%FPR ${(100 * attack.tprAt01PercentFpr).toFixed(2)}%`,
-            ),
-          `trained in ${outcome.trainSeconds.toFixed(0)} s`,
-        ].join('\n'),
+      () => trainedModelReport(folder, outcome, he, [outcome.audit, ...extraAttacks]),
     )
   },
+}
+
+type OptionValues = Record<string, string | boolean | undefined>
+
+const TRAIN_OPTIONS = {
+  dataset: { type: 'string' },
+  epsilon: { type: 'string' },
+  delta: { type: 'string' },
+  id: { type: 'string' },
+  hidden: { type: 'string' },
+  activation: { type: 'string' },
+  pool: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  optimizer: { type: 'string' },
+  schedule: { type: 'string' },
+  clip: { type: 'string' },
+  'weight-gain': { type: 'string' },
+  'poly-a': { type: 'string' },
+  ema: { type: 'string' },
+  'non-private': { type: 'boolean' },
+  seed: { type: 'string' },
+  twin: { type: 'string' },
+  validation: { type: 'string' },
+  'no-he': { type: 'boolean' },
+  'he-limit': { type: 'string' },
+  shadows: { type: 'string' },
+  tuning: { type: 'string' },
+  'models-dir': { type: 'string' },
+} as const
+
+function textOption(values: OptionValues, name: string): string | undefined {
+  return typeof values[name] === 'string' ? (values[name] as string) : undefined
+}
+
+/** The training configuration the options describe, checked. */
+function trainingConfigOf(values: OptionValues): TrainingConfig {
+  const text = (name: string): string | undefined => textOption(values, name)
+  const dataset = text('dataset') ?? 'mnist'
+  const nonPrivate = Boolean(values['non-private'])
+  if (!nonPrivate && values.epsilon === undefined) {
+    throw new PrivinferError('FIELD_MISSING', '--epsilon is required (or --non-private)')
+  }
+  const activation = text('activation') ?? 'poly'
+  if (activation !== 'poly' && activation !== 'square')
+    throw new PrivinferError('BAD_REQUEST', `--activation must be poly or square`)
+  const optimizer = text('optimizer') ?? 'adam'
+  if (optimizer !== 'adam' && optimizer !== 'sgd')
+    throw new PrivinferError('BAD_REQUEST', `--optimizer must be adam or sgd`)
+  const schedule = text('schedule') ?? 'constant'
+  if (schedule !== 'constant' && schedule !== 'cosine')
+    throw new PrivinferError('BAD_REQUEST', `--schedule must be constant or cosine`)
+  const hidden = (text('hidden') ?? '64').split(',').map((width) => Number(width))
+  if (hidden.some((width) => !Number.isInteger(width) || width < 1))
+    throw new PrivinferError('BAD_REQUEST', `--hidden must be positive integers`)
+  return {
+    dataset,
+    privacy: nonPrivate
+      ? undefined
+      : { epsilon: numberOption(values, 'epsilon'), delta: numberOption(values, 'delta', 1e-5) },
+    hidden,
+    activation,
+    pool: numberOption(values, 'pool', 2),
+    epochs: numberOption(values, 'epochs', 15),
+    batchSize: numberOption(values, 'batch-size', 512),
+    learningRate: numberOption(values, 'lr', 0.005),
+    optimizer,
+    schedule,
+    clippingNorm: numberOption(values, 'clip', 1),
+    seed: numberOption(values, 'seed', 1),
+    weightGain: numberOption(values, 'weight-gain', 1),
+    polyA: numberOption(values, 'poly-a', 0.1),
+    emaDecay: values.ema === undefined ? undefined : numberOption(values, 'ema'),
+    validationFraction:
+      values.validation === undefined ? undefined : numberOption(values, 'validation'),
+  }
+}
+
+/** Runs the training with a progress bar (epoch, batch loss and accuracy, epsilon spent). */
+function trainWithProgress(config: TrainingConfig, id: string): ReturnType<typeof runTraining> {
+  let progress: Progress | undefined
+  return runTraining(config, {
+    onStep(report, epsilonSpent) {
+      progress ??= createProgress(`train ${id}`, report.steps)
+      const fields: Record<string, string | number> = {
+        epoch: Number(report.epoch.toFixed(2)),
+        loss: report.batchLoss,
+        acc: report.batchAccuracy,
+      }
+      if (config.privacy !== undefined) fields.eps = epsilonSpent
+      if (report.step === report.steps) progress.finish(fields)
+      else progress.tick(report.step, fields)
+    },
+  })
+}
+
+/** The human-readable report of a trained model: accuracy, privacy, audit, time. */
+function trainedModelReport(
+  folder: string,
+  outcome: TrainingOutcome,
+  he: HeEvaluation | null,
+  attacks: Array<AttackResult | null>,
+): string {
+  const privacy = outcome.privacy
+  return [
+    `${folder}: test accuracy ${(100 * outcome.onnx.accuracy).toFixed(2)}% (onnxruntime, ${outcome.evaluation.count} examples)` +
+      (he ? `, HE ${(100 * he.accuracy).toFixed(2)}%` : ', HE not measured'),
+    privacy
+      ? `epsilon ${privacy.epsilonRdp.toFixed(3)} (RDP), ${Number.isNaN(privacy.epsilonPrv) ? 'PRV n/a' : privacy.epsilonPrv.toFixed(3) + ' (PRV)'}, delta ${privacy.delta}, sigma ${privacy.noiseMultiplier.toFixed(4)}`
+      : 'NON-PRIVATE',
+    ...attacks
+      .filter((attack) => attack !== null)
+      .map(
+        (attack) =>
+          `${attack.attack}: AUC ${attack.auc.toFixed(4)}, TPR@1%FPR ${(100 * attack.tprAt1PercentFpr).toFixed(2)}%, TPR@0.1%FPR ${(100 * attack.tprAt01PercentFpr).toFixed(2)}%`,
+      ),
+    `trained in ${outcome.trainSeconds.toFixed(0)} s`,
+  ].join('\n')
 }
 
 function readCard(path: string): { accuracy?: { plaintext: number }; audit?: unknown } | undefined {

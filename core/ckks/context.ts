@@ -140,74 +140,25 @@ export function createCkksContext(seal: SealModule, params: ParameterSet): CkksC
       [{ code: 'REFUSED_BY_SEAL', insecure: false, message: `SEAL: ${reason}` }],
       description,
     )
-
-  const owned: Array<{ delete(): void }> = []
-  const own = <T extends { delete(): void }>(object: T): T => {
-    owned.push(object)
-    return object
-  }
-  const freeOwned = () => {
-    for (const object of owned.reverse()) object.delete()
-    owned.length = 0
-  }
+  const owned = new OwnedSealObjects()
 
   try {
-    const encryptionParameters = own(new seal.EncryptionParameters(seal.SchemeType.ckks))
-    encryptionParameters.setPolyModulusDegree(n)
-    const coeffModulus = own(
-      translateSealExceptions(
-        seal,
-        () => seal.CoeffModulus.Create(n, Int32Array.from(frozenParams.coeffModulusBits)),
-        (info) => rejectedBySeal(info.message),
-      ),
+    const { context, allPrimes, encryptionParametersBase64 } = buildSealContext(
+      seal,
+      frozenParams,
+      owned,
+      rejectedBySeal,
     )
-    encryptionParameters.setCoeffModulus(coeffModulus)
-    const allPrimes = (seal.jsArrayFromVecModulus(coeffModulus) as bigint[]).map(BigInt)
-    const encryptionParametersBase64 = encryptionParameters.saveToBase64(seal.ComprModeType.none)
-
-    const context = own(
-      translateSealExceptions(
-        seal,
-        () => new seal.SEALContext(encryptionParameters, true, seal.SecLevelType.tc128),
-        (info) => rejectedBySeal(info.message),
-      ),
-    )
-    if (!context.parametersSet()) {
-      throw rejectedBySeal(`SEALContext reports the parameters as not set: ${context.toHuman()}`)
-    }
-    // Walk the data levels from the top (first context data) down to level 0.
-    const parmsIdsByLevel: ParmsIdType[] = []
-    const firstData = context.firstContextData()
-    const qualifiers = firstData.qualifiers()
-    const securityLevel = qualifiers.securityLevel
-    qualifiers.delete()
-    if (securityLevel !== seal.SecLevelType.tc128) {
-      firstData.delete()
-      throw rejectedBySeal('context is not at 128-bit security')
-    }
-    let contextData: ContextData | null = firstData
-    while (contextData !== null) {
-      const level = contextData.chainIndex()
-      parmsIdsByLevel[level] = own(contextData.parmsId())
-      const next: ContextData | null = level > 0 ? contextData.nextContextData() : null
-      contextData.delete()
-      contextData = next
-    }
     const dataPrimeCount = frozenParams.coeffModulusBits.length - 1
-    const levelsBuilt = parmsIdsByLevel.filter((parmsId) => parmsId !== undefined).length
-    if (parmsIdsByLevel.length !== dataPrimeCount || levelsBuilt !== dataPrimeCount) {
-      throw rejectedBySeal(
-        `expected ${dataPrimeCount} data levels, SEAL built ${parmsIdsByLevel.length}`,
-      )
-    }
+    const parmsIdsByLevel = dataLevelParmsIds(seal, context, dataPrimeCount, owned, rejectedBySeal)
     const levelByKey = new Map(
       parmsIdsByLevel.map((parmsId, level) => [parmsIdKey(parmsId), level]),
     )
     const parmsIdKeys = parmsIdsByLevel.map((parmsId) => parmsIdKey(parmsId))
     const keyParmsIdKey = parmsIdKey(context.keyParmsId(), true)
 
-    const encoder = own(new seal.CKKSEncoder(context))
-    const evaluator = own(new seal.Evaluator(context))
+    const encoder = owned.own(new seal.CKKSEncoder(context))
+    const evaluator = owned.own(new seal.Evaluator(context))
     const primeValues = Object.freeze(allPrimes.slice(0, dataPrimeCount))
     const topLevel = dataPrimeCount - 1
 
@@ -259,7 +210,7 @@ export function createCkksContext(seal: SealModule, params: ParameterSet): CkksC
       delete() {
         if (isDeleted) return
         isDeleted = true
-        freeOwned()
+        owned.deleteAll()
       },
       get isDeleted() {
         return isDeleted
@@ -267,7 +218,93 @@ export function createCkksContext(seal: SealModule, params: ParameterSet): CkksC
     }
     return ckks
   } catch (error) {
-    freeOwned()
+    owned.deleteAll()
     throw error
   }
+}
+
+/** SEAL objects a context owns, deleted together (last made, first deleted). */
+class OwnedSealObjects {
+  private readonly objects: Array<{ delete(): void }> = []
+
+  own<T extends { delete(): void }>(object: T): T {
+    this.objects.push(object)
+    return object
+  }
+
+  deleteAll(): void {
+    for (const object of this.objects.reverse()) object.delete()
+    this.objects.length = 0
+  }
+}
+
+/** The SEALContext of the parameters at 128-bit security, with its primes' values. */
+function buildSealContext(
+  seal: SealModule,
+  params: Readonly<ParameterSet>,
+  owned: OwnedSealObjects,
+  rejectedBySeal: (reason: string) => Error,
+): { context: SEALContext; allPrimes: bigint[]; encryptionParametersBase64: string } {
+  const n = params.polyModulusDegree
+  const encryptionParameters = owned.own(new seal.EncryptionParameters(seal.SchemeType.ckks))
+  encryptionParameters.setPolyModulusDegree(n)
+  const coeffModulus = owned.own(
+    translateSealExceptions(
+      seal,
+      () => seal.CoeffModulus.Create(n, Int32Array.from(params.coeffModulusBits)),
+      (info) => rejectedBySeal(info.message),
+    ),
+  )
+  encryptionParameters.setCoeffModulus(coeffModulus)
+  const allPrimes = (seal.jsArrayFromVecModulus(coeffModulus) as bigint[]).map(BigInt)
+  const encryptionParametersBase64 = encryptionParameters.saveToBase64(seal.ComprModeType.none)
+
+  const context = owned.own(
+    translateSealExceptions(
+      seal,
+      () => new seal.SEALContext(encryptionParameters, true, seal.SecLevelType.tc128),
+      (info) => rejectedBySeal(info.message),
+    ),
+  )
+  if (!context.parametersSet()) {
+    throw rejectedBySeal(`SEALContext reports the parameters as not set: ${context.toHuman()}`)
+  }
+  return { context, allPrimes, encryptionParametersBase64 }
+}
+
+/**
+ * The parms_id of every data level, index = level: walks the chain from the top (first context
+ * data) down to level 0, after checking that SEAL built it at 128-bit security.
+ */
+function dataLevelParmsIds(
+  seal: SealModule,
+  context: SEALContext,
+  dataPrimeCount: number,
+  owned: OwnedSealObjects,
+  rejectedBySeal: (reason: string) => Error,
+): ParmsIdType[] {
+  const parmsIdsByLevel: ParmsIdType[] = []
+  const firstData = context.firstContextData()
+  const qualifiers = firstData.qualifiers()
+  const securityLevel = qualifiers.securityLevel
+  qualifiers.delete()
+  if (securityLevel !== seal.SecLevelType.tc128) {
+    firstData.delete()
+    throw rejectedBySeal('context is not at 128-bit security')
+  }
+  let contextData: ContextData | null = firstData
+  while (contextData !== null) {
+    const level = contextData.chainIndex()
+    parmsIdsByLevel[level] = owned.own(contextData.parmsId())
+    const next: ContextData | null = level > 0 ? contextData.nextContextData() : null
+    contextData.delete()
+    contextData = next
+  }
+  const levelsBuilt = parmsIdsByLevel.filter((parmsId) => parmsId !== undefined).length
+  if (parmsIdsByLevel.length !== dataPrimeCount || levelsBuilt !== dataPrimeCount) {
+    throw rejectedBySeal(
+      `expected ${dataPrimeCount} data levels, SEAL built ${parmsIdsByLevel.length}`,
+    )
+  }
+  return parmsIdsByLevel
 }

@@ -7,7 +7,6 @@
  */
 import type { CkksContext } from '../ckks/context.ts'
 import type { Ciphertext } from '../seal/load.ts'
-import { translateSealExceptions } from '../seal/exceptions.ts'
 import { sealComprMode, type CompressionMode } from './compression.ts'
 import {
   CiphertextMalformedError,
@@ -17,13 +16,9 @@ import {
   CiphertextWrongScaleError,
   CiphertextWrongSizeError,
 } from './errors.ts'
-import {
-  readCiphertextPrelude,
-  SealBytesProblem,
-  unwrapSealBytes,
-  type CiphertextPrelude,
-} from './seal-header.ts'
-import { ciphertextLoadBound, compressedBound } from './sizes.ts'
+import { loadUntrusted } from './load-untrusted.ts'
+import { readCiphertextPrelude, type CiphertextPrelude } from './seal-header.ts'
+import { ciphertextLoadBound } from './sizes.ts'
 
 /**
  * Relative scale tolerance |scale / expected - 1| by default: a fresh encoding carries exactly
@@ -88,34 +83,15 @@ export function loadCiphertext(
   expected: CiphertextExpectation,
 ): Ciphertext {
   checkExpectedLevel(ctx, expected.level)
-  const maxUncompressedBytes = ciphertextLoadBound(ctx.params)
-  let uncompressed: Uint8Array
-  try {
-    const unwrapped = unwrapSealBytes(
-      bytes,
-      maxUncompressedBytes,
-      compressedBound(maxUncompressedBytes),
-    )
-    uncompressed = unwrapped.bytes
-    if (unwrapped.isUncompressed) checkPrelude(ctx, readCiphertextPrelude(uncompressed), expected)
-  } catch (error) {
-    if (error instanceof SealBytesProblem) throw new CiphertextMalformedError(error.message)
-    throw error
-  }
-
-  const ciphertext = new ctx.seal.Ciphertext()
-  try {
-    translateSealExceptions(
-      ctx.seal,
-      () => ciphertext.loadFromArray(ctx.context, uncompressed),
-      (info) => new CiphertextMalformedError(`SEAL refused it (${info.message})`),
-    )
-    validateCiphertext(ctx, ciphertext, expected)
-    return ciphertext
-  } catch (error) {
-    ciphertext.delete()
-    throw error
-  }
+  return loadUntrusted(ctx, bytes, {
+    maxUncompressedBytes: ciphertextLoadBound(ctx.params),
+    checkMetadata: (uncompressed) =>
+      checkCiphertextFacts(ctx, preludeFacts(ctx, readCiphertextPrelude(uncompressed)), expected),
+    refusedBeforeSeal: (problem) => new CiphertextMalformedError(problem.message),
+    create: () => new ctx.seal.Ciphertext(),
+    refusedBySeal: (info) => new CiphertextMalformedError(`SEAL refused it (${info.message})`),
+    checkLoaded: (ciphertext) => validateCiphertext(ctx, ciphertext, expected),
+  })
 }
 
 /**
@@ -130,46 +106,59 @@ export function validateCiphertext(
 ): void {
   checkExpectedLevel(ctx, expected.level)
   const level = ctx.findLevel(ciphertext)
-  if (level === undefined) {
-    if (ctx.isKeyLevel(ciphertext))
-      throw new CiphertextWrongLevelError(ctx.topLevel + 1, expected.level)
-    throw new CiphertextWrongParametersError()
-  }
-  if (level !== expected.level) throw new CiphertextWrongLevelError(level, expected.level)
-  if (ciphertext.polyModulusDegree() !== ctx.params.polyModulusDegree) {
-    throw new CiphertextWrongParametersError('its ring dimension differs')
-  }
-  if (ciphertext.coeffModulusSize() !== level + 1) {
-    throw new CiphertextMalformedError('coefficient modulus size does not match its level')
-  }
-  if (ciphertext.size() !== EXPECTED_SIZE) throw new CiphertextWrongSizeError(ciphertext.size())
-  if (!ciphertext.isNttForm()) throw new CiphertextMalformedError('not in NTT form')
-  checkScale(ctx, ciphertext.scale(), expected)
+  checkCiphertextFacts(
+    ctx,
+    {
+      polyModulusDegree: ciphertext.polyModulusDegree(),
+      level: level ?? (ctx.isKeyLevel(ciphertext) ? 'key' : undefined),
+      coeffModulusSize: ciphertext.coeffModulusSize(),
+      size: ciphertext.size(),
+      isNttForm: ciphertext.isNttForm(),
+      scale: ciphertext.scale(),
+    },
+    expected,
+  )
   if (ciphertext.isTransparent()) throw new CiphertextTransparentError()
 }
 
-function checkPrelude(
+/** What both a serialized header (before SEAL parses it) and a loaded SEAL object tell. */
+interface CiphertextFacts {
+  polyModulusDegree: number
+  /** Its data level; 'key' at the key level above the data levels; undefined for other parameters. */
+  level: number | 'key' | undefined
+  coeffModulusSize: number
+  size: number
+  isNttForm: boolean
+  scale: number
+}
+
+function preludeFacts(ctx: CkksContext, prelude: CiphertextPrelude): CiphertextFacts {
+  const level = ctx.levelOfParmsIdKey(prelude.parmsIdKey)
+  return {
+    ...prelude,
+    level: level ?? (prelude.parmsIdKey === ctx.keyParmsIdKey ? 'key' : undefined),
+  }
+}
+
+/** The checks in a fixed order, the first failure thrown with got/expected. */
+function checkCiphertextFacts(
   ctx: CkksContext,
-  prelude: CiphertextPrelude,
+  facts: CiphertextFacts,
   expected: CiphertextExpectation,
-) {
-  if (prelude.polyModulusDegree !== ctx.params.polyModulusDegree) {
+): void {
+  if (facts.polyModulusDegree !== ctx.params.polyModulusDegree) {
     throw new CiphertextWrongParametersError('its ring dimension differs')
   }
-  const level = ctx.levelOfParmsIdKey(prelude.parmsIdKey)
-  if (level === undefined) {
-    if (prelude.parmsIdKey === ctx.keyParmsIdKey) {
-      throw new CiphertextWrongLevelError(ctx.topLevel + 1, expected.level)
-    }
-    throw new CiphertextWrongParametersError()
-  }
-  if (level !== expected.level) throw new CiphertextWrongLevelError(level, expected.level)
-  if (prelude.coeffModulusSize !== level + 1) {
+  if (facts.level === undefined) throw new CiphertextWrongParametersError()
+  if (facts.level === 'key') throw new CiphertextWrongLevelError(ctx.topLevel + 1, expected.level)
+  if (facts.level !== expected.level)
+    throw new CiphertextWrongLevelError(facts.level, expected.level)
+  if (facts.coeffModulusSize !== facts.level + 1) {
     throw new CiphertextMalformedError('coefficient modulus size does not match its level')
   }
-  if (prelude.size !== EXPECTED_SIZE) throw new CiphertextWrongSizeError(prelude.size)
-  if (!prelude.isNttForm) throw new CiphertextMalformedError('not in NTT form')
-  checkScale(ctx, prelude.scale, expected)
+  if (facts.size !== EXPECTED_SIZE) throw new CiphertextWrongSizeError(facts.size)
+  if (!facts.isNttForm) throw new CiphertextMalformedError('not in NTT form')
+  checkScale(ctx, facts.scale, expected)
 }
 
 function checkScale(ctx: CkksContext, scale: number, expected: CiphertextExpectation) {

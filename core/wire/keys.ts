@@ -11,7 +11,6 @@
 import type { CkksContext } from '../ckks/context.ts'
 import type { ParameterSet } from '../ckks/parameter-set.ts'
 import type { GaloisKeys, RelinKeys } from '../seal/load.ts'
-import { translateSealExceptions } from '../seal/exceptions.ts'
 import {
   KeysMalformedError,
   KeysMissingStepsError,
@@ -19,13 +18,9 @@ import {
   type KeyKind,
 } from './errors.ts'
 import { inflatePrefix } from './inflate.ts'
-import {
-  parseSealHeader,
-  readParmsIdKey,
-  SealBytesProblem,
-  unwrapSealBytes,
-} from './seal-header.ts'
-import { compressedBound, galoisKeysBytes, relinKeysBytes, SEAL_HEADER_BYTES } from './sizes.ts'
+import { loadUntrusted } from './load-untrusted.ts'
+import { parseSealHeader, readParmsIdKey } from './seal-header.ts'
+import { galoisKeysBytes, relinKeysBytes, SEAL_HEADER_BYTES } from './sizes.ts'
 
 /** SEAL's generator of the rotation group (GaloisTool::generator_). */
 const GALOIS_GENERATOR = 3n
@@ -79,19 +74,17 @@ export function loadGaloisKeys(
 ): GaloisKeys {
   const elements = requiredSteps.map((step) => galoisElementForStep(ctx.params, step))
   const distinctCount = new Set(elements).size
-  const galoisKeys = loadKSwitchKeys(
+  return loadKSwitchKeys(
     ctx,
     bytes,
     'galoisKeys',
     galoisKeysBytes(ctx.params, distinctCount),
     () => new ctx.seal.GaloisKeys(),
+    (galoisKeys) => {
+      const missingSteps = requiredSteps.filter((_, index) => !galoisKeys.hasKey(elements[index]))
+      if (missingSteps.length > 0) throw new KeysMissingStepsError([...new Set(missingSteps)])
+    },
   )
-  const missingSteps = requiredSteps.filter((_, index) => !galoisKeys.hasKey(elements[index]))
-  if (missingSteps.length > 0) {
-    galoisKeys.delete()
-    throw new KeysMissingStepsError([...new Set(missingSteps)])
-  }
-  return galoisKeys
 }
 
 /**
@@ -100,19 +93,18 @@ export function loadGaloisKeys(
  * @throws KeysWrongParametersError (KEYS_WRONG_PARAMETERS) for keys of other parameters.
  */
 export function loadRelinKeys(ctx: CkksContext, bytes: Uint8Array): RelinKeys {
-  const relinKeys = loadKSwitchKeys(
+  return loadKSwitchKeys(
     ctx,
     bytes,
     'relinKeys',
     relinKeysBytes(ctx.params),
     () => new ctx.seal.RelinKeys(),
+    (relinKeys) => {
+      // RelinKeys::get_index(2) = 0: the key switching s^2 to s. Exactly that one key is expected.
+      if (relinKeys.size() !== 1 || !relinKeys.hasKey(2))
+        throw new KeysMalformedError('relinKeys', 'not exactly the relinearization key for s^2')
+    },
   )
-  // RelinKeys::get_index(2) = 0: the key switching s^2 to s. Exactly that one key is expected.
-  if (relinKeys.size() !== 1 || !relinKeys.hasKey(2)) {
-    relinKeys.delete()
-    throw new KeysMalformedError('relinKeys', 'not exactly the relinearization key for s^2')
-  }
-  return relinKeys
 }
 
 function loadKSwitchKeys<T extends GaloisKeys | RelinKeys>(
@@ -121,39 +113,24 @@ function loadKSwitchKeys<T extends GaloisKeys | RelinKeys>(
   kind: KeyKind,
   maxUncompressedBytes: number,
   create: () => T,
+  checkLoaded: (keys: T) => void,
 ): T {
-  let uncompressed: Uint8Array
-  try {
-    const unwrapped = unwrapSealBytes(
-      bytes,
-      maxUncompressedBytes,
-      compressedBound(maxUncompressedBytes),
-    )
-    uncompressed = unwrapped.bytes
-    if (unwrapped.isUncompressed && readParmsIdKey(uncompressed) !== ctx.keyParmsIdKey) {
-      throw new KeysWrongParametersError(kind)
-    }
-  } catch (error) {
-    if (error instanceof SealBytesProblem) {
-      // Keys of larger parameters (more primes) pass this context's size bound: their parms_id
-      // still tells what they are.
-      if (hasOtherParmsId(ctx, bytes)) throw new KeysWrongParametersError(kind)
-      throw new KeysMalformedError(kind, error.message)
-    }
-    throw error
-  }
-  const keys = create()
-  try {
-    translateSealExceptions(
-      ctx.seal,
-      () => keys.loadFromArray(ctx.context, uncompressed),
-      (info) => new KeysMalformedError(kind, `SEAL refused them (${info.message})`),
-    )
-    return keys
-  } catch (error) {
-    keys.delete()
-    throw error
-  }
+  return loadUntrusted(ctx, bytes, {
+    maxUncompressedBytes,
+    checkMetadata(uncompressed) {
+      if (readParmsIdKey(uncompressed) !== ctx.keyParmsIdKey)
+        throw new KeysWrongParametersError(kind)
+    },
+    // Keys of larger parameters (more primes) pass this context's size bound: their parms_id
+    // still tells what they are.
+    refusedBeforeSeal: (problem) =>
+      hasOtherParmsId(ctx, bytes)
+        ? new KeysWrongParametersError(kind)
+        : new KeysMalformedError(kind, problem.message),
+    create,
+    refusedBySeal: (info) => new KeysMalformedError(kind, `SEAL refused them (${info.message})`),
+    checkLoaded,
+  })
 }
 
 /** True when the object's parms_id (read from its start only) is readable and not this context's. */

@@ -19,7 +19,7 @@ import { rotate } from '../../core/layout/rotate.ts'
 import { unreachable } from '../../core/unreachable.ts'
 import type { HeParameters } from './he-parameters.ts'
 import type { ValueRanges } from './measure-ranges.ts'
-import type { HePlan } from './plan/plan.ts'
+import { giantOffsetOf, type HePlan } from './plan/plan.ts'
 import { scheduleScales } from './scale-schedule.ts'
 
 const SIGMA = 3.2
@@ -34,7 +34,7 @@ function matVecRowNorms(plan: HePlan, opIndex: number): { norm: number; products
   for (const group of op.groups) {
     for (const term of group.terms) {
       // Undo the giant pre-rotation so slot s is the output slot it contributes to.
-      const diagonal = rotate(plan.plaintexts[term.plaintext], op.giantStep * group.index)
+      const diagonal = rotate(plan.plaintexts[term.plaintext], giantOffsetOf(op, group))
       for (let s = 0; s < slotCount; s++) squares[s] += diagonal[s] * diagonal[s]
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The privacy accountant of privinfer's DP-SGD training (issue 3, item 2).
+ * The privacy accountant of privinfer's DP-SGD training.
  *
  * - epsilonRdp: Renyi DP of the Poisson-subsampled Gaussian (Mironov, Talwar, Zhang 2019) with
  *   the conversion of Balle et al. 2020; fast, used for progress and for calibration.

@@ -2,7 +2,8 @@
  * The logit-scaled confidence phi = log(p_y / (1 - p_y)) = z_y - logsumexp_{c != y} z_c, computed
  * stably from the logits z (Carlini et al. 2022: the statistic membership attacks should threshold).
  */
-import { forward, type Mlp } from '../dp-sgd/mlp.ts'
+import type { Mlp } from '../dp-sgd/mlp.ts'
+import { forward } from '../dp-sgd/forward-pass.ts'
 import type { Dataset } from '../data/dataset.ts'
 
 export function scaledConfidenceFromLogits(

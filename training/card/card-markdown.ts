@@ -5,18 +5,27 @@
 import type { TrainingCard } from './training-card.ts'
 
 export function renderCardMarkdown(card: TrainingCard): string {
-  const percent = (value: number | null | undefined) =>
-    value === undefined || value === null || Number.isNaN(value)
-      ? 'not measured'
-      : `${(100 * value).toFixed(2)}%`
+  return [
+    `# ${card.title}`,
+    '',
+    card.description,
+    '',
+    ...modelDetails(card),
+    ...intendedUse(card),
+    ...trainingDataAndProcedure(card),
+    ...evaluation(card),
+    ...differentialPrivacy(card),
+    ...homomorphicEncryption(card),
+    ...membershipAudit(card),
+    ...limitations(),
+  ].join('\n')
+}
+
+/** Id, file, architecture, input and output, and the privacy guarantee in one line. */
+function modelDetails(card: TrainingCard): string[] {
   const training = (card.training ?? {}) as Record<string, unknown>
   const privacy = card.privacy
-  const audit = (card.audit ?? {}) as {
-    attacks?: AttackRow[]
-    nonPrivateTwin?: { id?: string; attacks?: AttackRow[] }
-  }
   const lines: string[] = []
-  lines.push(`# ${card.title}`, '', card.description, '')
   lines.push('## Model details', '')
   lines.push(
     `- Id: \`${card.id}\`; file: \`${card.onnxFile}\` (ONNX opset 13: Gemm + Mul/Add polynomial activations).`,
@@ -32,6 +41,12 @@ export function renderCardMarkdown(card: TrainingCard): string {
     `- Privacy: ${card.nonPrivate ? '**NON-PRIVATE** (no differential privacy; a baseline for comparison)' : `(${privacy?.epsilon.toFixed(3)}, ${privacy?.delta})-DP`}.`,
     '',
   )
+  return lines
+}
+
+/** Intended and out-of-scope use. */
+function intendedUse(card: TrainingCard): string[] {
+  const lines: string[] = []
   lines.push('## Intended use', '')
   lines.push(
     '- Classifying 28x28 grayscale images of the training domain under homomorphic encryption with privinfer: the service never sees the input or the output.',
@@ -50,6 +65,13 @@ export function renderCardMarkdown(card: TrainingCard): string {
     '- Relying on the service to keep the model secret: model extraction through many queries is not prevented.',
     '',
   )
+  return lines
+}
+
+/** Training data and procedure (how to reproduce the run). */
+function trainingDataAndProcedure(card: TrainingCard): string[] {
+  const training = (card.training ?? {}) as Record<string, unknown>
+  const lines: string[] = []
   lines.push('## Training data', '')
   lines.push(
     `- ${String(training.dataSource)}. Train size ${card.data?.trainSize}, test size ${card.data?.testSize}; test rows in \`${card.data?.testIndicesFile}\`.`,
@@ -66,6 +88,12 @@ export function renderCardMarkdown(card: TrainingCard): string {
       : `- ${String(training.tuningNotCountedInEpsilon)} Runs: \`training.tuning\` in card.json.`,
     '',
   )
+  return lines
+}
+
+/** Plaintext and HE accuracy. */
+function evaluation(card: TrainingCard): string[] {
+  const lines: string[] = []
   lines.push('## Evaluation', '')
   lines.push(`| metric | value |`, '|---|---|')
   lines.push(
@@ -80,6 +108,13 @@ export function renderCardMarkdown(card: TrainingCard): string {
   if (card.accuracy?.nonPrivateTwin !== undefined)
     lines.push(`| non-private twin accuracy | ${percent(card.accuracy.nonPrivateTwin)} |`)
   lines.push('')
+  return lines
+}
+
+/** The DP guarantee and its parameters (none for a non-private model). */
+function differentialPrivacy(card: TrainingCard): string[] {
+  const privacy = card.privacy
+  const lines: string[] = []
   lines.push('## Differential privacy', '')
   if (!privacy) {
     lines.push(
@@ -100,6 +135,12 @@ export function renderCardMarkdown(card: TrainingCard): string {
     for (const note of privacy.notes ?? []) lines.push(`- ${note}`)
     lines.push('- What it means and does not: see docs/privacy.md.', '')
   }
+  return lines
+}
+
+/** The CKKS parameters and the HE-vs-plain comparison. */
+function homomorphicEncryption(card: TrainingCard): string[] {
+  const lines: string[] = []
   lines.push('## Homomorphic encryption', '')
   if (!card.he) {
     lines.push(
@@ -122,6 +163,16 @@ export function renderCardMarkdown(card: TrainingCard): string {
       )
     lines.push('')
   }
+  return lines
+}
+
+/** Membership-inference attacks on this model and on its non-private twin. */
+function membershipAudit(card: TrainingCard): string[] {
+  const audit = (card.audit ?? {}) as {
+    attacks?: AttackRow[]
+    nonPrivateTwin?: { id?: string; attacks?: AttackRow[] }
+  }
+  const lines: string[] = []
   lines.push('## Audit: membership inference', '')
   lines.push(
     'Members = training examples, non-members = held-out test examples (balanced). AUC 0.5 = chance.',
@@ -132,6 +183,12 @@ export function renderCardMarkdown(card: TrainingCard): string {
   for (const attack of audit.nonPrivateTwin?.attacks ?? [])
     lines.push(attackRow(`${audit.nonPrivateTwin?.id} (non-private twin)`, attack))
   lines.push('')
+  return lines
+}
+
+/** What the model and its guarantee do not cover. */
+function limitations(): string[] {
+  const lines: string[] = []
   lines.push('## Limitations', '')
   lines.push(
     '- Small MLP with polynomial activations: below the accuracy of convolutional networks.',
@@ -140,7 +197,13 @@ export function renderCardMarkdown(card: TrainingCard): string {
     '- DP protects individual training examples, not population statistics; see docs/privacy.md.',
   )
   lines.push('- Hyperparameter tuning is not counted in epsilon.', '')
-  return lines.join('\n')
+  return lines
+}
+
+function percent(value: number | null | undefined): string {
+  return value === undefined || value === null || Number.isNaN(value)
+    ? 'not measured'
+    : `${(100 * value).toFixed(2)}%`
 }
 
 interface AttackRow {

@@ -8,6 +8,7 @@
  * ALL parameters; then sum_i c_i dL_i/dW = (c * dZ)^T H is one weighted matrix product.
  */
 import { argmax } from '../../core/math/argmax.ts'
+import { createForwardBuffers, forwardRows, type ForwardBuffers } from './forward-pass.ts'
 import { activationCoefficients, type Mlp } from './mlp.ts'
 
 export interface BatchGradientOptions {
@@ -66,11 +67,7 @@ export function batchGradient(
   return { gradientSum, lossSum, correct, count: indices.length, norms }
 }
 
-interface Workspace {
-  /** activations[l]: rows x sizes[l] (activations[0] = normalized input). */
-  activations: Float64Array[]
-  /** preActivations[l]: rows x sizes[l+1] (z of linear layer l). */
-  preActivations: Float64Array[]
+interface Workspace extends ForwardBuffers {
   /** deltas[l]: rows x sizes[l+1] (dL/dz of linear layer l). */
   deltas: Float64Array[]
   /** dL/dh buffer, rows x max hidden width. */
@@ -83,8 +80,7 @@ interface Workspace {
 function createWorkspace(model: Mlp, rows: number): Workspace {
   const { sizes } = model.shape
   return {
-    activations: sizes.slice(0, -1).map((width) => new Float64Array(rows * width)),
-    preActivations: sizes.slice(1).map((width) => new Float64Array(rows * width)),
+    ...createForwardBuffers(model, rows),
     deltas: sizes.slice(1).map((width) => new Float64Array(rows * width)),
     upstream: new Float64Array(rows * Math.max(...sizes)),
     activationGrads: new Float64Array(rows * 2 * Math.max(1, sizes.length - 2)),
@@ -105,42 +101,25 @@ function accumulateChunk(
   clippingNorm: number | undefined,
 ): { lossSum: number; correct: number } {
   const rows = end - start
-  const p = model.params
-  const { sizes, inputMean, inputStd } = model.shape
+  forwardRows(model, inputs, indices, start, end, ws)
+  const stats = softmaxCrossEntropy(model, labels, indices, start, rows, ws)
+  backpropagate(model, rows, ws)
+  clippingScales(model, rows, ws, norms.subarray(start, end), clippingNorm)
+  addScaledGradients(model, rows, ws, gradientSum)
+  return stats
+}
+
+/** Loss and accuracy of the chunk, and dL/dlogits = softmax - onehot into the last deltas. */
+function softmaxCrossEntropy(
+  model: Mlp,
+  labels: Uint8Array,
+  indices: ArrayLike<number>,
+  start: number,
+  rows: number,
+  ws: Workspace,
+): { lossSum: number; correct: number } {
   const layers = model.linear.length
-  const poly = model.shape.activation === 'poly'
-  const hiddenCount = layers - 1
-
-  // Forward.
-  const inputSize = sizes[0]
-  const x = ws.activations[0]
-  for (let r = 0; r < rows; r++) {
-    const source = indices[start + r] * inputSize
-    for (let k = 0; k < inputSize; k++)
-      x[r * inputSize + k] = (inputs[source + k] - inputMean) / inputStd
-  }
-  for (let l = 0; l < layers; l++) {
-    const { inputs: nIn, outputs: nOut, weightOffset, biasOffset } = model.linear[l]
-    const h = ws.activations[l]
-    const z = ws.preActivations[l]
-    for (let r = 0; r < rows; r++) {
-      const hRow = r * nIn
-      for (let j = 0; j < nOut; j++) {
-        let sum = p[biasOffset + j]
-        const wRow = weightOffset + j * nIn
-        for (let k = 0; k < nIn; k++) sum += p[wRow + k] * h[hRow + k]
-        z[r * nOut + j] = sum
-      }
-    }
-    if (l + 1 < layers) {
-      const { a, b } = activationCoefficients(model, l)
-      const next = ws.activations[l + 1]
-      for (let i = 0; i < rows * nOut; i++) next[i] = a * z[i] * z[i] + b * z[i]
-    }
-  }
-
-  // Softmax cross-entropy and dL/dlogits = softmax - onehot.
-  const classes = sizes[layers]
+  const classes = model.shape.sizes[layers]
   const logits = ws.preActivations[layers - 1]
   const outDelta = ws.deltas[layers - 1]
   let lossSum = 0
@@ -162,7 +141,17 @@ function accumulateChunk(
     if (predicted === label) correct++
   }
 
-  // Backward through hidden layers: dL/dh = dZ W, then through the activation.
+  return { lossSum, correct }
+}
+
+/**
+ * Backward through the hidden layers: dL/dh = dZ W, then through the activation into the deltas,
+ * and each row's dL/da, dL/db of the 'poly' activations.
+ */
+function backpropagate(model: Mlp, rows: number, ws: Workspace): void {
+  const p = model.params
+  const layers = model.linear.length
+  const hiddenCount = layers - 1
   for (let l = layers - 1; l >= 1; l--) {
     const { inputs: nIn, outputs: nOut, weightOffset } = model.linear[l]
     const delta = ws.deltas[l]
@@ -195,8 +184,19 @@ function accumulateChunk(
       ws.activationGrads[(r * hiddenCount + hidden) * 2 + 1] = gradB
     }
   }
+}
 
-  // Exact per-example norms over all parameters, and clipping factors.
+/** Exact per-example norms over all parameters (into `norms`), and the clipping factors. */
+function clippingScales(
+  model: Mlp,
+  rows: number,
+  ws: Workspace,
+  norms: Float64Array,
+  clippingNorm: number | undefined,
+): void {
+  const layers = model.linear.length
+  const hiddenCount = layers - 1
+  const poly = model.shape.activation === 'poly'
   for (let r = 0; r < rows; r++) {
     let squared = 0
     for (let l = 0; l < layers; l++) {
@@ -214,11 +214,21 @@ function accumulateChunk(
         squared += ws.activationGrads[r * 2 * hiddenCount + t] ** 2
     }
     const norm = Math.sqrt(squared)
-    norms[start + r] = norm
+    norms[r] = norm
     ws.scale[r] = clippingNorm === undefined || norm <= clippingNorm ? 1 : clippingNorm / norm
   }
+}
 
-  // Weighted sums: G_W += sum_r c_r dz_r h_r^T, G_b += sum_r c_r dz_r.
+/** Weighted sums: G_W += sum_r c_r dz_r h_r^T, G_b += sum_r c_r dz_r, and the activations'. */
+function addScaledGradients(
+  model: Mlp,
+  rows: number,
+  ws: Workspace,
+  gradientSum: Float64Array,
+): void {
+  const layers = model.linear.length
+  const hiddenCount = layers - 1
+  const poly = model.shape.activation === 'poly'
   for (let l = 0; l < layers; l++) {
     const { inputs: nIn, outputs: nOut, weightOffset, biasOffset } = model.linear[l]
     const h = ws.activations[l]
@@ -245,5 +255,4 @@ function accumulateChunk(
       }
     }
   }
-  return { lossSum, correct }
 }

@@ -4,7 +4,8 @@
  */
 import { argmax } from '../../core/math/argmax.ts'
 import type { Dataset } from '../data/dataset.ts'
-import { forward, type Mlp } from './mlp.ts'
+import type { Mlp } from './mlp.ts'
+import { forward } from './forward-pass.ts'
 
 export interface Evaluation {
   accuracy: number

@@ -1,5 +1,5 @@
 /**
- * The trainer's view of engineer C's accountant (training/accountant/): calibrate sigma for a target
+ * The trainer's view of the privacy accountant (training/accountant/): calibrate sigma for a target
  * (epsilon, delta) with RDP (the guarantee we state), report the PRV epsilon beside it, and track the
  * epsilon spent after t steps for the progress bar.
  */

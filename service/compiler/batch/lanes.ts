@@ -37,6 +37,9 @@ export function expandToLanes(virtual: HePlan, lanes: number): HePlan {
           ...op,
           giantStep: op.giantStep * lanes,
           babyStep: (op.babyStep ?? 1) * lanes,
+          groups: op.groups.map((group) =>
+            group.offset === undefined ? group : { ...group, offset: group.offset * lanes },
+          ),
         }
       case 'fold':
         return {

@@ -1,7 +1,9 @@
 /**
- * GET /v1/models and GET /v1/models/{id}: the public model cards.
+ * GET /v1/models (the catalog: one summary per model, the default model first with `default: true`)
+ * and GET /v1/models/{id} (the full public card).
  */
 import { Router } from 'express'
+import { summarizeCard } from '../../../core/card.ts'
 import { PrivinferError } from '../../../core/errors.ts'
 import type { ModelCatalog, ServedModel } from '../deps.ts'
 
@@ -18,19 +20,9 @@ export function findModel(models: ModelCatalog, id: string): ServedModel {
 export function modelsRouter(models: ModelCatalog): Router {
   const router = Router()
   router.get('/v1/models', (_req, res) => {
+    // The catalog lists the default model first (service/pool/served-models.ts).
     res.json({
-      models: models.list().map(({ card }) => ({
-        id: card.id,
-        title: card.title,
-        description: card.description,
-        nonPrivate: card.nonPrivate,
-        labels: card.labels,
-        inputSize: card.input.rawSize,
-        outputSize: card.output.size,
-        polyModulusDegree: card.he.polyModulusDegree,
-        epsilon: card.privacy?.epsilon ?? null,
-        accuracy: card.accuracy ?? null,
-      })),
+      models: models.list().map(({ card }, index) => summarizeCard(card, index === 0)),
     })
   })
   router.get('/v1/models/:id', (req, res) => {

@@ -1,5 +1,5 @@
 /**
- * Issue 2 acceptance: the bundled MNIST MLP (784-128-10, square activation; models/mnist-mlp) under
+ * The bundled MNIST MLP (784-128-10, square activation; models/mnist-mlp) under
  * encryption agrees with onnxruntime on argmax for >= 99.9% of 1,000 held-out digits and loses at
  * most 0.1 accuracy points. ~1,000 encrypted queries: 2-3 minutes on 2 cores.
  */
