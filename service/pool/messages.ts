@@ -26,6 +26,23 @@ export type WorkerTask =
       /** Present on the second attempt, after the worker answered 'need-keys'. */
       keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array }
     }
+  | BatchInferTask
+
+/** Fields shared by the query tasks. */
+interface QueryTask {
+  modelId: string
+  keyId: string
+  /** Expiry of the key set, milliseconds since the epoch. */
+  keyExpiresAtMs: number
+  /** Present on the second attempt, after the worker answered 'need-keys'. */
+  keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array }
+}
+
+/** A batch query on the model's batch plan: its input ciphertexts in order. */
+export interface BatchInferTask extends QueryTask {
+  kind: 'infer-batch'
+  inputs: Uint8Array[]
+}
 
 export interface WorkerFailure {
   kind: 'error'
@@ -39,4 +56,5 @@ export type WorkerResult =
   | { kind: 'valid' }
   | { kind: 'need-keys' }
   | { kind: 'output'; output: Uint8Array; ms: number }
+  | { kind: 'outputs'; outputs: Uint8Array[]; ms: number }
   | WorkerFailure

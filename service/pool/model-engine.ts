@@ -11,6 +11,9 @@ import { loadCiphertext, saveCiphertext } from '../../core/wire/ciphertext.ts'
 import type { CompiledModel } from '../compiler/compile.ts'
 import { loadPlan } from '../runtime/seal/load-plan.ts'
 import { runPlan } from '../runtime/seal/run-plan.ts'
+import { loadBatchPlan, runBatchPlan } from '../runtime/seal/run-batch-plan.ts'
+import { PrivinferError } from '../../core/errors.ts'
+import type { Ciphertext } from '../../core/seal/load.ts'
 
 /** A client's evaluation keys, loaded and validated under one model's context. */
 export type LoadedKeys = EvaluationKeys
@@ -27,6 +30,11 @@ export interface ModelEngine {
    * runs the plan, and serializes the result (zstd).
    */
   infer(keys: LoadedKeys, input: Uint8Array): Uint8Array
+  /**
+   * A batch query on the model's batch plan: checks the number of ciphertexts (BATCH_LAYOUT_MISMATCH)
+   * and each one (CIPHERTEXT_*), runs the plan, serializes the results (zstd) in order.
+   */
+  inferBatch(keys: LoadedKeys, inputs: readonly Uint8Array[]): Uint8Array[]
   delete(): void
 }
 
@@ -38,6 +46,8 @@ export async function createModelEngine(
   const compiled = compiledData as CompiledModel
   const ctx = createCkksContext(seal, compiled.parameters)
   const plan = loadPlan(ctx, compiled)
+  const batchPlan = loadBatchPlan(ctx, compiled)
+  const batchInputs = compiled.batch?.packing === 'features' ? compiled.batch.plan.inputSize : 1
   const requirements = { galoisSteps: card.he.galoisSteps, relin: card.he.needsRelinKeys }
   return {
     modelId: card.id,
@@ -67,7 +77,39 @@ export async function createModelEngine(
         output.delete()
       }
     },
+    inferBatch(keys, inputBytes) {
+      if (batchPlan === undefined) {
+        throw new PrivinferError('BATCH_LAYOUT_MISMATCH', `model '${card.id}' has no batch plan`)
+      }
+      if (inputBytes.length !== batchInputs) {
+        throw new PrivinferError(
+          'BATCH_LAYOUT_MISMATCH',
+          `a batch query of this model has ${batchInputs} input ciphertexts, got ${inputBytes.length}`,
+          { got: inputBytes.length, expected: batchInputs },
+        )
+      }
+      const inputs: Ciphertext[] = []
+      try {
+        for (const bytes of inputBytes) {
+          inputs.push(
+            loadCiphertext(ctx, bytes, {
+              level: batchPlan.inputLevel,
+              scale: batchPlan.inputScale,
+            }),
+          )
+        }
+        const { outputs } = runBatchPlan(ctx, batchPlan, keys, inputs)
+        try {
+          return outputs.map((output) => saveCiphertext(ctx, output, 'zstd'))
+        } finally {
+          for (const output of outputs) output.delete()
+        }
+      } finally {
+        for (const input of inputs) input.delete()
+      }
+    },
     delete() {
+      batchPlan?.delete()
       plan.delete()
       ctx.delete()
     },

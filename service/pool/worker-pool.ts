@@ -11,7 +11,7 @@ import { Piscina } from 'piscina'
 import { PrivinferError } from '../../core/errors.ts'
 import type { ModelCard } from '../../core/card.ts'
 import type { EvaluationKeyBytes } from '../keystore/key-store.ts'
-import type { HeExecutor, InferRequest } from './he-executor.ts'
+import type { BatchInferRequest, HeExecutor, InferRequest } from './he-executor.ts'
 import type { WorkerResult, WorkerStartData, WorkerTask } from './messages.ts'
 
 export interface WorkerPoolOptions {
@@ -132,6 +132,33 @@ export class WorkerPool implements HeExecutor {
     }
     if (result.kind !== 'output') throw unexpected(result)
     return result.output
+  }
+
+  async inferBatch(request: BatchInferRequest): Promise<Uint8Array[]> {
+    const keyExpiresAtMs = Date.parse(request.keyExpiresAt)
+    const task = {
+      kind: 'infer-batch' as const,
+      modelId: request.modelId,
+      keyId: request.keyId,
+      keyExpiresAtMs,
+    }
+    // As infer: the first attempt transfers copies, a retry after 'need-keys' the originals.
+    const copies = request.inputs.map((input) => input.slice())
+    let result = await this.#submit(
+      { ...task, inputs: copies },
+      copies.map((copy) => copy.buffer),
+      true,
+    )
+    if (result.kind === 'need-keys') {
+      const { keys } = await request.loadKeys()
+      result = await this.#submit({ ...task, inputs: request.inputs, keys }, [
+        ...request.inputs.map((input) => input.buffer),
+        keys.galoisKeys.buffer,
+        ...(keys.relinKeys ? [keys.relinKeys.buffer] : []),
+      ])
+    }
+    if (result.kind !== 'outputs') throw unexpected(result)
+    return result.outputs
   }
 
   /** Stops accepting work, lets queued tasks finish, then terminates the workers. */

@@ -36,7 +36,8 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
         engineOf(task.modelId).loadKeys(task.galoisKeys, task.relinKeys).delete()
         return { kind: 'valid' }
       }
-      case 'infer': {
+      case 'infer':
+      case 'infer-batch': {
         const engine = engineOf(task.modelId)
         const cacheKey = `${task.modelId}/${task.keyId}`
         let keys = keyCache.get(cacheKey)
@@ -46,10 +47,17 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
           keyCache.set(cacheKey, keys, task.keyExpiresAtMs)
         }
         const started = performance.now()
+        if (task.kind === 'infer-batch') {
+          const outputs = engine.inferBatch(keys, task.inputs)
+          return transferred(
+            { kind: 'outputs', outputs, ms: performance.now() - started },
+            outputs.map((output) => output.buffer),
+          )
+        }
         const output = engine.infer(keys, task.input)
         return transferred(
           { kind: 'output', output, ms: performance.now() - started },
-          output.buffer,
+          [output.buffer],
         )
       }
     }
@@ -78,10 +86,10 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
  * Marks a result whose ArrayBuffer is transferred, not copied, to the main thread (piscina's
  * transferable protocol: piscina sends `value` with `buffer` in the transfer list).
  */
-function transferred(value: WorkerResult, buffer: ArrayBufferLike): WorkerResult {
+function transferred(value: WorkerResult, buffers: ArrayBufferLike[]): WorkerResult {
   const wrapper = {
     get [transferableSymbol]() {
-      return [buffer]
+      return buffers
     },
     get [valueSymbol]() {
       return value

@@ -91,6 +91,12 @@ export function compileBatch(
       { limit: lanes?.maxLanes ?? 1, packing: 'lanes' },
     )
   }
+  if (options.packing === 'features' && features === undefined && requested <= slotCount) {
+    throw new PrivinferError(
+      'PLAN_INVALID',
+      'the features batch plan of this model needs another modulus chain than its single plan',
+    )
+  }
   if (lanes?.plan === undefined && features === undefined) {
     throw new PrivinferError(
       'BATCH_TOO_LARGE',

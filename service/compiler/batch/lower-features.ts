@@ -7,7 +7,8 @@
 import { unreachable } from '../../../core/unreachable.ts'
 import type { FeatureOp, FeaturePlan } from '../plan/feature-plan.ts'
 import { isLazyProduct, type RescalePolicy } from '../rescale-policy.ts'
-import type { Step } from '../step-ir.ts'
+import { composeDense } from '../complete-square.ts'
+import type { DenseStep, Step } from '../step-ir.ts'
 
 /**
  * @param slotCount CKKS slots (N/2): the most inputs per query.
@@ -25,23 +26,31 @@ export function lowerFeatureSteps(
   steps.forEach((step, index) => {
     if (step.kind === 'linear') lastDense = index
   })
+  // A run of consecutive dense steps (an average pool kept apart before a window map, which the
+  // slot plan runs as a fold) is one scalar matrix here; it is lazy exactly when the run's last
+  // step is lazy in the slot plan, so both plans keep the same levels.
+  let run: DenseStep | undefined
   steps.forEach((step, index) => {
     switch (step.kind) {
       case 'linear': {
+        run = run === undefined ? step : composeDense(run, step)
+        if (steps[index + 1]?.kind === 'linear') return
+        const dense = run
+        run = undefined
         const lazy = isLazyProduct(policy, steps, index)
         const isLast = index === lastDense
         ops.push({
           kind: 'linear',
-          layer: step.name,
-          rows: step.rows,
-          columns: step.columns,
-          matrix: matrices.push(Float64Array.from(step.weights)) - 1,
+          layer: dense.name,
+          rows: dense.rows,
+          columns: dense.columns,
+          matrix: matrices.push(Float64Array.from(dense.weights)) - 1,
           scale: lazy ? { kind: 'fixed' } : { kind: 'target', role: isLast ? 'output' : 'hidden' },
           rescale: lazy ? 'none' : 'end',
         })
         if (!lazy) depth++
-        if (step.bias.some((value) => value !== 0))
-          ops.push({ kind: 'addConstants', layer: step.name, values: Array.from(step.bias) })
+        if (dense.bias.some((value) => value !== 0))
+          ops.push({ kind: 'addConstants', layer: dense.name, values: Array.from(dense.bias) })
         return
       }
       case 'square':
@@ -53,8 +62,8 @@ export function lowerFeatureSteps(
         return unreachable(step)
     }
   })
-  const first = steps.find((step) => step.kind === 'linear')
-  const last = steps[lastDense]
+  const first = ops.find((op) => op.kind === 'linear')
+  const last = [...ops].reverse().find((op) => op.kind === 'linear')
   if (first?.kind !== 'linear' || last?.kind !== 'linear') {
     throw new Error('the step chain has no dense step')
   }
