@@ -55,10 +55,9 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
           )
         }
         const output = engine.infer(keys, task.input)
-        return transferred(
-          { kind: 'output', output, ms: performance.now() - started },
-          [output.buffer],
-        )
+        return transferred({ kind: 'output', output, ms: performance.now() - started }, [
+          output.buffer,
+        ])
       }
     }
   }
