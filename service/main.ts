@@ -81,6 +81,9 @@ class DeferredExecutor implements HeExecutor {
   queueSize(): number {
     return this.target?.queueSize() ?? 0
   }
+  workerBusySeconds(): number {
+    return this.target?.workerBusySeconds?.() ?? 0
+  }
   async close(): Promise<void> {
     await this.target?.close()
   }

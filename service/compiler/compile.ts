@@ -26,6 +26,7 @@ import { countOps, type HePlan } from './plan/plan.ts'
 import type { HeParameters } from './he-parameters.ts'
 import { compileBatch, type BatchOptions, type CompiledBatch } from './batch/compile-batch.ts'
 import { packingCosts } from './batch/packing-cost.ts'
+import { checkSplitParts, compileSplit, type CompiledSplit } from './split/split-plan.ts'
 
 export interface CompileOptions
   extends
@@ -42,6 +43,11 @@ export interface CompileOptions
    * chain the depth: a lazy-output candidate of another depth is skipped.
    */
   parameters?: HeParameters
+  /**
+   * Also compile the query split into this many part plans (hidden-unit blocks, split-plan.ts), run
+   * on idle workers side by side and merged by an addition. Default: none.
+   */
+  split?: number
 }
 
 export interface CompiledModel {
@@ -60,6 +66,8 @@ export interface CompiledModel {
    * Galois steps are part of `galoisSteps` (one key set serves every plan of the model).
    */
   batch?: CompiledBatch
+  /** The part plans of a split query (options.split); their steps are part of `galoisSteps`. */
+  split?: CompiledSplit
   /** Options the model was compiled with (without calibration data), for the card and the cache. */
   options: Omit<CompileOptions, 'calibration'>
   calibration: { inputs: number; generated: boolean; outputMaxAbs: number }
@@ -204,7 +212,7 @@ export function compileLayerModel(
         continue
       }
       const { plan, reasons: lowerReasons } = attempt.lowered
-      const { batch: _batch, packing: _packing, ...lowerOptions } = resolved
+      const { batch: _batch, packing: _packing, split: _split, ...lowerOptions } = resolved
       const batch = compileBatch(
         {
           steps: completed.steps,
@@ -216,9 +224,33 @@ export function compileLayerModel(
         { batch: rest.batch, packing: rest.packing },
         packingCosts(),
       )
-      const galoisSteps = [...new Set([...plan.galoisSteps, ...batchGaloisSteps(batch)])].sort(
-        (a, b) => a - b,
-      )
+      let split: CompiledSplit | undefined
+      const splitReasons: string[] = []
+      if (rest.split !== undefined) {
+        checkSplitParts(rest.split)
+        const attemptSplit = compileSplit(
+          {
+            steps: completed.steps,
+            lowerOptions,
+            single: plan,
+            parameters: attempt.choice.parameters,
+            calibration,
+            headroomMargin: rest.headroomMargin ?? 2,
+          },
+          rest.split,
+        )
+        if ('split' in attemptSplit) {
+          split = attemptSplit.split
+          splitReasons.push(...split.reasons)
+        } else splitReasons.push(attemptSplit.rejected)
+      }
+      const galoisSteps = [
+        ...new Set([
+          ...plan.galoisSteps,
+          ...batchGaloisSteps(batch),
+          ...(split?.parts.flatMap((part) => part.galoisSteps) ?? []),
+        ]),
+      ].sort((a, b) => a - b)
       const reasons = [
         generated
           ? `no calibration given: ${calibration.length} random inputs in [0, 1] set the value ranges`
@@ -227,6 +259,7 @@ export function compileLayerModel(
         ...attempt.choice.reasons,
         ...lowerReasons,
         ...(batch?.reasons ?? []),
+        ...splitReasons,
         `Galois steps ${galoisSteps.join(', ')}`,
       ]
       return {
@@ -241,6 +274,7 @@ export function compileLayerModel(
         reasons,
         opCounts: countOps(plan),
         ...(batch === undefined ? {} : { batch }),
+        ...(split === undefined ? {} : { split }),
         options: { ...resolved, ...(polyModulusDegree === undefined ? {} : { polyModulusDegree }) },
         calibration: {
           inputs: calibration.length,

@@ -18,7 +18,7 @@ import { assignDiagonals, type DiagonalAssignment } from '../../core/layout/diag
 import { bestGiantStep, splitBabyGiant } from '../../core/layout/baby-giant.ts'
 import { foldStages, rotationsOfFold } from '../../core/layout/fold.ts'
 import { nextPowerOfTwo } from '../../core/layout/rotate.ts'
-import { replicatedContents } from '../../core/layout/slot-contents.ts'
+import { contentsOfInputLayout, replicatedContents } from '../../core/layout/slot-contents.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import { unreachable } from '../../core/unreachable.ts'
 import type { InputLayout, OutputLayout } from '../../core/card.ts'
@@ -74,6 +74,11 @@ export interface LowerOptions extends RescaleOptions {
   foldRadix?: number
   /** From calibration: max |pre-activation| by poly layer index (see completeSquares). */
   preActivationMaxAbs?: ReadonlyMap<number, number>
+  /**
+   * Use this client input layout for the first layer instead of choosing one (the parts of a split
+   * query read the single plan's input ciphertext: service/compiler/split/split-plan.ts).
+   */
+  inputLayout?: InputLayout
 }
 
 export interface LoweredModel {
@@ -288,6 +293,15 @@ class PlanBuilder {
 
   /** The first layer chooses the client's input layout; later ones read the replicated output. */
   private assignment(step: DenseStep, rowPeriod: number): DiagonalAssignment {
+    const given = this.options.inputLayout
+    if (this.contents === undefined && given !== undefined) {
+      this.inputLayout = given
+      const assignment = assignFewest(step, rowPeriod, contentsOfInputLayout(given))
+      this.reasons.push(
+        `${step.name}: the given input layout, ${assignment.diagonals.size} diagonals`,
+      )
+      return assignment
+    }
     if (this.contents === undefined) {
       const choice = this.baseline
         ? replicatedChoice(step, this.slotCount)
@@ -384,6 +398,31 @@ class PlanBuilder {
       needsRelinKeys: ops.some((op) => op.kind === 'square'),
     }
   }
+}
+
+/**
+ * The assignment with the fewest rotations that covers every weight on a fixed layout: counted up
+ * from the lower bound rows·columns / slots one by one, then doubling.
+ */
+function assignFewest(
+  step: DenseStep,
+  rowPeriod: number,
+  contents: Int32Array,
+): DiagonalAssignment {
+  const lower = Math.max(1, Math.ceil((step.rows * step.columns) / contents.length))
+  for (let rotationCount = lower; rotationCount <= contents.length;) {
+    const assignment = assignDiagonals({
+      weights: step.weights,
+      rows: step.rows,
+      columns: step.columns,
+      rowPeriod,
+      contents,
+      rotationCount,
+    })
+    if (assignment.uncovered === 0) return assignment
+    rotationCount = rotationCount < 4 * lower ? rotationCount + 1 : rotationCount * 2
+  }
+  throw new PrivinferError('PLAN_INVALID', `no diagonal cover found for layer ${step.name}`)
 }
 
 /** The diagonal assignment of a layer reading `contents`, with the fewest rotations that cover it. */

@@ -39,6 +39,8 @@ export interface HeExecutor {
   inferBatch(request: BatchInferRequest): Promise<Uint8Array[]>
   /** Tasks waiting for a worker. */
   queueSize(): number
+  /** Seconds the workers spent running tasks since start (all workers; metrics). */
+  workerBusySeconds?(): number
   /** Finishes queued work, then stops the workers. */
   close(): Promise<void>
 }

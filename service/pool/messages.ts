@@ -27,6 +27,8 @@ export type WorkerTask =
       keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array }
     }
   | BatchInferTask
+  | PartInferTask
+  | MergeTask
 
 /** Fields shared by the query tasks. */
 interface QueryTask {
@@ -42,6 +44,20 @@ interface QueryTask {
 export interface BatchInferTask extends QueryTask {
   kind: 'infer-batch'
   inputs: Uint8Array[]
+}
+
+/** One part of a split query (CompiledModel.split): the part's output, uncompressed. */
+export interface PartInferTask extends QueryTask {
+  kind: 'infer-part'
+  part: number
+  input: Uint8Array
+}
+
+/** Adds the parts' outputs of a split query (any worker; no keys needed). */
+export interface MergeTask {
+  kind: 'merge'
+  modelId: string
+  outputs: Uint8Array[]
 }
 
 export interface WorkerFailure {

@@ -35,6 +35,15 @@ export interface ModelEngine {
    * and each one (CIPHERTEXT_*), runs the plan, serializes the results (zstd) in order.
    */
   inferBatch(keys: LoadedKeys, inputs: readonly Uint8Array[]): Uint8Array[]
+  /** Parts of a split query (0 without a split plan). */
+  readonly splitParts: number
+  /**
+   * Part `part` of a split query on the input (validated as for infer); the part's output,
+   * serialized uncompressed (it only crosses to another worker, for mergeParts).
+   */
+  inferPart(keys: LoadedKeys, part: number, input: Uint8Array): Uint8Array
+  /** The sum of the parts' outputs (each validated at the output level), serialized (zstd). */
+  mergeParts(outputs: readonly Uint8Array[]): Uint8Array
   delete(): void
 }
 
@@ -47,6 +56,9 @@ export async function createModelEngine(
   const ctx = createCkksContext(seal, compiled.parameters)
   const plan = loadPlan(ctx, compiled)
   const batchPlan = loadBatchPlan(ctx, compiled)
+  const parts = (compiled.split?.parts ?? []).map((part) =>
+    loadPlan(ctx, { ...compiled, plan: part }),
+  )
   const batchInputs = compiled.batch?.packing === 'features' ? compiled.batch.plan.inputSize : 1
   const requirements = { galoisSteps: card.he.galoisSteps, relin: card.he.needsRelinKeys }
   return {
@@ -108,7 +120,40 @@ export async function createModelEngine(
         for (const input of inputs) input.delete()
       }
     },
+    splitParts: parts.length,
+    inferPart(keys, part, inputBytes) {
+      const loaded = parts[part]
+      if (loaded === undefined) throw new Error(`model '${card.id}' has no split part ${part}`)
+      const input = loadCiphertext(ctx, inputBytes, {
+        level: loaded.inputLevel,
+        scale: loaded.inputScale,
+      })
+      let output
+      try {
+        output = runPlan(loaded, keys, input).output
+      } finally {
+        input.delete()
+      }
+      try {
+        return saveCiphertext(ctx, output, 'none')
+      } finally {
+        output.delete()
+      }
+    },
+    mergeParts(outputBytes) {
+      const level = plan.outputLevel
+      const outputs: Ciphertext[] = []
+      try {
+        for (const bytes of outputBytes)
+          outputs.push(loadCiphertext(ctx, bytes, { level, scale: plan.outputScale }))
+        for (let i = 1; i < outputs.length; i++) ctx.evaluator.addInplace(outputs[0], outputs[i])
+        return saveCiphertext(ctx, outputs[0], 'zstd')
+      } finally {
+        for (const output of outputs) output.delete()
+      }
+    },
     delete() {
+      for (const part of parts) part.delete()
       batchPlan?.delete()
       plan.delete()
       ctx.delete()

@@ -36,8 +36,16 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
         engineOf(task.modelId).loadKeys(task.galoisKeys, task.relinKeys).delete()
         return { kind: 'valid' }
       }
+      case 'merge': {
+        const started = performance.now()
+        const output = engineOf(task.modelId).mergeParts(task.outputs)
+        return transferred({ kind: 'output', output, ms: performance.now() - started }, [
+          output.buffer,
+        ])
+      }
       case 'infer':
-      case 'infer-batch': {
+      case 'infer-batch':
+      case 'infer-part': {
         const engine = engineOf(task.modelId)
         const cacheKey = `${task.modelId}/${task.keyId}`
         let keys = keyCache.get(cacheKey)
@@ -54,7 +62,10 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
             outputs.map((output) => output.buffer),
           )
         }
-        const output = engine.infer(keys, task.input)
+        const output =
+          task.kind === 'infer-part'
+            ? engine.inferPart(keys, task.part, task.input)
+            : engine.infer(keys, task.input)
         return transferred({ kind: 'output', output, ms: performance.now() - started }, [
           output.buffer,
         ])

@@ -24,6 +24,7 @@ import type { Step } from '../step-ir.ts'
 import { scheduleFeatureScales } from './feature-schedule.ts'
 import { expandToLanes } from './lanes.ts'
 import { lowerFeatureSteps } from './lower-features.ts'
+import { valuesFit } from '../values-fit.ts'
 
 export interface BatchOptions {
   /** Inputs per query asked for (--batch K). */
@@ -176,7 +177,7 @@ function lanesPlan(
       scale: schedule.scales[index + 1],
       maxAbs: ranges.afterOp[index],
     }))
-    if (overflow(states, context) !== undefined) break
+    if (valuesFit(states, context.parameters, context.headroomMargin) !== undefined) break
     maxLanes = count
     if (chosen === undefined && count >= requested) {
       chosen = {
@@ -204,7 +205,7 @@ function featuresPlan(context: BatchContext): FeaturePlan | undefined {
     scale: schedule.scales[index + 1],
     maxAbs: afterOp[index],
   }))
-  const problem = overflow(states, context)
+  const problem = valuesFit(states, context.parameters, context.headroomMargin)
   if (problem !== undefined) {
     throw new PrivinferError('PLAN_INVALID', `features batch plan: ${problem}`)
   }
@@ -229,26 +230,6 @@ export function measureFeatureRanges(
     },
   })
   return afterOp
-}
-
-/** The first value that would not fit its level's modulus (with the margin), or undefined. */
-function overflow(
-  states: ReadonlyArray<{ level: number; scale: number; maxAbs: number }>,
-  context: BatchContext,
-): string | undefined {
-  const bits = context.parameters.coeffModulusBits
-  for (const state of states) {
-    let modulusBits = 0
-    for (let k = 0; k <= state.level; k++) modulusBits += bits[k]
-    const needed =
-      Math.log2(Math.max(state.maxAbs, 1e-300) * context.headroomMargin) +
-      Math.log2(state.scale) +
-      1
-    if (needed > modulusBits) {
-      return `a value of ${state.maxAbs.toPrecision(3)} needs ${needed.toFixed(1)} bits at level ${state.level} (${modulusBits} available)`
-    }
-  }
-  return undefined
 }
 
 function nominalPrimes(parameters: HeParameters): number[] {
