@@ -118,7 +118,16 @@ function roomBlocks(room, { may, not, closed = [] }) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'models/**', 'bench/results/**', 'web/dist/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'models/**',
+      'bench/results/**',
+      'web/dist/**',
+      'packages/*/dist/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

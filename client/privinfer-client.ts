@@ -44,8 +44,14 @@ export interface OpenSessionOptions {
   onStep?: OnSessionStep
 }
 
-/** The Node-only module, loaded lazily by a specifier bundlers leave alone (web/build.ts never includes it). */
-const KEY_DIRECTORY_MODULE = './node/key-directory.ts'
+/**
+ * The Node-only module, loaded lazily by a specifier bundlers leave alone (web/build.ts never includes
+ * it): the .ts source here, the .js file that scripts/build-client-package.ts puts beside the built
+ * library in the packed client.
+ */
+const KEY_DIRECTORY_MODULE = import.meta.url.endsWith('.ts')
+  ? './node/key-directory.ts'
+  : './node/key-directory.js'
 type KeyDirectoryModule = typeof import('./node/key-directory.ts')
 
 export class PrivinferClient {

@@ -11,9 +11,14 @@
  * - none: the input vector is used as given (flattened row-major, inputSize elements).
  * - avgpool: the raw input is an image of shape [height, width] (row-major); it is reduced by
  *   non-overlapping `pool` x `pool` averages to [height/pool, width/pool], flattened row-major.
+ * - scattering: a fixed scattering network computed in the clear (core/features/scattering.ts);
+ *   `transform` names the exact version ('scatter28-v1': 28x28 image in [0, 1] -> 1001 features,
+ *   specified in docs/api.md).
  */
 export type InputPreprocessing =
-  { kind: 'none' } | { kind: 'avgpool'; height: number; width: number; pool: number }
+  | { kind: 'none' }
+  | { kind: 'avgpool'; height: number; width: number; pool: number }
+  | { kind: 'scattering'; transform: 'scatter28-v1'; height: 28; width: 28 }
 
 /** Closed interval of raw input values (core/card.ts ModelCard.input.range). */
 export interface InputRange {

@@ -204,7 +204,8 @@ async function clientForField(): Promise<PrivinferClient> {
 async function loadModels(): Promise<void> {
   const current = await clientForField()
   models = await current.listModels()
-  if (!models.some((model) => model.id === modelField.value))
+  // An empty field takes the default model; a name the service lacks stays, and Connect says so.
+  if (modelField.value.trim() === '')
     modelField.value = (models.find((model) => model.default) ?? models[0])?.id ?? ''
   renderCatalog()
 }
@@ -218,8 +219,7 @@ async function closeSession(): Promise<void> {
 async function connect(): Promise<PrivinferSession> {
   resetSteps(['make-keys', 'upload-keys', 'encrypt', 'server', 'decrypt'])
   const current = await clientForField()
-  if (models.length === 0 || !models.some((model) => model.id === modelField.value))
-    await loadModels()
+  if (models.length === 0) await loadModels()
   await closeSession()
   const modelId = modelField.value.trim()
   setStatus('busy', `making keys for ${modelId} (the secret key stays in this page)…`)

@@ -5,7 +5,7 @@
  * through onnxruntime and through the encrypted round trip: accuracy of both, argmax agreement,
  * max |output difference|, per-query timing medians. With --server, delegates to evaluate-server.ts.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PrivinferError } from '../../core/errors.ts'
 import { preprocessInput } from '../../client/preprocess.ts'
@@ -19,6 +19,7 @@ import { median } from '../../core/math/median.ts'
 import { emit, numberOption, parseCommandArgs } from '../args.ts'
 import { createProgress } from '../progress.ts'
 import { loadModelOption } from './model-folder.ts'
+import { absoluteErrors, renderHeErrorFigure } from '../he-error-plot.ts'
 import type { Command } from './index.ts'
 
 /** Digits to evaluate: the trainer's held-out indices when present, else the first rows. */
@@ -46,7 +47,9 @@ export const command: Command = {
   name: 'evaluate',
   summary: 'HE vs onnxruntime accuracy on test data (locally or --server)',
   usage:
-    'usage: privinfer evaluate --model <id> [--n 100] [--models-dir models] [--single] [--json] [--server URL]\n  a model with a batch plan is evaluated with batch queries (card.maxBatch inputs each) unless --single',
+    'usage: privinfer evaluate --model <id> [--n 100] [--models-dir models] [--single] [--plot out.svg] [--json] [--server URL]\n' +
+    '  --plot  SVG: histogram of |HE - onnxruntime| over every output, accuracy plaintext vs HE\n' +
+    '  a model with a batch plan is evaluated with batch queries (card.maxBatch inputs each) unless --single',
   async run(argv) {
     const parsed = parseCommandArgs(argv, {
       model: { type: 'string' },
@@ -55,6 +58,7 @@ export const command: Command = {
       server: { type: 'string' },
       token: { type: 'string' },
       single: { type: 'boolean' },
+      plot: { type: 'string' },
     })
     const values = parsed.values as Record<string, unknown>
     if (values.server) {
@@ -108,6 +112,21 @@ export const command: Command = {
       serverMsPerInput: serverTotal / inputs.length,
       inputBytes: 'queries' in check ? check.queries[0]?.inputBytes : undefined,
       outputBytes: 'queries' in check ? check.queries[0]?.outputBytes : undefined,
+    }
+    if (typeof values.plot === 'string') {
+      await writeFile(
+        values.plot,
+        renderHeErrorFigure([
+          {
+            id: card.id,
+            examples: inputs.length,
+            plainAccuracy: accuracy.plain,
+            heAccuracy: accuracy.he,
+            absErrors: absoluteErrors(check.heOutputs, check.plainOutputs),
+            tolerance: check.comparison.tolerance,
+          },
+        ]),
+      )
     }
     emit(Boolean(values.json), result, () =>
       [

@@ -276,6 +276,36 @@ describe('the demo page in Chromium, served by npm start', () => {
     await page.close({ runBeforeUnload: true })
   })
 
+  it('explains an unknown model and keys gone from the service, and fits a phone', async () => {
+    const page = await browser.context.newPage()
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.goto(`${service.url}/`)
+    await waitForState(page, 'idle')
+    // A phone: the page is as wide as the screen (viewport meta tag), the pad fits in it.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    const pad = (await page.locator('#pad').boundingBox())!
+    expect(pad.x + pad.width).toBeLessThanOrEqual(390)
+    await page.screenshot({ path: join(ARTIFACTS, 'phone.png'), fullPage: true })
+
+    await page.fill('#model', 'no-such-model')
+    await page.click('#connect')
+    await waitForState(page, 'error')
+    expect(await page.textContent('#status')).toContain("the service has no model 'no-such-model'")
+
+    await page.fill('#model', 'mnist-dp')
+    await page.click('#connect')
+    await waitForState(page, 'ready')
+    // The service loses the keys (expiry, a sweep): the next prediction says what to do.
+    for (const name of await readdir(service.keysDir))
+      await rm(join(service.keysDir, name), { recursive: true, force: true })
+    await paintDigit(page, digits[0].pixels)
+    await page.click('#predict')
+    await waitForState(page, 'error')
+    expect(await page.textContent('#status')).toContain('press Connect to make new ones')
+    expect(await page.getAttribute('#result', 'data-label')).toBeNull()
+    await page.close()
+  })
+
   it('deletes the keys on the service when the page is closed, left or reloaded', async () => {
     const keyFolders = async () =>
       (await readdir(service.keysDir)).filter((name) => !name.startsWith('.'))
