@@ -139,6 +139,23 @@ if (values.constants)
     'constants',
   )
 
+// The service's validated load of one input ciphertext, by the compression it was sent with.
+const inputLoadMs: Record<string, number> = {}
+{
+  const { ctx, clientKeys } = variants[0].roundTrip
+  const level = compile({}).plan.depth
+  const slots = Float64Array.from({ length: slotCount }, (_, i) => (i % 13) / 13)
+  for (const compression of ['zstd', 'none'] as const) {
+    const bytes = clientKeys.encryptSerialized(slots, { level, compression })
+    const times = Array.from({ length: 20 }, () => {
+      const started = performance.now()
+      loadCiphertext(ctx, bytes, { level }).delete()
+      return performance.now() - started
+    })
+    inputLoadMs[`${compression} (${(bytes.length / 1024).toFixed(0)} KB)`] = median(times)
+  }
+}
+
 for (let rep = 0; rep < reps; rep++) {
   for (const variant of variants) {
     variant.times.push(variant.run())
@@ -195,6 +212,10 @@ const markdown = [
   `Features packing, ms per input at K (its query time ${featuresFull?.serverMs.toFixed(0)} ms does not depend on K): ` +
     featuresCurve.map((p) => `K=${p.batch}: ${p.msPerInput.toFixed(2)}`).join(', ') +
     '.',
+  `Input load (validated, one ciphertext, median of 20): ${Object.entries(inputLoadMs)
+    .map(([name, ms]) => `${name}: ${ms.toFixed(2)} ms`)
+    .join(', ')}.`,
+  '',
   crossover === undefined
     ? 'Features never beat the best lanes/single plan on this model.'
     : `Crossover: features beat every lanes plan from K = ${crossover.batch} (at ${crossover.msPerInput.toFixed(2)} ms per input; the best plan holding K inputs costs ${bestLanes(crossover.batch).toFixed(2)}).`,
@@ -245,4 +266,5 @@ await writeBenchResult(`batch-${modelId}`, markdown, {
   rows,
   featuresCurve,
   crossover,
+  inputLoadMs,
 })

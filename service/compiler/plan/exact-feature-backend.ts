@@ -30,6 +30,7 @@ export function createExactFeatureBackend(
     squareInPlace(x) {
       for (let s = 0; s < x.length; s++) x[s] *= x[s]
     },
+    settle() {},
     rescaleInPlace() {},
     addInPlace(accumulator, x) {
       for (let s = 0; s < accumulator.length; s++) accumulator[s] += x[s]

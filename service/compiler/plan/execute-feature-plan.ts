@@ -21,8 +21,14 @@ export interface FeatureBackend<C> {
   addConstantInPlace(x: C, value: number): void
   /** x · value with value encoded at x's own scale (the linear term of x² + βx). */
   multiplyConstant(x: C, value: number): C
-  /** x ← x², relinearized. */
+  /**
+   * x ← x². The backend may leave the product unrelinearized (3 polynomials: the following linear
+   * map and rescale work on it, and relinearizing its few outputs instead of every square saves a
+   * key switch per hidden unit); `settle` finishes it.
+   */
   squareInPlace(x: C): void
+  /** Brings x back to 2 polynomials (relinearizes a deferred square); a no-op otherwise. */
+  settle(x: C): void
   rescaleInPlace(x: C): void
   addInPlace(accumulator: C, x: C): void
   free(x: C): void
@@ -90,6 +96,7 @@ export function executeFeaturePlan<C>(
       options.onOp?.({ opIndex, kind: op.kind, layer: op.layer, ms }, current(registers, op))
     })
     if (registers === undefined) throw new Error('feature plan without a linear op')
+    for (const register of registers) backend.settle(register)
     return registers
   } catch (error) {
     freeAll(registers)

@@ -37,6 +37,15 @@ export function createSealFeatureBackend(
   const constants = createConstantEncoder(ctx)
   const constant = new seal.Plaintext()
   const product = new seal.Ciphertext()
+  const relinearize = (x: Ciphertext) => {
+    if (keys.relinKeys === undefined) {
+      throw new PrivinferError(
+        'KEYS_MALFORMED',
+        'the plan squares but no relinearization keys were given',
+      )
+    }
+    evaluator.relinearizeInplace(x, keys.relinKeys)
+  }
   let live = 0
   const fresh = () => {
     live++
@@ -108,14 +117,13 @@ export function createSealFeatureBackend(
       return out
     },
     squareInPlace(x) {
-      if (keys.relinKeys === undefined) {
-        throw new PrivinferError(
-          'KEYS_MALFORMED',
-          'the plan squares but no relinearization keys were given',
-        )
-      }
+      // A square of a deferred square would have 5 polynomials: relinearize that one first.
+      if (x.size() > 2) relinearize(x)
+      // Deferred: the outputs are relinearized once (settle), not every hidden unit.
       evaluator.squareInplace(x)
-      evaluator.relinearizeInplace(x, keys.relinKeys)
+    },
+    settle(x) {
+      if (x.size() > 2) relinearize(x)
     },
     rescaleInPlace(x) {
       evaluator.rescaleToNextInplace(x)

@@ -70,7 +70,10 @@ export function rnsLinearMap(input: RnsLinearMapInput): Ciphertext[] | undefined
   const { chunks, limbBits, limbCount } = plan
   const n = ctx.params.polyModulusDegree
   const primes = level + 1
-  const words = 2 * primes * n
+  // Polynomials of the inputs (3 after a square whose relinearization is deferred); all alike.
+  const size = inputs[0].size()
+  if (inputs.some((input) => input.size() !== size)) throw new Error('inputs of different sizes')
+  const words = size * primes * n
   const moduli = ctx.primeValues.slice(0, primes).map(limbModulus)
   // The inputs' coefficients as uint32 pairs (an aligned copy of each serialization's data).
   let template: Uint8Array | undefined
@@ -105,7 +108,7 @@ export function rnsLinearMap(input: RnsLinearMapInput): Ciphertext[] | undefined
       constants.encode(2 ** (limb * limbBits), 1, level, shifts[limb])
     for (let rowStart = 0; rowStart < rows; rowStart += blockRows) {
       const rowEnd = Math.min(rows, rowStart + blockRows)
-      for (let block = 0; block < 2 * primes; block++) {
+      for (let block = 0; block < size * primes; block++) {
         const modulus = moduli[block % primes]
         for (let t0 = 0; t0 < n; t0 += TILE) {
           const count = Math.min(TILE, n - t0)
