@@ -47,8 +47,14 @@ const loadAtStart = loadAverage()
 const splitCard = { ...card, he: { ...card.he, galoisSteps: compiled.galoisSteps } }
 const models = [{ card: splitCard, compiled }]
 const [split, whole] = await Promise.all([
-  WorkerPool.start({ models, workers: 2, maxQueue: 4, keyCacheSize: 2 }),
-  WorkerPool.start({ models, workers: 1, maxQueue: 4, keyCacheSize: 2, splitQueries: false }),
+  WorkerPool.start({ models, workers: 2, maxQueue: 4, keyCacheBytes: 64 * 2 ** 20 }),
+  WorkerPool.start({
+    models,
+    workers: 1,
+    maxQueue: 4,
+    keyCacheBytes: 64 * 2 ** 20,
+    splitQueries: false,
+  }),
 ])
 const ctx = createCkksContext(await loadSeal(), compiled.parameters)
 const keys = createClientKeys(ctx, {

@@ -20,8 +20,8 @@ export interface WorkerPoolOptions {
   workers: number
   /** Tasks allowed to wait for a worker; beyond it, OVERLOADED. */
   maxQueue: number
-  /** Loaded key sets per worker. */
-  keyCacheSize: number
+  /** Bytes of loaded key sets each worker keeps (KEY_CACHE_BYTES). */
+  keyCacheBytes: number
   /**
    * Split a single query of a model with a split plan across idle workers (default true): when at
    * least as many workers as parts are idle, the parts run side by side and are merged.
@@ -64,7 +64,7 @@ export class WorkerPool implements HeExecutor {
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const workerData: WorkerStartData = {
       models: options.models,
-      keyCacheSize: options.keyCacheSize,
+      keyCacheBytes: options.keyCacheBytes,
     }
     const pool = new Piscina<WorkerTask, WorkerResult>({
       filename: WORKER_FILE,

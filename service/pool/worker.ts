@@ -19,7 +19,7 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
   const engines = new Map<string, ModelEngine>()
   for (const model of data.models)
     engines.set(model.card.id, await createModelEngine(seal, model.card, model.compiled))
-  const keyCache = new KeyCache<LoadedKeys>(data.keyCacheSize)
+  const keyCache = new KeyCache<LoadedKeys>(data.keyCacheBytes)
 
   const engineOf = (modelId: string): ModelEngine => {
     const engine = engines.get(modelId)
@@ -49,26 +49,33 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
         const engine = engineOf(task.modelId)
         const cacheKey = `${task.modelId}/${task.keyId}`
         let keys = keyCache.get(cacheKey)
+        let uncached: LoadedKeys | undefined
         if (!keys) {
           if (!task.keys) return { kind: 'need-keys' }
           keys = engine.loadKeys(task.keys.galoisKeys, task.keys.relinKeys)
-          keyCache.set(cacheKey, keys, task.keyExpiresAtMs)
+          // A key set larger than the whole cache is used once and freed.
+          if (!keyCache.set(cacheKey, keys, task.keyExpiresAtMs, engine.loadedKeyBytes(keys)))
+            uncached = keys
         }
         const started = performance.now()
-        if (task.kind === 'infer-batch') {
-          const outputs = engine.inferBatch(keys, task.inputs)
-          return transferred(
-            { kind: 'outputs', outputs, ms: performance.now() - started },
-            outputs.map((output) => output.buffer),
-          )
+        try {
+          if (task.kind === 'infer-batch') {
+            const outputs = engine.inferBatch(keys, task.inputs)
+            return transferred(
+              { kind: 'outputs', outputs, ms: performance.now() - started },
+              outputs.map((output) => output.buffer),
+            )
+          }
+          const output =
+            task.kind === 'infer-part'
+              ? engine.inferPart(keys, task.part, task.input)
+              : engine.infer(keys, task.input)
+          return transferred({ kind: 'output', output, ms: performance.now() - started }, [
+            output.buffer,
+          ])
+        } finally {
+          uncached?.delete()
         }
-        const output =
-          task.kind === 'infer-part'
-            ? engine.inferPart(keys, task.part, task.input)
-            : engine.infer(keys, task.input)
-        return transferred({ kind: 'output', output, ms: performance.now() - started }, [
-          output.buffer,
-        ])
       }
     }
   }

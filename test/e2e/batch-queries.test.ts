@@ -21,6 +21,7 @@ import { loadSeal } from '../../core/seal/load.ts'
 import { compileModel } from '../../service/compiler/compile.ts'
 import { measureRanges } from '../../service/compiler/measure-ranges.ts'
 import { toleranceFor } from '../../service/compiler/tolerance.ts'
+import { featureToleranceFor } from '../../service/compiler/batch/feature-tolerance.ts'
 import { loadConfig } from '../../service/config.ts'
 import { startService, type RunningService } from '../../service/main.ts'
 import { withCompiledFields } from '../../service/models/he-card.ts'
@@ -43,11 +44,14 @@ let service: RunningService
 let client: PrivinferClient
 let session: PrivinferSession
 let tolerance: number
+let batchTolerance: number
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'privinfer-batch-'))
   const compiled = compileModel(onnx, { calibration, batch: 4096, packing: 'features' })
   tolerance = toleranceFor(compiled.parameters, compiled.plan, measureRanges(compiled.plan, inputs))
+  if (compiled.batch?.packing !== 'features') throw new Error('no features batch plan')
+  batchTolerance = featureToleranceFor(compiled.parameters, compiled.batch.plan, inputs)
   const base: ModelCard = {
     formatVersion: 1,
     id: 'tiny-features',
@@ -114,7 +118,7 @@ describe('batch queries through the service', () => {
     predictions.forEach((prediction, k) =>
       prediction.logits.forEach((value, j) =>
         // onnxruntime computes in float32 (~1e-7 relative per operation).
-        expect(Math.abs(value - expected[k][j])).toBeLessThan(tolerance + 1e-4),
+        expect(Math.abs(value - expected[k][j])).toBeLessThan(batchTolerance + 1e-4),
       ),
     )
     // The single-input path of the same model is unchanged.
@@ -153,7 +157,7 @@ describe('batch queries through the service', () => {
     const direct = await session.inferBatch(inputs)
     result.predictions.forEach((prediction, k) =>
       prediction.logits.forEach((value, j) =>
-        expect(Math.abs(value - direct[k].logits[j])).toBeLessThan(2 * tolerance),
+        expect(Math.abs(value - direct[k].logits[j])).toBeLessThan(2 * batchTolerance),
       ),
     )
   })

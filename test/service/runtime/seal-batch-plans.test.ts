@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compileModel, type CompiledModel } from '../../../service/compiler/compile.ts'
 import { measureRanges } from '../../../service/compiler/measure-ranges.ts'
 import { toleranceFor } from '../../../service/compiler/tolerance.ts'
+import { featureToleranceFor } from '../../../service/compiler/batch/feature-tolerance.ts'
 import { evaluateLayerModel } from '../../../service/compiler/evaluate-layer-model.ts'
 import { createPlainModel } from '../../../service/plain/onnx-runtime.ts'
 import {
@@ -47,13 +48,17 @@ describe.each([
   it(`returns one output per input of a partial batch (${count} inputs), within the tolerance of float64 and onnxruntime`, () => {
     expect(roundTrip.batch?.packing).toBe(packing)
     expect(roundTrip.batch?.maxBatch).toBe(batch)
-    const plan = compiled.batch?.packing === 'lanes' ? compiled.batch.plan : compiled.plan
-    const tolerance = toleranceFor(
-      compiled.parameters,
-      plan,
-      measureRanges(plan, inputs),
-      roundTrip.ctx.primes,
-    )
+    const batchPlan = compiled.batch
+    if (batchPlan === undefined) throw new Error('no batch plan')
+    const tolerance =
+      batchPlan.packing === 'lanes'
+        ? toleranceFor(
+            compiled.parameters,
+            batchPlan.plan,
+            measureRanges(batchPlan.plan, inputs),
+            roundTrip.ctx.primes,
+          )
+        : featureToleranceFor(compiled.parameters, batchPlan.plan, inputs, roundTrip.ctx.primes)
     const { outputs } = roundTrip.queryBatch(inputs)
     expect(outputs).toHaveLength(count)
     outputs.forEach((output, k) => {
