@@ -90,6 +90,8 @@ beforeAll(async () => {
     RATE_LIMIT_MAX: '0',
     KEY_RATE_LIMIT_MAX: '0',
     KEY_QUOTA_SETS: '0',
+    // The test model has no DP card: served only with the operator's opt-in.
+    SERVE_NON_PRIVATE_MODELS: 'true',
     LOG_LEVEL: 'silent',
   })
   service = await startService(config, pino({ level: 'silent' }))
