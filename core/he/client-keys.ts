@@ -159,6 +159,22 @@ export class ClientKeys {
   }
 
   /**
+   * The public key (an encryption of zero under the secret key; seed-compressed, serialized with
+   * `compression`), uploaded only to a model served with noise flooding (card.he.flooding), whose
+   * service re-randomizes each result with a fresh encryption of zero under it. It reveals nothing
+   * about the secret key beyond what the evaluation keys already do (RLWE).
+   */
+  publicKeyBytes(compression: CompressionMode = UPLOAD_COMPRESSION): Uint8Array {
+    const keyGenerator = this.#live(this.#keyGenerator)
+    const serializable = keyGenerator.createPublicKeySerializable()
+    try {
+      return copyBytes(serializable.saveToArray(sealComprMode(this.context.seal, compression)))
+    } finally {
+      serializable.delete()
+    }
+  }
+
+  /**
    * The same evaluation keys as SEAL objects, without serialization (for in-process evaluation:
    * tests and the local round trip). The caller owns them and must call `delete()`.
    */

@@ -24,6 +24,7 @@ import {
 import { SlotsExceededError } from './slots-exceeded-error.ts'
 import { countOps, type HePlan } from './plan/plan.ts'
 import type { HeParameters } from './he-parameters.ts'
+import { planFlooding, type FloodingPlan, type FloodNoiseOptions } from './flooding.ts'
 
 export interface CompileOptions
   extends Omit<LowerOptions, 'slotCount' | 'preActivationMaxAbs'>, SelectParametersOptions {
@@ -37,6 +38,12 @@ export interface CompileOptions
    * chain the depth: a lazy-output candidate of another depth is skipped.
    */
   parameters?: HeParameters
+  /**
+   * Noise flooding of every result (circuit privacy, flooding.ts): the service re-randomizes it with
+   * an encryption of zero under the client's public key and adds uniform noise 2^λ times the circuit
+   * noise bound. Off by default; the card states λ and the precision cost.
+   */
+  floodNoise?: FloodNoiseOptions
 }
 
 export interface CompiledModel {
@@ -53,6 +60,8 @@ export interface CompiledModel {
   /** Options the model was compiled with (without calibration data), for the card and the cache. */
   options: Omit<CompileOptions, 'calibration'>
   calibration: { inputs: number; generated: boolean; outputMaxAbs: number }
+  /** Present when compiled with `floodNoise`: the flood the service adds and its cost. */
+  flooding?: FloodingPlan
 }
 
 const RINGS = [4096, 8192, 16384, 32768]
@@ -194,6 +203,10 @@ export function compileLayerModel(
         continue
       }
       const { plan, reasons: lowerReasons } = attempt.lowered
+      const flooding =
+        rest.floodNoise === undefined
+          ? undefined
+          : planFlooding(attempt.choice.parameters, plan, attempt.ranges, rest.floodNoise)
       const reasons = [
         generated
           ? `no calibration given: ${calibration.length} random inputs in [0, 1] set the value ranges`
@@ -220,6 +233,7 @@ export function compileLayerModel(
           generated,
           outputMaxAbs: attempt.ranges.outputMaxAbs,
         },
+        ...(flooding === undefined ? {} : { flooding }),
       }
     }
   }

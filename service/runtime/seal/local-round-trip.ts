@@ -1,7 +1,8 @@
 /**
  * Client and server in one process (CLI infer/evaluate/bench, tests): a CKKS context for the
  * compiled parameters, client keys with exactly the card's Galois steps, the loaded plan, and
- * helpers for one encrypted query. Bytes cross the same wire functions the service uses
+ * helpers for one encrypted query. A model compiled with noise flooding also gets the client's
+ * public key, and each result is flooded (flood-noise.ts) as the service does. Bytes cross the same wire functions the service uses
  * (serialize with seed compression + zstd, validated load), so sizes are the sizes as sent.
  */
 import { loadSeal } from '../../../core/seal/load.ts'
@@ -11,6 +12,9 @@ import { encryptInput } from '../../../core/he/encrypt-input.ts'
 import { decryptOutput } from '../../../core/he/decrypt-output.ts'
 import { loadEvaluationKeys, type EvaluationKeys } from '../../../core/he/evaluation-keys.ts'
 import { loadCiphertext, saveCiphertext } from '../../../core/wire/ciphertext.ts'
+import { loadPublicKey } from '../../../core/wire/keys.ts'
+import type { PublicKey } from '../../../core/seal/load.ts'
+import { floodCiphertext } from './flood-noise.ts'
 import type { CompiledModel } from '../../compiler/compile.ts'
 import { loadPlan, type LoadedPlan } from './load-plan.ts'
 import { runPlan } from './run-plan.ts'
@@ -30,6 +34,8 @@ export interface LocalRoundTrip {
   readonly evaluationKeys: EvaluationKeys
   readonly galoisKeyBytes: number
   readonly relinKeyBytes: number
+  /** Bytes of the public key as sent (models compiled with noise flooding only; else 0). */
+  readonly publicKeyBytes: number
   /** Encrypt → (bytes) → validated load → plan → (bytes) → decrypt. */
   query(x: ArrayLike<number>): QueryResult
   delete(): void
@@ -40,6 +46,7 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
   const ctx = createCkksContext(seal, compiled.parameters)
   let loaded: LoadedPlan | undefined
   let clientKeys: ClientKeys | undefined
+  let publicKey: PublicKey | undefined
   try {
     loaded = loadPlan(ctx, compiled)
     clientKeys = createClientKeys(ctx, {
@@ -51,8 +58,12 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
       galoisSteps: compiled.galoisSteps,
       relin: compiled.plan.needsRelinKeys,
     })
+    const publicKeyBytes = compiled.flooding ? clientKeys.publicKeyBytes() : undefined
+    if (publicKeyBytes) publicKey = loadPublicKey(ctx, publicKeyBytes)
     const plan = loaded
     const keys = clientKeys
+    const flooding =
+      compiled.flooding && publicKey ? { ...compiled.flooding, publicKey } : undefined
     return {
       ctx,
       loaded: plan,
@@ -60,6 +71,7 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
       evaluationKeys,
       galoisKeyBytes: bundle.galoisKeys.length,
       relinKeyBytes: bundle.relinKeys?.length ?? 0,
+      publicKeyBytes: publicKeyBytes?.length ?? 0,
       query(x) {
         const inputBytes = encryptInput(ctx, keys, compiled.inputLayout, x, {
           level: plan.inputLevel,
@@ -73,6 +85,11 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
         let layerMs: Record<string, number>
         try {
           const result = runPlan(plan, evaluationKeys, input)
+          if (flooding) {
+            const started = performance.now()
+            floodCiphertext(ctx, result.output, flooding.publicKey, flooding.floodBits)
+            result.totalMs += performance.now() - started
+          }
           serverMs = result.totalMs
           layerMs = result.layerMs
           try {
@@ -96,6 +113,7 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
         }
       },
       delete() {
+        flooding?.publicKey.delete()
         evaluationKeys.delete()
         keys.delete()
         plan.delete()
@@ -103,6 +121,7 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
       },
     }
   } catch (error) {
+    publicKey?.delete()
     clientKeys?.delete()
     loaded?.delete()
     ctx.delete()
