@@ -50,6 +50,11 @@ export interface ClientKeyOptions {
   galoisSteps: readonly number[]
   /** Whether the model needs relinearization keys (card.he.needsRelinKeys). */
   relin: boolean
+  /**
+   * Whether the model floods its results (card.he.flooding): the evaluation key bundle then carries
+   * the public key too.
+   */
+  publicKey?: boolean
 }
 
 /** Evaluation keys as SEAL objects, for in-process use (tests, `privinfer infer`). */
@@ -78,6 +83,7 @@ export class ClientKeys {
   readonly context: CkksContext
   readonly galoisSteps: readonly number[]
   readonly relin: boolean
+  readonly publicKey: boolean
   #keyGenerator: KeyGenerator | undefined
   #publicKey: PublicKey | undefined
   #encryptor: Encryptor | undefined
@@ -101,6 +107,7 @@ export class ClientKeys {
     this.galoisSteps = Object.freeze([...new Set(options.galoisSteps)])
     for (const step of this.galoisSteps) galoisElementForStep(ctx.params, step)
     this.relin = options.relin
+    this.publicKey = options.publicKey ?? false
     const { seal } = ctx
     const keyGenerator =
       existingSecretKey === undefined
@@ -153,7 +160,11 @@ export class ClientKeys {
         relin.delete()
       }
     }
-    const bundle = toEvaluationKeyBundle(relinKeys ? { galoisKeys, relinKeys } : { galoisKeys })
+    const bundle = toEvaluationKeyBundle({
+      galoisKeys,
+      ...(relinKeys ? { relinKeys } : {}),
+      ...(this.publicKey ? { publicKey: this.publicKeyBytes(compression) } : {}),
+    })
     this.#bundles.set(compression, bundle)
     return bundle
   }

@@ -20,6 +20,7 @@
  * - The last level must hold the flooded result: Δ·max|output|·2 + 2^k < q_out/2, else compiling
  *   fails with the bits missing.
  */
+import type { FloodingCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import type { HeParameters } from './he-parameters.ts'
 import type { ValueRanges } from './measure-ranges.ts'
@@ -33,25 +34,7 @@ export interface FloodNoiseOptions {
 }
 
 /** What the service adds to each result, and what it costs (card.he.flooding). */
-export interface FloodingPlan {
-  securityBits: number
-  /** log2 of the circuit noise bound B_c per coefficient. */
-  noiseBoundBits: number
-  /** k: the flood is uniform in [-2^k, 2^k) per coefficient. */
-  floodBits: number
-  /** log2 of the statistical distance per result, log2(N) - λ - 1. */
-  statisticalDistanceLog2: number
-  /** Output tolerance (value units, 6 deviations) without the flood: τ. */
-  circuitTolerance: number
-  /** Standard deviation of the flood per output slot (value units): 2^k·sqrt(N/6)/Δ. */
-  floodDeviation: number
-  /** Output tolerance with the flood: sqrt(τ² + (6·floodDeviation)²). */
-  outputTolerance: number
-  /** Modulus bits left at the output level above the flooded result (must be >= 1). */
-  headroomBits: number
-  /** Extra modulus bits to keep the unflooded precision: about (depth + 1)·(λ + 2). */
-  extraModulusBitsForSamePrecision: number
-}
+export type FloodingPlan = FloodingCard
 
 /**
  * @param primes exact data primes (the context's), else 2^bits.

@@ -5,7 +5,12 @@
  * compressor on incompressible data.
  */
 import type { ModelCard } from '../../core/card.ts'
-import { maxCiphertextBytes, maxGaloisKeyBytes, maxRelinKeyBytes } from '../../core/wire/sizes.ts'
+import {
+  maxCiphertextBytes,
+  maxGaloisKeyBytes,
+  maxPublicKeyBytes,
+  maxRelinKeyBytes,
+} from '../../core/wire/sizes.ts'
 
 export interface UploadLimits {
   /** Largest accepted input ciphertext (size 2, at card.he.inputLevel), bytes. */
@@ -14,6 +19,8 @@ export interface UploadLimits {
   galoisKeyBytes: number
   /** Largest accepted RelinKeys object, bytes. */
   relinKeyBytes: number
+  /** Largest accepted PublicKey object (models with card.he.flooding), bytes. */
+  publicKeyBytes: number
 }
 
 /** Limits for one model card. */
@@ -27,5 +34,6 @@ export function uploadLimitsFor(card: ModelCard): UploadLimits {
     ciphertextBytes: maxCiphertextBytes(params, card.he.inputLevel),
     galoisKeyBytes: maxGaloisKeyBytes(params, Math.max(1, new Set(card.he.galoisSteps).size)),
     relinKeyBytes: maxRelinKeyBytes(params),
+    publicKeyBytes: maxPublicKeyBytes(params),
   }
 }

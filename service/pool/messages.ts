@@ -15,7 +15,13 @@ export interface WorkerStartData {
 
 export type WorkerTask =
   | { kind: 'warmup' }
-  | { kind: 'validate-keys'; modelId: string; galoisKeys: Uint8Array; relinKeys?: Uint8Array }
+  | {
+      kind: 'validate-keys'
+      modelId: string
+      galoisKeys: Uint8Array
+      relinKeys?: Uint8Array
+      publicKey?: Uint8Array
+    }
   | {
       kind: 'infer'
       modelId: string
@@ -24,7 +30,7 @@ export type WorkerTask =
       keyExpiresAtMs: number
       input: Uint8Array
       /** Present on the second attempt, after the worker answered 'need-keys'. */
-      keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array }
+      keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array; publicKey?: Uint8Array }
     }
 
 export interface WorkerFailure {

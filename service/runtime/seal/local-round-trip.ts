@@ -12,8 +12,6 @@ import { encryptInput } from '../../../core/he/encrypt-input.ts'
 import { decryptOutput } from '../../../core/he/decrypt-output.ts'
 import { loadEvaluationKeys, type EvaluationKeys } from '../../../core/he/evaluation-keys.ts'
 import { loadCiphertext, saveCiphertext } from '../../../core/wire/ciphertext.ts'
-import { loadPublicKey } from '../../../core/wire/keys.ts'
-import type { PublicKey } from '../../../core/seal/load.ts'
 import { floodCiphertext } from './flood-noise.ts'
 import type { CompiledModel } from '../../compiler/compile.ts'
 import { loadPlan, type LoadedPlan } from './load-plan.ts'
@@ -46,20 +44,21 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
   const ctx = createCkksContext(seal, compiled.parameters)
   let loaded: LoadedPlan | undefined
   let clientKeys: ClientKeys | undefined
-  let publicKey: PublicKey | undefined
   try {
     loaded = loadPlan(ctx, compiled)
     clientKeys = createClientKeys(ctx, {
       galoisSteps: compiled.galoisSteps,
       relin: compiled.plan.needsRelinKeys,
+      publicKey: compiled.flooding !== undefined,
     })
     const bundle = clientKeys.evaluationKeyBundle()
     const evaluationKeys = loadEvaluationKeys(ctx, bundle, {
       galoisSteps: compiled.galoisSteps,
       relin: compiled.plan.needsRelinKeys,
+      publicKey: compiled.flooding !== undefined,
     })
-    const publicKeyBytes = compiled.flooding ? clientKeys.publicKeyBytes() : undefined
-    if (publicKeyBytes) publicKey = loadPublicKey(ctx, publicKeyBytes)
+    const publicKeyBytes = bundle.publicKey
+    const publicKey = evaluationKeys.publicKey
     const plan = loaded
     const keys = clientKeys
     const flooding =
@@ -113,7 +112,6 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
         }
       },
       delete() {
-        flooding?.publicKey.delete()
         evaluationKeys.delete()
         keys.delete()
         plan.delete()
@@ -121,7 +119,6 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
       },
     }
   } catch (error) {
-    publicKey?.delete()
     clientKeys?.delete()
     loaded?.delete()
     ctx.delete()
