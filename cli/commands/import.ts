@@ -20,7 +20,7 @@ import {
   encryptionParametersBase64Of,
   writeModelDirectory,
 } from '../../service/models/index.ts'
-import { emit, numberOption, parseCommandArgs, requireString } from '../args.ts'
+import { emit, integerOption, numberOption, parseCommandArgs, requireString } from '../args.ts'
 import { createProgress } from '../progress.ts'
 import type { Command } from './index.ts'
 
@@ -146,6 +146,7 @@ export const COMPILE_FLAGS = {
   'fold-radix': { type: 'string' },
   'giant-step': { type: 'string' },
   'lazy-output': { type: 'string' },
+  'flood-noise': { type: 'string' },
 } as const
 
 function onOff(value: unknown): boolean {
@@ -169,6 +170,9 @@ export function compileOptionsOf(values: Record<string, unknown>): CompileOption
       ? {}
       : { giantStep: numberOption(values, 'giant-step') }),
     ...(values['lazy-output'] === undefined ? {} : { lazyOutput: onOff(values['lazy-output']) }),
+    ...(values['flood-noise'] === undefined
+      ? {}
+      : { floodNoise: { securityBits: integerOption(values, 'flood-noise', 0, 60)! } }),
   }
 }
 
@@ -177,9 +181,10 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--compare N] [--force] [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
+       [--flood-noise BITS] [--compare N] [--force] [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
   --compare      how many calibration inputs to run under encryption (default: all, at most 32)
+  --flood-noise  noise flooding of every result at BITS bits (docs/threat-model.md; costs precision)
   --force        replace an existing model folder <models-dir>/<id>: its files are removed and a fresh
                  card is written (nothing of the old card is kept); without it an existing id is refused
   --dataset      the test data \`privinfer evaluate\` draws from (card.data.dataset; default mnist)

@@ -176,7 +176,18 @@ export function compileLayerModel(
   layerModel: LayerModel,
   options: CompileOptions = {},
 ): CompiledModel {
-  const { calibration: given, polyModulusDegree: forcedRing, parameters: pinned, ...rest } = options
+  const {
+    calibration: given,
+    polyModulusDegree: forcedRing,
+    parameters: pinned,
+    ...requested
+  } = options
+  // A flooded result needs room above the output in q0 (flooding.ts): two more bits by default
+  // (headroom margin 8 instead of 2), enough for λ up to about 10 on the bundled models.
+  const rest =
+    requested.floodNoise !== undefined && requested.headroomMargin === undefined
+      ? { ...requested, headroomMargin: 8 }
+      : requested
   const polyModulusDegree = pinned?.polyModulusDegree ?? forcedRing
   const generated = given === undefined
   const calibration = calibrationOf(layerModel, given)
