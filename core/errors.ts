@@ -56,6 +56,9 @@ export const ERROR_CODES = [
   'OPTION_INVALID',
   'COMMAND_UNKNOWN',
   'MODEL_EXISTS',
+  // batch queries (appended)
+  'BATCH_LAYOUT_MISMATCH',
+  'BATCH_TOO_LARGE',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

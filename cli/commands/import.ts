@@ -13,7 +13,7 @@ import {
   type CompileOptions,
 } from '../../service/compiler/compile.ts'
 import { importOnnx } from '../../service/compiler/onnx-import.ts'
-import { compareHeToPlain } from '../../service/models/compare-he.ts'
+import { compareBatchHeToPlain, compareHeToPlain } from '../../service/models/compare-he.ts'
 import { withCompiledFields } from '../../service/models/he-card.ts'
 import {
   CARD_FILE,
@@ -147,12 +147,33 @@ export const COMPILE_FLAGS = {
   'giant-step': { type: 'string' },
   'lazy-output': { type: 'string' },
   'flood-noise': { type: 'string' },
+  batch: { type: 'string' },
+  packing: { type: 'string' },
 } as const
 
 function onOff(value: unknown): boolean {
   if (value === 'on') return true
   if (value === 'off') return false
   throw new PrivinferError('OPTION_INVALID', '--lazy-output must be on or off')
+}
+
+/** --batch K [--packing lanes|features]: the batch plan options. */
+function batchOptionsOf(
+  values: Record<string, unknown>,
+): Pick<CompileOptions, 'batch' | 'packing'> {
+  const packing = values.packing
+  if (packing !== undefined && packing !== 'lanes' && packing !== 'features') {
+    throw new PrivinferError('BAD_REQUEST', '--packing must be lanes or features')
+  }
+  if (values.batch === undefined) {
+    if (packing !== undefined) throw new PrivinferError('BAD_REQUEST', '--packing needs --batch K')
+    return {}
+  }
+  const batch = numberOption(values, 'batch')
+  if (!Number.isInteger(batch) || batch < 1) {
+    throw new PrivinferError('BAD_REQUEST', `--batch must be a positive integer, got ${batch}`)
+  }
+  return { batch, ...(packing === undefined ? {} : { packing }) }
 }
 
 export function compileOptionsOf(values: Record<string, unknown>): CompileOptions {
@@ -173,6 +194,7 @@ export function compileOptionsOf(values: Record<string, unknown>): CompileOption
     ...(values['flood-noise'] === undefined
       ? {}
       : { floodNoise: { securityBits: integerOption(values, 'flood-noise', 0, 60)! } }),
+    ...batchOptionsOf(values),
   }
 }
 
@@ -181,10 +203,13 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--flood-noise BITS] [--compare N] [--force] [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
+       [--batch K [--packing lanes|features]] [--flood-noise BITS] [--compare N] [--force]
+       [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
   --compare      how many calibration inputs to run under encryption (default: all, at most 32)
   --flood-noise  noise flooding of every result at BITS bits (docs/threat-model.md; costs precision)
+  --batch K      also compile a batch plan for up to K inputs per query (card maxBatch); --packing
+                 forces block packing (lanes) or one input per slot (features), else the faster
   --force        replace an existing model folder <models-dir>/<id>: its files are removed and a fresh
                  card is written (nothing of the old card is kept); without it an existing id is refused
   --dataset      the test data \`privinfer evaluate\` draws from (card.data.dataset; default mnist)
@@ -235,6 +260,10 @@ export const command: Command = {
       (done) => progress.tick(done),
     )
     progress.finish()
+    const batchCheck =
+      compiled.batch === undefined
+        ? undefined
+        : await compareBatchHeToPlain(compiled, onnxBytes, calibration.slice(0, compareCount))
     // A fresh card: nothing of a replaced model's card (title, privacy, accuracy, preprocessing) may
     // describe this ONNX file.
     const base: ModelCard = {
@@ -256,12 +285,16 @@ export const command: Command = {
       privacy: null,
       createdAt: new Date().toISOString(),
     }
+    const compiledCard = withCompiledFields(
+      base,
+      compiled,
+      await encryptionParametersBase64Of(compiled.parameters),
+    )
     const card: ModelCard = {
-      ...withCompiledFields(
-        base,
-        compiled,
-        await encryptionParametersBase64Of(compiled.parameters),
-      ),
+      ...compiledCard,
+      ...(compiledCard.batch === undefined || batchCheck === undefined
+        ? {}
+        : { batch: { ...compiledCard.batch, comparison: batchCheck.comparison } }),
       comparison: check.comparison,
       ...(data ? { data: data.card } : {}),
     }
@@ -280,9 +313,12 @@ export const command: Command = {
         scaleBits: parameters.scaleBits,
         galoisSteps: compiled.galoisSteps,
         depth: compiled.depth,
+        maxBatch: card.maxBatch ?? 1,
+        ...(card.batch === undefined ? {} : { packing: card.batch.packing }),
         maxAbsError: check.comparison.maxAbsError,
         tolerance: check.comparison.tolerance,
         argmaxAgreement: check.comparison.argmaxAgreement,
+        ...(batchCheck === undefined ? {} : { batchComparison: batchCheck.comparison }),
         opCounts: compiled.opCounts,
         reasons: card.he.reasons,
       },
@@ -291,6 +327,11 @@ export const command: Command = {
           `imported ${id} into ${dir}`,
           ...card.he.reasons.map((reason) => `  - ${reason}`),
           `HE vs onnxruntime on ${check.comparison.inputs} inputs: max |error| ${check.comparison.maxAbsError.toExponential(2)} (tolerance ${check.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * check.comparison.argmaxAgreement).toFixed(1)}%`,
+          ...(batchCheck === undefined || card.batch === undefined
+            ? []
+            : [
+                `batch plan (${card.batch.packing}, up to ${card.batch.maxBatch} inputs per query) vs onnxruntime: max |error| ${batchCheck.comparison.maxAbsError.toExponential(2)} (tolerance ${batchCheck.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * batchCheck.comparison.argmaxAgreement).toFixed(1)}%`,
+              ]),
         ].join('\n'),
     )
   },

@@ -1,10 +1,14 @@
 /**
  * privinfer infer --model <id> --input inputs.json [--models-dir dir] [--json]
- * The full encrypted round trip on this machine for each input vector: client keys with the card's
- * Galois steps only, encrypt, compiled plan, decrypt. --json prints {outputs: number[][]}.
+ * The full encrypted round trip on this machine: client keys with the card's Galois steps only,
+ * encrypt, compiled plan, decrypt. On a model with a batch plan the inputs are packed into queries
+ * of up to card.maxBatch inputs (the last one partial); otherwise one query per input. --json prints
+ * {outputs: number[][]}: exactly one output per input, in input order.
  */
+import { argmax } from '../../core/math/argmax.ts'
 import { createLocalRoundTrip } from '../../service/runtime/seal/local-round-trip.ts'
 import { emit, parseCommandArgs, requireString } from '../args.ts'
+import { createProgress } from '../progress.ts'
 import { readInputVectors } from './import.ts'
 import { loadModelOption } from './model-folder.ts'
 import type { Command } from './index.ts'
@@ -14,7 +18,7 @@ export const command: Command = {
   name: 'infer',
   summary: 'encrypted round trip on this machine (keys, encrypt, plan, decrypt)',
   usage:
-    "usage: privinfer infer --model <id> --input inputs.json [--models-dir models] [--json]\n  inputs.json: a JSON array of input vectors (after the card's preprocessing)",
+    "usage: privinfer infer --model <id> --input inputs.json [--models-dir models] [--json]\n  inputs.json: a JSON array of input vectors (after the card's preprocessing); a batch model packs\n  up to card.maxBatch of them per query",
   async run(argv) {
     const parsed = parseCommandArgs(argv, {
       model: { type: 'string' },
@@ -30,23 +34,39 @@ export const command: Command = {
     )
     const roundTrip = await createLocalRoundTrip(compiled)
     const outputs: number[][] = []
-    const serverMs: number[] = []
+    const queries: Array<{ inputs: number; serverMs: number }> = []
+    const progress = createProgress('queries', inputs.length)
     try {
-      for (const x of inputs) {
-        const result = roundTrip.query(x)
-        outputs.push(Array.from(result.outputs))
-        serverMs.push(result.serverMs)
+      const batch = roundTrip.batch
+      if (batch !== undefined && inputs.length > 1) {
+        for (let start = 0; start < inputs.length; start += batch.maxBatch) {
+          const chunk = inputs.slice(start, start + batch.maxBatch)
+          const result = roundTrip.queryBatch(chunk)
+          for (const output of result.outputs) outputs.push(Array.from(output))
+          queries.push({ inputs: chunk.length, serverMs: result.serverMs })
+          progress.tick(outputs.length)
+        }
+      } else {
+        for (const x of inputs) {
+          const result = roundTrip.query(x)
+          outputs.push(Array.from(result.outputs))
+          queries.push({ inputs: 1, serverMs: result.serverMs })
+          progress.tick(outputs.length)
+        }
       }
     } finally {
+      progress.finish()
       roundTrip.delete()
     }
+    const serverMs = queries.reduce((sum, query) => sum + query.serverMs, 0)
     emit(Boolean(values.json), { outputs }, () =>
-      outputs
-        .map((row, index) => {
-          const best = row.indexOf(Math.max(...row))
-          return `#${index}: ${card.labels[best] ?? best}  [${row.map((v) => v.toFixed(4)).join(', ')}]  (server ${serverMs[index].toFixed(0)} ms)`
-        })
-        .join('\n'),
+      [
+        ...outputs.map((row, index) => {
+          const best = argmax(row)
+          return `#${index}: ${card.labels[best] ?? best}  [${row.map((v) => v.toFixed(4)).join(', ')}]`
+        }),
+        `${outputs.length} inputs in ${queries.length} queries, server ${serverMs.toFixed(0)} ms in all (${(serverMs / outputs.length).toFixed(1)} ms per input)`,
+      ].join('\n'),
     )
   },
 }

@@ -21,6 +21,8 @@ export interface UploadLimits {
   relinKeyBytes: number
   /** Largest accepted PublicKey object (models with card.he.flooding), bytes. */
   publicKeyBytes: number
+  /** `input` parts of one query: 1, or card.batch's input ciphertexts (features packing). */
+  inputParts: number
 }
 
 /** Limits for one model card. */
@@ -31,9 +33,13 @@ export function uploadLimitsFor(card: ModelCard): UploadLimits {
     scaleBits: card.he.scaleBits,
   }
   return {
-    ciphertextBytes: maxCiphertextBytes(params, card.he.inputLevel),
+    ciphertextBytes: maxCiphertextBytes(
+      params,
+      Math.max(card.he.inputLevel, card.batch?.inputLevel ?? 0),
+    ),
     galoisKeyBytes: maxGaloisKeyBytes(params, Math.max(1, new Set(card.he.galoisSteps).size)),
     relinKeyBytes: maxRelinKeyBytes(params),
     publicKeyBytes: maxPublicKeyBytes(params),
+    inputParts: card.batch?.packing === 'features' ? card.batch.inputCiphertexts : 1,
   }
 }

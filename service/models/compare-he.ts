@@ -35,6 +35,80 @@ export function labelAccuracy(
   return { he: heCorrect / count, plain: plainCorrect / count }
 }
 
+/** max |HE − onnxruntime| and argmax agreement over paired outputs. */
+function compareOutputs(
+  heOutputs: readonly Float64Array[],
+  plainOutputs: readonly Float64Array[],
+): { maxAbsError: number; argmaxAgreement: number } {
+  let maxAbsError = 0
+  let agree = 0
+  heOutputs.forEach((he, index) => {
+    const reference = plainOutputs[index]
+    for (let j = 0; j < he.length; j++)
+      maxAbsError = Math.max(maxAbsError, Math.abs(he[j] - reference[j]))
+    if (argmax(he) === argmax(reference)) agree++
+  })
+  return { maxAbsError, argmaxAgreement: heOutputs.length === 0 ? 1 : agree / heOutputs.length }
+}
+
+export interface BatchHeVsPlain {
+  comparison: HeComparison
+  heOutputs: Float64Array[]
+  plainOutputs: Float64Array[]
+  /** Server time per batch query (ms) and the inputs of each query. */
+  serverMs: number[]
+  queryInputs: number[]
+}
+
+/**
+ * The batch plan under real encryption against onnxruntime: the inputs in queries of up to
+ * maxBatch (the last one partial), each decrypted to one output per input.
+ * Tolerance: lanes plans are bounded by toleranceFor on the expanded plan; features plans walk the
+ * single plan's chain and scales without its rotations, so the single plan's bound (which includes
+ * their key-switching noise) covers them.
+ */
+export async function compareBatchHeToPlain(
+  compiled: CompiledModel,
+  onnxBytes: Uint8Array,
+  inputs: ReadonlyArray<ArrayLike<number>>,
+  onProgress?: (done: number) => void,
+): Promise<BatchHeVsPlain> {
+  const batch = compiled.batch
+  if (batch === undefined) throw new Error('the model has no batch plan')
+  const plain = await createPlainModel(onnxBytes)
+  let plainOutputs: Float64Array[]
+  try {
+    plainOutputs = await plain.run(inputs.map((x) => Float64Array.from(x)))
+  } finally {
+    await plain.close()
+  }
+  const roundTrip = await createLocalRoundTrip(compiled)
+  const heOutputs: Float64Array[] = []
+  const serverMs: number[] = []
+  const queryInputs: number[] = []
+  try {
+    for (let start = 0; start < inputs.length; start += batch.maxBatch) {
+      const chunk = inputs.slice(start, start + batch.maxBatch)
+      const result = roundTrip.queryBatch(chunk)
+      heOutputs.push(...result.outputs)
+      serverMs.push(result.serverMs)
+      queryInputs.push(chunk.length)
+      onProgress?.(heOutputs.length)
+    }
+  } finally {
+    roundTrip.delete()
+  }
+  const plan = batch.packing === 'lanes' ? batch.plan : compiled.plan
+  const tolerance = toleranceFor(compiled.parameters, plan, measureRanges(plan, inputs))
+  return {
+    comparison: { inputs: inputs.length, ...compareOutputs(heOutputs, plainOutputs), tolerance },
+    heOutputs,
+    plainOutputs,
+    serverMs,
+    queryInputs,
+  }
+}
+
 export async function compareHeToPlain(
   compiled: CompiledModel,
   onnxBytes: Uint8Array,
