@@ -20,7 +20,7 @@ import {
   encryptionParametersBase64Of,
   writeModelDirectory,
 } from '../../service/models/index.ts'
-import { emit, numberOption, parseCommandArgs, requireString } from '../args.ts'
+import { emit, integerOption, numberOption, parseCommandArgs, requireString } from '../args.ts'
 import { createProgress } from '../progress.ts'
 import type { Command } from './index.ts'
 
@@ -146,6 +146,7 @@ export const COMPILE_FLAGS = {
   'fold-radix': { type: 'string' },
   'giant-step': { type: 'string' },
   'lazy-output': { type: 'string' },
+  'flood-noise': { type: 'string' },
   batch: { type: 'string' },
   packing: { type: 'string' },
 } as const
@@ -190,6 +191,9 @@ export function compileOptionsOf(values: Record<string, unknown>): CompileOption
       ? {}
       : { giantStep: numberOption(values, 'giant-step') }),
     ...(values['lazy-output'] === undefined ? {} : { lazyOutput: onOff(values['lazy-output']) }),
+    ...(values['flood-noise'] === undefined
+      ? {}
+      : { floodNoise: { securityBits: integerOption(values, 'flood-noise', 0, 60)! } }),
     ...batchOptionsOf(values),
   }
 }
@@ -199,10 +203,11 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--batch K [--packing lanes|features]] [--compare N] [--force]
+       [--batch K [--packing lanes|features]] [--flood-noise BITS] [--compare N] [--force]
        [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
   --compare      how many calibration inputs to run under encryption (default: all, at most 32)
+  --flood-noise  noise flooding of every result at BITS bits (docs/threat-model.md; costs precision)
   --batch K      also compile a batch plan for up to K inputs per query (card maxBatch); --packing
                  forces block packing (lanes) or one input per slot (features), else the faster
   --force        replace an existing model folder <models-dir>/<id>: its files are removed and a fresh
