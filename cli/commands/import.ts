@@ -3,7 +3,7 @@
  * Compiles the ONNX model to an HE plan, checks it against onnxruntime under real encryption on the
  * calibration inputs and writes <models-dir>/<id>/ (model.onnx, card.json, compile.json).
  */
-import { readFile, rm } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ModelCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
@@ -96,6 +96,49 @@ async function removeModelFiles(dir: string): Promise<void> {
   for (const file of files) await rm(join(dir, file), { force: true })
 }
 
+/** Test rows of the datasets evaluate knows; trainSize 0: an imported model's training data is unknown. */
+const DATASET_SIZES: Record<string, { trainSize: number; testSize: number }> = {
+  mnist: { trainSize: 0, testSize: 10_000 },
+  'fashion-mnist': { trainSize: 0, testSize: 10_000 },
+}
+const TEST_INDICES_FILE = 'test-indices.json'
+
+/** card.data from --dataset / --test-indices, or undefined when neither is given. */
+async function testDataOf(
+  values: Record<string, unknown>,
+): Promise<{ card: NonNullable<ModelCard['data']>; indicesText?: string } | undefined> {
+  const dataset = values.dataset as string | undefined
+  const indicesPath = values['test-indices'] as string | undefined
+  if (dataset === undefined && indicesPath === undefined) return undefined
+  const name = dataset ?? 'mnist'
+  const sizes = DATASET_SIZES[name]
+  if (sizes === undefined) {
+    throw new PrivinferError(
+      'OPTION_INVALID',
+      `--dataset must be one of ${Object.keys(DATASET_SIZES).join(', ')}`,
+    )
+  }
+  if (indicesPath === undefined) return { card: { dataset: name, ...sizes } }
+  const indicesText = await readFile(indicesPath, 'utf8')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(indicesText)
+  } catch (cause) {
+    throw new PrivinferError('INPUT_INVALID', `${indicesPath}: not a JSON file`, {}, { cause })
+  }
+  const indices = Array.isArray(parsed) ? parsed : (parsed as { indices?: unknown }).indices
+  if (
+    !Array.isArray(indices) ||
+    indices.some((i) => !Number.isInteger(i) || i < 0 || i >= sizes.testSize)
+  ) {
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      `${indicesPath}: expected {"indices": [...]} of ${name} test rows (0 .. ${sizes.testSize - 1})`,
+    )
+  }
+  return { card: { dataset: name, ...sizes, testIndicesFile: TEST_INDICES_FILE }, indicesText }
+}
+
 /** Compile options shared by import and bench. */
 export const COMPILE_FLAGS = {
   strategy: { type: 'string' },
@@ -134,11 +177,13 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--compare N] [--force] [--json]
+       [--compare N] [--force] [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
   --compare      how many calibration inputs to run under encryption (default: all, at most 32)
   --force        replace an existing model folder <models-dir>/<id>: its files are removed and a fresh
-                 card is written (nothing of the old card is kept); without it an existing id is refused`,
+                 card is written (nothing of the old card is kept); without it an existing id is refused
+  --dataset      the test data \`privinfer evaluate\` draws from (card.data.dataset; default mnist)
+  --test-indices JSON {indices: [...]} (or an array) of test rows to evaluate on, copied to the folder`,
   async run(argv) {
     const parsed = parseCommandArgs(argv, {
       id: { type: 'string' },
@@ -146,6 +191,8 @@ export const command: Command = {
       'models-dir': { type: 'string' },
       compare: { type: 'string' },
       force: { type: 'boolean' },
+      dataset: { type: 'string' },
+      'test-indices': { type: 'string' },
       ...COMPILE_FLAGS,
     })
     const values = parsed.values as Record<string, unknown>
@@ -163,6 +210,7 @@ export const command: Command = {
     const dir = join(modelsDir, id)
     // Refuse before any work: an existing model is replaced only on request.
     const replaced = await refuseExistingModel(dir, id, Boolean(values.force))
+    const data = await testDataOf(values)
     const onnxBytes = new Uint8Array(await readFile(onnxPath))
     const layerModel = importOnnx(onnxBytes)
     const calibration = values.calibration
@@ -210,9 +258,12 @@ export const command: Command = {
         await encryptionParametersBase64Of(compiled.parameters),
       ),
       comparison: check.comparison,
+      ...(data ? { data: data.card } : {}),
     }
     if (replaced) await removeModelFiles(dir)
     await writeModelDirectory(dir, { onnxBytes, card, compiled })
+    if (data?.indicesText !== undefined)
+      await writeFile(join(dir, TEST_INDICES_FILE), data.indicesText)
     const { parameters } = compiled
     emit(
       Boolean(values.json),

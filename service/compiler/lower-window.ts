@@ -129,7 +129,8 @@ function placedProduct(
 /**
  * The first window map of a model: client replicas of the input, as many as the output channels
  * need (at most what the slots hold), and the placed product.
- * @throws PrivinferError PLAN_INVALID when one copy of the input and its padding do not fit.
+ * @throws SlotsExceededError when one copy of the input and its padding, or the outputs, do not
+ *   fit the slots (a larger ring may).
  */
 export function lowerFirstWindow(step: DenseStep, slotCount: number): FirstWindowLowering {
   const window = step.window!
@@ -144,17 +145,15 @@ export function lowerFirstWindow(step: DenseStep, slotCount: number): FirstWindo
     )
   }
   const outChannels = window.outShape[0]
-  const candidates: FirstWindowLowering[] = []
+  // The most copies that fit whose channel groups can all be placed: more copies, fewer groups,
+  // fewer diagonals. A power-of-two count spaces the copies evenly (period = slots / copies), which
+  // keeps the blocks cyclic for a convolution that follows.
   for (
     let replicas = Math.min(outChannels, Math.floor(slotCount / span));
     replicas >= 1;
     replicas--
   ) {
-    // Equally spaced power-of-two periods keep the blocks cyclic for a following convolution.
-    let period = Math.floor(slotCount / replicas)
-    if (slotCount % replicas === 0 && (replicas & (replicas - 1)) === 0)
-      period = slotCount / replicas
-    const layout = replicaLayout(inputSize, slotCount, replicas, period, lead)
+    const period = Math.floor(slotCount / replicas)
     const outputs = placeGroups(
       window,
       { rowStep: width, colStep: 1 },
@@ -164,6 +163,7 @@ export function lowerFirstWindow(step: DenseStep, slotCount: number): FirstWindo
       period,
     )
     if (outputs === undefined) continue
+    const layout = replicaLayout(inputSize, slotCount, replicas, period, lead)
     const product = placedProduct(
       step,
       window,
@@ -171,16 +171,11 @@ export function lowerFirstWindow(step: DenseStep, slotCount: number): FirstWindo
       outputs,
       `${replicas} client copies of the input (period ${period}, lead ${lead})`,
     )
-    candidates.push({ ...product, layout })
-    // More copies only help while every group still fits; the first that fits is the widest.
-    break
+    return { ...product, layout }
   }
-  if (candidates.length === 0) {
-    throw new SlotsExceededError(
-      `${step.name}: the ${outChannels} output channels of the window map do not fit ${slotCount} slots`,
-    )
-  }
-  return candidates[0]
+  throw new SlotsExceededError(
+    `${step.name}: the ${outChannels} output channels of the window map do not fit ${slotCount} slots`,
+  )
 }
 
 /**

@@ -166,3 +166,50 @@ describe('a convolution on a ciphertext (LeNet second layer)', () => {
     })
   })
 })
+
+describe('placed diagonals and offset BSGS on arbitrary layouts', () => {
+  it('a random sparse matrix on shuffled, partly duplicated contents: every target slot gets W·x', () => {
+    const slotCount = 256
+    const next = seededRandom(42)
+    const columns = 60
+    const rows = 40
+    const weights = Float64Array.from({ length: rows * columns }, () =>
+      next() < 0.1 ? next() - 0.5 : 0,
+    )
+    // Each column once or twice, at random slots; each row at one random free slot.
+    const order = Array.from({ length: slotCount }, (_, i) => i).sort(() => next() - 0.5)
+    const contents = new Int32Array(slotCount).fill(-1)
+    let cursor = 0
+    for (let j = 0; j < columns; j++) {
+      contents[order[cursor++]] = j
+      if (next() < 0.5) contents[order[cursor++]] = j
+    }
+    const targets = new Int32Array(slotCount).fill(-1)
+    const rowSlots = Array.from({ length: rows }, (_, i) => order[(cursor + 7 * i) % slotCount])
+    rowSlots.forEach((slot, i) => (targets[slot] = i))
+    const x = uniform(columns, 43)
+    const slots = packByContents(contents, x)
+    const { diagonals, uncovered } = assignPlacedDiagonals({
+      matrix: sparseRowsOf(weights, rows, columns),
+      contents,
+      targets,
+    })
+    expect(uncovered).toBe(0)
+    for (const r of diagonals.keys()) expect(Math.abs(r)).toBeLessThanOrEqual(slotCount / 2)
+    const direct = applySignedDiagonals(diagonals, slots)
+    const viaSplit = applyOffsetSplit(bestOffsetSplit(diagonals), slots)
+    rowSlots.forEach((slot, i) => {
+      let expected = 0
+      for (let j = 0; j < columns; j++) expected += weights[i * columns + j] * x[j]
+      expect(direct[slot]).toBeCloseTo(expected, 12)
+      expect(viaSplit[slot]).toBeCloseTo(expected, 12)
+    })
+  })
+
+  it('reports weights whose column the contents never hold', () => {
+    const contents = Int32Array.from([0, 1, -1, -1])
+    const targets = Int32Array.from([0, -1, -1, -1])
+    const matrix = sparseRowsOf([1, 2, 3], 1, 3)
+    expect(assignPlacedDiagonals({ matrix, contents, targets }).uncovered).toBe(1)
+  })
+})
