@@ -14,7 +14,15 @@
  *    100-query warm-up.
  * Results: docs/load.md and docs/load.json. Only 127.0.0.1 is contacted; all loops are bounded.
  *
- * Options (env): LOAD_CONCURRENT (default 200), LOAD_SEQUENTIAL (default 1000), WORKERS.
+ * 4. Key sets: LOAD_KEY_SETS distinct evaluation-key sets (each made, uploaded, used to encrypt one
+ *    input, then freed here), then LOAD_KEY_SET_QUERIES queries round-robin over them: every query
+ *    misses a worker's key cache (bounded in bytes, KEY_CACHE_BYTES) once the sets outnumber it, the
+ *    worst case for memory. The service's RSS is sampled every 50 queries and compared with the bound
+ *    documented in docs/load.md: RSS after warm-up + WORKERS x (KEY_CACHE_BYTES + 2 loaded key sets).
+ *
+ * Options (env): LOAD_CONCURRENT (default 200), LOAD_SEQUENTIAL (default 1000), LOAD_KEY_SETS
+ * (default 100), LOAD_KEY_SET_QUERIES (default 2000), KEY_CACHE_BYTES (default the service's),
+ * WORKERS.
  */
 import { spawn } from 'node:child_process'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -34,12 +42,16 @@ import {
   type ClientKeys,
   type EncryptedInput,
 } from '../core/he/index.ts'
+import { galoisKeysBytes, relinKeysBytes } from '../core/wire/sizes.ts'
 import { createPlainModel } from '../service/plain/onnx-runtime.ts'
 import { loadModelDirectory } from '../service/models/index.ts'
 import { loadMnist } from '../training/data/mnist.ts'
 
 const CONCURRENT = Number(process.env.LOAD_CONCURRENT ?? 200)
 const SEQUENTIAL = Number(process.env.LOAD_SEQUENTIAL ?? 1000)
+const KEY_SETS = Number(process.env.LOAD_KEY_SETS ?? 100)
+const KEY_SET_QUERIES = Number(process.env.LOAD_KEY_SET_QUERIES ?? 2000)
+const KEY_CACHE_BYTES = Number(process.env.KEY_CACHE_BYTES ?? 128 * 2 ** 20)
 const RSS_EVERY = 50
 const RSS_WARMUP = 100
 const DISTINCT_INPUTS = 20
@@ -78,6 +90,8 @@ const child = spawn(process.execPath, ['service/main.ts'], {
     KEY_RATE_LIMIT_MAX: '0',
     KEY_QUOTA_SETS: '0',
     MAX_QUEUE: String(CONCURRENT + 16),
+    KEY_CACHE_BYTES: String(KEY_CACHE_BYTES),
+    KEY_STORE_MAX_BYTES: '0',
     LOG_LEVEL: 'warn',
     // As in the Dockerfile: at most 2 glibc malloc arenas, so the threads' freed memory is reused and
     // returned instead of stranding in per-thread arenas (see docs/load.md).
@@ -208,7 +222,11 @@ try {
   const sequentialStart = performance.now()
   for (let query = 1; query <= SEQUENTIAL; query++) {
     try {
-      await client.api.infer(modelId, session.keyId, encrypted[query % DISTINCT_INPUTS])
+      await client.api.infer(
+        modelId,
+        session.keyId,
+        encrypted[query % Math.min(DISTINCT_INPUTS, encrypted.length)],
+      )
     } catch {
       sequentialFailures++
     }
@@ -246,6 +264,89 @@ try {
     samples,
   }
   process.stderr.write(`memory: ${JSON.stringify({ ...memory, samples: undefined })}\n`)
+
+  // ---- many key sets: RSS with the key cache bounded in bytes --------------------------------
+  const keySetStart = performance.now()
+  const keySets: Array<{ keyId: string; input: EncryptedInput }> = []
+  for (let k = 0; k < KEY_SETS; k++) {
+    const setKeys = createClientKeys(ctx!, {
+      galoisSteps: card.he.galoisSteps,
+      relin: card.he.needsRelinKeys,
+    })
+    try {
+      const { keyId } = await client.api.uploadKeys(modelId, setKeys.evaluationKeyBundle())
+      const input = encryptInput(
+        ctx!,
+        setKeys,
+        card.input.layout,
+        modelInputs[k % modelInputs.length],
+        {
+          level: card.he.inputLevel,
+        },
+      )
+      keySets.push({ keyId, input })
+    } finally {
+      setKeys.delete()
+    }
+    if ((k + 1) % 20 === 0) process.stderr.write(`key sets uploaded: ${k + 1}/${KEY_SETS}\n`)
+  }
+  const uploadSeconds = (performance.now() - keySetStart) / 1000
+  const keySetSamples: Array<{ query: number; rssMb: number }> = []
+  let keySetFailures = 0
+  const keySetQueriesStart = performance.now()
+  for (let query = 1; query <= KEY_SET_QUERIES; query++) {
+    const { keyId, input } = keySets[query % keySets.length]
+    try {
+      await client.api.infer(modelId, keyId, input)
+    } catch {
+      keySetFailures++
+    }
+    if (query % RSS_EVERY === 0) {
+      const metrics = await scrape(baseUrl)
+      keySetSamples.push({
+        query,
+        rssMb: round(metrics.process_resident_memory_bytes / 2 ** 20, 1),
+      })
+      if (query % 200 === 0)
+        process.stderr.write(
+          `key-set queries ${query}/${KEY_SET_QUERIES}: rss ${keySetSamples.at(-1)!.rssMb} MB\n`,
+        )
+    }
+  }
+  const keySetQueriesMs = performance.now() - keySetQueriesStart
+  for (const { keyId } of keySets) await client.api.deleteKeys(keyId)
+  // Loaded size of one key set (its full key-switching keys; service/pool/model-engine.ts).
+  const params = {
+    polyModulusDegree: card.he.polyModulusDegree,
+    coeffModulusBits: card.he.coeffModulusBits,
+    scaleBits: card.he.scaleBits,
+  }
+  const loadedKeySetMb =
+    (galoisKeysBytes(params, card.he.galoisSteps.length) +
+      (card.he.needsRelinKeys ? relinKeysBytes(params) : 0)) /
+    2 ** 20
+  const baseRssMb = memory.rssMbFirst ?? samples[0]?.rssMb ?? 0
+  const rssBoundMb = round(
+    baseRssMb + workers * (KEY_CACHE_BYTES / 2 ** 20 + 2 * loadedKeySetMb),
+    1,
+  )
+  const keySetMemory = {
+    keySets: keySets.length,
+    queries: KEY_SET_QUERIES,
+    failures: keySetFailures,
+    uploadSeconds: round(uploadSeconds, 1),
+    msPerQuery: round(keySetQueriesMs / KEY_SET_QUERIES, 1),
+    keyCacheBytes: KEY_CACHE_BYTES,
+    loadedKeySetMb: round(loadedKeySetMb, 1),
+    rssMbFirst: keySetSamples[0]?.rssMb,
+    rssMbLast: keySetSamples.at(-1)?.rssMb,
+    rssMbMax: Math.max(...keySetSamples.map((s) => s.rssMb)),
+    rssBoundMb,
+    withinBound: Math.max(...keySetSamples.map((s) => s.rssMb)) <= rssBoundMb,
+    samples: keySetSamples,
+  }
+  process.stderr.write(`key sets: ${JSON.stringify({ ...keySetMemory, samples: undefined })}\n`)
+  // The session owns the context the key sets were made with: closed last.
   await session.close()
 
   const results = {
@@ -267,11 +368,16 @@ try {
     inputBytes: encrypted[0].byteLength,
     burst,
     memory,
+    keySetMemory,
   }
   await writeFile('docs/load.json', JSON.stringify(results, null, 2) + '\n')
   await writeFile('docs/load.md', renderMarkdown(results))
   process.stdout.write(
-    JSON.stringify({ ...results, memory: { ...memory, samples: undefined } }) + '\n',
+    JSON.stringify({
+      ...results,
+      memory: { ...memory, samples: undefined },
+      keySetMemory: { ...keySetMemory, samples: undefined },
+    }) + '\n',
   )
 } finally {
   child.kill('SIGTERM')
@@ -345,6 +451,7 @@ function leastSquaresSlope(xs: number[], ys: number[]): number {
 function renderMarkdown(r: any): string {
   const b = r.burst
   const m = r.memory
+  const k = r.keySetMemory
   return `# Load test of the service
 
 Command: \`${r.command}\` (bench/load.ts) on ${r.date.slice(0, 10)}. Machine: ${r.machine.cpu}, ${r.machine.cores} cores,
@@ -375,6 +482,20 @@ at the start of the burst. WORKERS = cores - 1 leaves a core to the event loop a
 | ${m.queries} | ${m.failures} | ${m.msPerQuery} | ${m.rssMbFirst} MB | ${m.rssMbLast} MB | ${m.rssMbMax} MB | ${m.rssSlopeKbPer100Queries} KB / 100 queries | ${m.rssSlopeLastHalfKbPer100Queries} KB / 100 queries |
 
 RSS samples (every ${RSS_EVERY} queries, MB): ${m.samples.map((s: { rssMb: number }) => s.rssMb).join(', ')}.
+
+## RSS over ${k.keySets} distinct key sets and ${k.queries} queries
+
+Each query uses the next of ${k.keySets} key sets in turn (uploaded beforehand in ${k.uploadSeconds} s), so once the sets
+outnumber a worker's key cache (KEY_CACHE_BYTES = ${(k.keyCacheBytes / 2 ** 20).toFixed(0)} MiB per worker; one loaded key set is
+${k.loadedKeySetMb} MB) almost every query loads its keys from the key store: the worst case for memory. The bound is
+RSS after warm-up + WORKERS x (KEY_CACHE_BYTES + 2 loaded key sets): the cached sets, one being loaded and one
+being validated per worker.
+
+| key sets | queries | failures | ms / query | RSS first | RSS at the end | max | documented bound | within |
+|---|---|---|---|---|---|---|---|---|
+| ${k.keySets} | ${k.queries} | ${k.failures} | ${k.msPerQuery} | ${k.rssMbFirst} MB | ${k.rssMbLast} MB | ${k.rssMbMax} MB | ${k.rssBoundMb} MB | ${k.withinBound ? 'yes' : 'NO'} |
+
+RSS samples (every ${RSS_EVERY} queries, MB): ${k.samples.map((s: { rssMb: number }) => s.rssMb).join(', ')}.
 
 Raw figures: docs/load.json.
 `

@@ -3,6 +3,7 @@
 # Each line below is "command package": the package is installed when the command is missing.
 # As root, missing packages are installed with apt-get; otherwise the script says what to install
 # and exits 1, so a missing tool is a clear message, never a silently skipped test.
+# With --bench it also installs what the benchmarks need (bench/scale-out.ts runs it so).
 set -euo pipefail
 
 # command            Debian package       needed by
@@ -10,6 +11,12 @@ REQUIRED=(
   "redis-server       redis-server         test/support/redis-server.ts (RedisKeyStore, replicas)"
   "chromium           chromium             test/web/demo-browser.test.ts (the demo page in a real browser)"
 )
+
+# command            Debian package       needed by (benchmarks only)
+BENCH=(
+  "nginx              nginx                bench/scale-out.ts (the load balancer)"
+)
+if [ "${1:-}" = "--bench" ]; then REQUIRED+=("${BENCH[@]}"); fi
 
 missing=()
 for entry in "${REQUIRED[@]}"; do

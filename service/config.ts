@@ -35,8 +35,11 @@ export interface Config {
   readonly keyTtlSeconds: number
   /** Worker threads running HE work (WORKERS, default: number of cores). */
   readonly workers: number
-  /** Loaded key sets cached per worker (KEY_CACHE_SIZE, default 8). */
-  readonly keyCacheSize: number
+  /**
+   * Bytes of loaded key sets each worker keeps (KEY_CACHE_BYTES, default 128 MiB, LRU): about 6
+   * mnist-dp key sets. The service's RSS grows with WORKERS x this bound (docs/load.md).
+   */
+  readonly keyCacheBytes: number
   /** Tasks waiting for a worker before requests get 503 OVERLOADED (MAX_QUEUE, default 256). */
   readonly maxQueue: number
   /** Allowed CORS origins (CORS_ORIGINS, comma separated; `*` for any; empty: CORS off). */
@@ -161,7 +164,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     keyStoreUrl,
     keyTtlSeconds: integer('KEY_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
     workers: integer('WORKERS', Math.max(1, availableParallelism()), 1, 256),
-    keyCacheSize: integer('KEY_CACHE_SIZE', 8, 1, 1024),
+    keyCacheBytes: integer('KEY_CACHE_BYTES', 128 * 2 ** 20, 0, 2 ** 40),
     maxQueue: integer('MAX_QUEUE', 256, 0, 1_000_000),
     corsOrigins: Object.freeze(corsOrigins),
     rateLimitWindowMs: integer('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 24 * 3600 * 1000),

@@ -207,7 +207,7 @@ export async function startService(
       models: loaded.map(({ card, compiled }) => ({ card, compiled })),
       workers: config.workers,
       maxQueue: config.maxQueue,
-      keyCacheSize: config.keyCacheSize,
+      keyCacheBytes: config.keyCacheBytes,
     })
     if (state.closing) {
       await pool.close()

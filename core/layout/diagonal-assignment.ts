@@ -30,6 +30,12 @@ export interface AssignDiagonalsInput {
   contents: Int32Array
   /** Rotations tried: 0 .. rotationCount-1. */
   rotationCount: number
+  /**
+   * Products only in copies 0 .. copyLimit-1 (slot s is in copy floor(s / rowPeriod)); default: all.
+   * With 1, every row's whole sum lands in slot j of copy 0: no fold is needed and every other slot
+   * of the product is zero, which masks the output (service/compiler/lower.ts `maskOutput`).
+   */
+  copyLimit?: number
 }
 
 /**
@@ -39,6 +45,7 @@ export interface AssignDiagonalsInput {
 export function assignDiagonals(input: AssignDiagonalsInput): DiagonalAssignment {
   const { weights, rows, columns, rowPeriod, contents, rotationCount } = input
   const slotCount = contents.length
+  const usableSlots = Math.min(slotCount, (input.copyLimit ?? Infinity) * rowPeriod)
   if (slotCount % rowPeriod !== 0)
     throw new RangeError(`row period ${rowPeriod} must divide ${slotCount}`)
   const covered = new Uint8Array(rows * columns)
@@ -46,7 +53,7 @@ export function assignDiagonals(input: AssignDiagonalsInput): DiagonalAssignment
   let maxCopyIndex = 0
   for (let r = 0; r < rotationCount; r++) {
     let diagonal: Float64Array | undefined
-    for (let s = 0; s < slotCount; s++) {
+    for (let s = 0; s < usableSlots; s++) {
       const row = s % rowPeriod
       if (row >= rows) continue
       const column = contents[(s + r) % slotCount]

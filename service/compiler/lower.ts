@@ -18,7 +18,7 @@ import { assignDiagonals, type DiagonalAssignment } from '../../core/layout/diag
 import { bestGiantStep, splitBabyGiant } from '../../core/layout/baby-giant.ts'
 import { foldStages, rotationsOfFold } from '../../core/layout/fold.ts'
 import { nextPowerOfTwo } from '../../core/layout/rotate.ts'
-import { replicatedContents } from '../../core/layout/slot-contents.ts'
+import { contentsOfInputLayout, replicatedContents } from '../../core/layout/slot-contents.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import { unreachable } from '../../core/unreachable.ts'
 import type { InputLayout, OutputLayout } from '../../core/card.ts'
@@ -53,6 +53,16 @@ export interface LowerOptions extends RescaleOptions {
    * the outputs do (model privacy). Default false.
    */
   clientFold?: boolean
+  /**
+   * Output masking (model-owner protection, docs/threat-model.md): the last layer's diagonals are
+   * assigned so that every output's whole sum lands in its own slot of copy 0, and are zero
+   * everywhere else (core/layout/diagonal-assignment.ts `copyLimit`). The result then decrypts to the
+   * outputs in their slots and to noise alone elsewhere: no partial sums, no replicas, nothing of the
+   * hidden layer. No fold is needed, so the mask costs no level, no op and no plaintext; it costs
+   * more diagonals (rotations at level 0) in the last layer (bench/results/masking.md). Default true;
+   * not with clientFold, whose point is to show the client the copies.
+   */
+  maskOutput?: boolean
   /**
    * Rescale each giant-step group before its giant rotation: the giant rotations then run one level
    * lower (cheaper) at the price of one rescale per group. Default true for the optimized strategy:
@@ -266,7 +276,23 @@ class PlanBuilder {
         `layer ${step.name} has ${step.rows} outputs, more than ${slotCount} slots`,
       )
     }
-    const assignment = this.assignment(step, rowPeriod)
+    let masked = isLast && this.masksOutput
+    let assignment = this.assignment(step, rowPeriod, masked)
+    if (masked && options.maskOutput === undefined && this.contents !== undefined) {
+      // By default the mask is taken only at a bounded price (MLPs: 21 instead of 9 level-0
+      // rotations); a layer whose whole sums need many more diagonals (e.g. 845 inputs after a
+      // convolution: 134 instead of 22) stays unmasked unless maskOutput is set.
+      const unmasked = this.assignment(step, rowPeriod, false)
+      const maskedRotations = rotationsOf(assignment, rowPeriod, false, options.foldRadix)
+      const unmaskedRotations = rotationsOf(unmasked, rowPeriod, true, options.foldRadix)
+      if (maskedRotations > unmaskedRotations + Math.max(16, unmaskedRotations)) {
+        this.reasons.push(
+          `${step.name}: output not masked (${maskedRotations} instead of ${unmaskedRotations} rotations; maskOutput: true forces it)`,
+        )
+        masked = false
+        assignment = unmasked
+      }
+    }
     const giantStep = options.giantStep ?? (baseline ? 8 : bestGiantStep(assignment.diagonals))
     const matVec = this.matVec(step, assignment, giantStep, lazy, isLast)
     this.ops.push(matVec)
@@ -277,6 +303,7 @@ class PlanBuilder {
       `${step.name}: ${step.rows}x${step.columns}, ${assignment.diagonals.size} diagonals, giant step ${giantStep}: ` +
         `${matVec.maxBaby} baby + ${matVec.giantRotations} giant + ${foldRotations} fold rotations` +
         (lazy ? ', lazy rescale (product carried into the square)' : '') +
+        (masked ? ', output masked (whole sums in copy 0, zeros elsewhere)' : '') +
         (isLast && options.clientFold ? `, ${copies} copies summed by the client` : ''),
     )
     this.contents = replicatedContents(step.rows, rowPeriod, slotCount)
@@ -286,21 +313,42 @@ class PlanBuilder {
     }
   }
 
-  /** The first layer chooses the client's input layout; later ones read the replicated output. */
-  private assignment(step: DenseStep, rowPeriod: number): DiagonalAssignment {
+  /** Masking applies to the last layer unless the client folds (then the copies are the point). */
+  private get masksOutput(): boolean {
+    if (this.options.maskOutput === true && this.options.clientFold === true)
+      throw new PrivinferError('PLAN_INVALID', 'maskOutput and clientFold exclude each other')
+    return (this.options.maskOutput ?? true) && this.options.clientFold !== true
+  }
+
+  /**
+   * The first layer chooses the client's input layout; later ones read the replicated output. A
+   * masked last layer keeps its products in copy 0 (copyLimit 1); as the first layer too, it reads
+   * a plainly replicated input (pre-rotated replicas put products in every copy).
+   */
+  private assignment(step: DenseStep, rowPeriod: number, masked: boolean): DiagonalAssignment {
+    const copyLimit = masked ? 1 : undefined
     if (this.contents === undefined) {
-      const choice = this.baseline
-        ? replicatedChoice(step, this.slotCount)
-        : chooseInputLayout(step, this.slotCount)
+      const choice =
+        this.baseline || masked
+          ? replicatedChoice(step, this.slotCount)
+          : chooseInputLayout(step, this.slotCount)
       this.inputLayout = choice.layout
       this.reasons.push(`${step.name}: ${choice.description}`)
-      return choice.assignment
+      if (!masked) return choice.assignment
+      return assignOrThrow(
+        step,
+        rowPeriod,
+        contentsOfInputLayout(choice.layout),
+        rowPeriod,
+        copyLimit,
+      )
     }
     return assignOrThrow(
       step,
       rowPeriod,
       this.contents,
       Math.min(rowPeriod, previousPeriod(this.contents)),
+      copyLimit,
     )
   }
 
@@ -386,12 +434,26 @@ class PlanBuilder {
   }
 }
 
+/** Rotations of a layer's product (baby-step giant-step at its best giant step) and of its fold. */
+function rotationsOf(
+  assignment: DiagonalAssignment,
+  rowPeriod: number,
+  folded: boolean,
+  foldRadix = 2,
+): number {
+  const split = splitBabyGiant(assignment.diagonals, bestGiantStep(assignment.diagonals))
+  const copies = nextPowerOfTwo(assignment.maxCopyIndex + 1)
+  const fold = folded ? rotationsOfFold(foldStages(rowPeriod, copies, foldRadix)) : 0
+  return split.maxBaby + split.giantRotations + fold
+}
+
 /** The diagonal assignment of a layer reading `contents`, with the fewest rotations that cover it. */
 function assignOrThrow(
   step: DenseStep,
   rowPeriod: number,
   contents: Int32Array,
   start: number,
+  copyLimit?: number,
 ): DiagonalAssignment {
   for (let rotationCount = start; rotationCount <= contents.length; rotationCount *= 2) {
     const assignment = assignDiagonals({
@@ -401,6 +463,7 @@ function assignOrThrow(
       rowPeriod,
       contents,
       rotationCount,
+      copyLimit,
     })
     if (assignment.uncovered === 0) return assignment
   }

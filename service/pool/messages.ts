@@ -9,8 +9,8 @@ import type { ErrorCode } from '../../core/errors.ts'
 /** What each worker is started with (workerData). */
 export interface WorkerStartData {
   models: Array<{ card: ModelCard; compiled: unknown }>
-  /** Loaded key sets a worker keeps (LRU). */
-  keyCacheSize: number
+  /** Bytes of loaded key sets a worker keeps (LRU). */
+  keyCacheBytes: number
 }
 
 export type WorkerTask =

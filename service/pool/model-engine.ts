@@ -8,6 +8,7 @@ import { createCkksContext } from '../../core/ckks/context.ts'
 import { loadEvaluationKeys, type EvaluationKeys } from '../../core/he/evaluation-keys.ts'
 import type { SealModule } from '../../core/seal/load.ts'
 import { loadCiphertext, saveCiphertext } from '../../core/wire/ciphertext.ts'
+import { galoisKeysBytes, relinKeysBytes } from '../../core/wire/sizes.ts'
 import type { CompiledModel } from '../compiler/compile.ts'
 import { loadPlan } from '../runtime/seal/load-plan.ts'
 import { runPlan } from '../runtime/seal/run-plan.ts'
@@ -22,6 +23,11 @@ export interface ModelEngine {
    * relinearization keys when the plan needs them). Throws KEYS_* errors. The caller owns the result.
    */
   loadKeys(galoisKeys: Uint8Array, relinKeys: Uint8Array | undefined): LoadedKeys
+  /**
+   * Bytes a loaded key set occupies in WebAssembly memory: its key-switching keys in full (a
+   * seed-compressed upload is expanded when loaded), as core/wire/sizes.ts counts them.
+   */
+  loadedKeyBytes(keys: LoadedKeys): number
   /**
    * Validates the input ciphertext (CIPHERTEXT_* errors: parameters, level, scale, size, transparent),
    * runs the plan, and serializes the result (zstd).
@@ -48,6 +54,13 @@ export async function createModelEngine(
           ? { galoisKeys: galoisBytes }
           : { galoisKeys: galoisBytes, relinKeys: relinBytes },
         requirements,
+      )
+    },
+    loadedKeyBytes(keys) {
+      const params = compiled.parameters
+      return (
+        galoisKeysBytes(params, keys.galoisKeys.size()) +
+        (keys.relinKeys ? relinKeysBytes(params) : 0)
       )
     },
     infer(keys, inputBytes) {

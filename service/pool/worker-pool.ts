@@ -20,8 +20,8 @@ export interface WorkerPoolOptions {
   workers: number
   /** Tasks allowed to wait for a worker; beyond it, OVERLOADED. */
   maxQueue: number
-  /** Loaded key sets per worker. */
-  keyCacheSize: number
+  /** Bytes of loaded key sets each worker keeps (KEY_CACHE_BYTES). */
+  keyCacheBytes: number
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./worker.ts', import.meta.url))
@@ -46,7 +46,7 @@ export class WorkerPool implements HeExecutor {
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const workerData: WorkerStartData = {
       models: options.models,
-      keyCacheSize: options.keyCacheSize,
+      keyCacheBytes: options.keyCacheBytes,
     }
     const pool = new Piscina<WorkerTask, WorkerResult>({
       filename: WORKER_FILE,

@@ -19,7 +19,7 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
   const engines = new Map<string, ModelEngine>()
   for (const model of data.models)
     engines.set(model.card.id, await createModelEngine(seal, model.card, model.compiled))
-  const keyCache = new KeyCache<LoadedKeys>(data.keyCacheSize)
+  const keyCache = new KeyCache<LoadedKeys>(data.keyCacheBytes)
 
   const engineOf = (modelId: string): ModelEngine => {
     const engine = engines.get(modelId)
@@ -40,13 +40,21 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
         const engine = engineOf(task.modelId)
         const cacheKey = `${task.modelId}/${task.keyId}`
         let keys = keyCache.get(cacheKey)
+        let uncached: LoadedKeys | undefined
         if (!keys) {
           if (!task.keys) return { kind: 'need-keys' }
           keys = engine.loadKeys(task.keys.galoisKeys, task.keys.relinKeys)
-          keyCache.set(cacheKey, keys, task.keyExpiresAtMs)
+          // A key set larger than the whole cache is used once and freed.
+          if (!keyCache.set(cacheKey, keys, task.keyExpiresAtMs, engine.loadedKeyBytes(keys)))
+            uncached = keys
         }
         const started = performance.now()
-        const output = engine.infer(keys, task.input)
+        let output: Uint8Array
+        try {
+          output = engine.infer(keys, task.input)
+        } finally {
+          uncached?.delete()
+        }
         return transferred(
           { kind: 'output', output, ms: performance.now() - started },
           output.buffer,

@@ -127,6 +127,44 @@ describe('generalized diagonals + BSGS + fold equal W·x', () => {
     check(64, 10, 256, replicatedLayout(10, 16, 256), 64)
   })
 
+  it('with copyLimit 1 puts every whole row sum in copy 0 and leaves every other slot zero (masking)', () => {
+    const rows = 10
+    const columns = 128
+    const next = random(42)
+    const weights = Float64Array.from({ length: rows * columns }, next)
+    const x = Float64Array.from({ length: columns }, next)
+    const contents = replicatedContents(columns, 128, 4096)
+    const assignment = assignDiagonals({
+      weights,
+      rows,
+      columns,
+      rowPeriod: 16,
+      contents,
+      rotationCount: 128,
+      copyLimit: 1,
+    })
+    expect(assignment.uncovered).toBe(0)
+    expect(assignment.maxCopyIndex).toBe(0)
+    expect(assignment.diagonals.size).toBe(128)
+    const product = applyDiagonals(assignment.diagonals, packByContents(contents, x))
+    const expected = matVec(weights, rows, columns, x)
+    for (let s = 0; s < 4096; s++)
+      if (s < rows) expect(product[s]).toBeCloseTo(expected[s], 10)
+      else expect(product[s]).toBe(0)
+    // Too few rotations for whole sums in one copy: weights are left uncovered.
+    expect(
+      assignDiagonals({
+        weights,
+        rows,
+        columns,
+        rowPeriod: 16,
+        contents,
+        rotationCount: 16,
+        copyLimit: 1,
+      }).uncovered,
+    ).toBeGreaterThan(0)
+  })
+
   it('skips all-zero diagonals of a sparse matrix', () => {
     const rows = 8
     const columns = 8

@@ -21,14 +21,36 @@ function expectPlanMatches(
 }
 
 describe('lowerLayerModel: the plan computes the model (exact float64 slot arithmetic)', () => {
-  it('784-128-10 square MLP, optimized: pre-rotated input, 32 + 16 diagonals, 24 rotations, lazy first layer', () => {
-    const plan = expectPlanMatches(mlp([784, 128, 10], [[0, 0, 1]]), { slotCount: 4096 })
+  it('784-128-10 square MLP, optimized, unmasked: pre-rotated input, 32 + 16 diagonals, 24 rotations, lazy first layer', () => {
+    const plan = expectPlanMatches(mlp([784, 128, 10], [[0, 0, 1]]), {
+      slotCount: 4096,
+      maskOutput: false,
+    })
     const matVecs = plan.ops.filter((op) => op.kind === 'matVec')
     expect(matVecs.map((op) => op.groups.reduce((n, g) => n + g.terms.length, 0))).toEqual([32, 16])
     expect(matVecs[0].rescale).toBe('none')
     expect(plan.depth).toBe(2)
     expect(plan.inputLayout.blocks.map((b) => b.inputOffset)).toEqual([-128, -96, -64, -32])
     expect(plan.galoisSteps).toEqual([1, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048])
+  })
+
+  it('784-128-10 masked (the default): the last layer sums whole rows in copy 0, no fold, zeros elsewhere', () => {
+    const model = mlp([784, 128, 10], [[0, 0, 1]])
+    const plan = expectPlanMatches(model, { slotCount: 4096 })
+    const matVecs = plan.ops.filter((op) => op.kind === 'matVec')
+    expect(matVecs.map((op) => op.groups.reduce((n, g) => n + g.terms.length, 0))).toEqual([
+      32, 128,
+    ])
+    // The last op that moves slots is the last product: no fold after it.
+    expect(plan.ops.at(-1)?.kind === 'fold' || plan.ops.at(-2)?.kind === 'fold').toBe(false)
+    expect(plan.outputLayout.copies).toBe(1)
+    for (const x of randomInputs(model.inputSize, 2, 9)) {
+      const slots = evaluatePlanSlots(plan, x)
+      for (let s = model.outputSize; s < slots.length; s++) expect(slots[s]).toBe(0)
+    }
+    expect(() =>
+      lowerLayerModel(model, { slotCount: 4096, maskOutput: true, clientFold: true }),
+    ).toThrow(/exclude each other/)
   })
 
   it('784-128-10 baseline: replicated input, 128 diagonals, giant step 8, depth 3', () => {
@@ -101,7 +123,7 @@ describe('lowerLayerModel: the plan computes the model (exact float64 slot arith
 
 describe('compileLayerModel: parameter selection', () => {
   it('picks N=8192 within the 218-bit budget for the 784-128-10 square MLP, with reasons', () => {
-    const compiled = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]))
+    const compiled = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), { maskOutput: false })
     const { parameters } = compiled
     expect(parameters.polyModulusDegree).toBe(8192)
     const total = parameters.coeffModulusBits.reduce((a, b) => a + b, 0)

@@ -35,7 +35,7 @@ beforeAll(async () => {
     models: [{ card: fixture.card, compiled: fixture.compiled }],
     workers: 1,
     maxQueue: 4,
-    keyCacheSize: 2,
+    keyCacheBytes: 64 * 2 ** 20,
   })
   ctx = createCkksContext(await loadSeal(), fixture.compiled.parameters)
   keys = createClientKeys(ctx, {
@@ -136,13 +136,56 @@ describe('WorkerPool', () => {
   })
 })
 
+describe('WorkerPool key cache in bytes', () => {
+  it('serves every query with keys larger than the cache, loading them each time', async () => {
+    const uncaching = await WorkerPool.start({
+      models: [{ card: fixture.card, compiled: fixture.compiled }],
+      workers: 1,
+      maxQueue: 4,
+      keyCacheBytes: 0,
+    })
+    try {
+      const plain = await createPlainModel(fixture.onnx)
+      const inputs = randomInputs(3, 16, 12, 0, 1)
+      const expected = await plain.run(inputs)
+      await plain.close()
+      let keyLoads = 0
+      for (const [i, x] of inputs.entries()) {
+        const output = await uncaching.infer({
+          modelId: 'tiny',
+          keyId: 'key-c',
+          keyExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+          input: encryptInput(ctx, keys, fixture.card.input.layout, x, {
+            level: fixture.card.he.inputLevel,
+          }),
+          loadKeys: async () => {
+            keyLoads++
+            return storedKeys()
+          },
+        })
+        const logits = decryptOutput(
+          ctx,
+          keys,
+          output,
+          fixture.card.output.layout,
+          fixture.card.he.outputLevel,
+        )
+        for (let j = 0; j < logits.length; j++) expect(logits[j]).toBeCloseTo(expected[i][j], 2)
+      }
+      expect(keyLoads).toBe(3)
+    } finally {
+      await uncaching.close()
+    }
+  })
+})
+
 describe('WorkerPool admission', () => {
   it('answers OVERLOADED beyond one running task per worker plus maxQueue', async () => {
     const small = await WorkerPool.start({
       models: [{ card: fixture.card, compiled: fixture.compiled }],
       workers: 1,
       maxQueue: 0,
-      keyCacheSize: 1,
+      keyCacheBytes: 2 ** 20,
     })
     try {
       const results = await Promise.allSettled([

@@ -20,9 +20,21 @@ function driftingPrimes(bits: number[]): number[] {
 }
 
 // The two-level chain (lazy first layer only); the default lazy-output chain is `lazyOutput`.
-const compiled = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), { lazyOutput: false })
-const baseline = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), { strategy: 'baseline' })
-const lazyOutput = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), { lazyOutput: true })
+// Rotation counts of the folded (unmasked) design; masking is tested in lower.test.ts and
+// output-masking.test.ts.
+const unmasked = { maskOutput: false }
+const compiled = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), {
+  lazyOutput: false,
+  ...unmasked,
+})
+const baseline = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), {
+  strategy: 'baseline',
+  ...unmasked,
+})
+const lazyOutput = compileLayerModel(mlp([784, 128, 10], [[0, 0, 1]]), {
+  lazyOutput: true,
+  ...unmasked,
+})
 
 describe('executePlan on the float64 backend (level and scale bookkeeping, no SEAL)', () => {
   it.each([

@@ -38,5 +38,5 @@ describe('MNIST acceptance (models/mnist-mlp)', () => {
     expect(check.comparison.argmaxAgreement).toBeGreaterThanOrEqual(0.999)
     expect((plainCorrect - heCorrect) / DIGITS).toBeLessThanOrEqual(0.001)
     expect(check.comparison.maxAbsError).toBeLessThan(check.comparison.tolerance)
-  }, 900_000)
+  }, 1_800_000) // ~2 min on a quiet 2-core machine; 15 min at load 15 (busy shared machines)
 })
