@@ -49,6 +49,8 @@ export const ERROR_CODES = [
   'KEY_STORE_UNAVAILABLE',
   'KEY_QUOTA_EXCEEDED',
   'KEY_STORAGE_FULL',
+  // compilation (appended)
+  'PRECISION_NOT_MET',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

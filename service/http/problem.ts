@@ -57,6 +57,7 @@ export const PROBLEMS: Readonly<Record<ErrorCode, ProblemKind>> = {
   KEY_STORE_UNAVAILABLE: { status: 503, title: 'Key store unavailable' },
   KEY_QUOTA_EXCEEDED: { status: 429, title: 'Key quota of this client exceeded' },
   KEY_STORAGE_FULL: { status: 507, title: 'Key storage full' },
+  PRECISION_NOT_MET: { status: 422, title: 'The plan cannot meet the required output precision' },
 }
 
 /** Seconds a client should wait before retrying OVERLOADED / NOT_READY / RATE_LIMITED. */
