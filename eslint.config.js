@@ -29,7 +29,8 @@ const ROOMS = {
   'service/plain': { may: ['core', 'onnx'], not: ['node-seal', 'express'] },
   'service/keystore': { may: ['core'], not: ['express', 'onnxruntime-node'] },
   'service/models': {
-    may: ['core', 'onnx', 'service/compiler', 'service/runtime', 'service/plain'],
+    // training: the readers of the public test splits (training/data), for the test-image route.
+    may: ['core', 'onnx', 'training', 'service/compiler', 'service/runtime', 'service/plain'],
     not: ['express'],
   },
   'service/pool': {

@@ -4,8 +4,14 @@
  * same run (queries interleaved round-robin, so load from other processes hits all variants alike).
  * Medians of --reps (default 10) after one warm-up query. Writes bench/results/bench.json and .md.
  *
- * Usage: node bench/run.ts [--reps 10] [--models-dir models] [--variants]
+ * The speed targets run in the same round-robin: the PyTorch fixtures of test/fixtures/torch
+ * (Conv(1->5, k5, s2, p1) -> x*x -> Gemm(845->10), the LeNet-style two-conv net, and the ReLU and
+ * square MLPs 784-64-10), compiled here with the committed Fashion-MNIST calibration images, each
+ * with its target and Galois-key budget in the table (`--targets-only` benches just those).
+ *
+ * Usage: node bench/run.ts [--reps 10] [--models-dir models] [--variants] [--targets-only]
  */
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -21,7 +27,7 @@ import {
   type LocalRoundTrip,
 } from '../service/runtime/seal/local-round-trip.ts'
 import { summarize, type ModelBench } from '../service/models/bench-compiled-model.ts'
-import { machineDescription, writeBenchResult } from './results-file.ts'
+import { loadAverage, machineDescription, writeBenchResult } from './results-file.ts'
 
 interface Variant {
   model: string
@@ -38,6 +44,7 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     'models-dir': { type: 'string' },
     variants: { type: 'boolean' },
+    'targets-only': { type: 'boolean' },
   },
 })
 const reps = Number(values.reps ?? 10)
@@ -52,8 +59,30 @@ const VARIANTS: Record<string, CompileOptions> = {
   'rescale-end': { rescaleGroups: false },
 }
 
+/** The speed targets: fixture, target and goal in ms (or relative to another fixture), key budget. */
+const TARGETS: Array<{ fixture: string; target: string; keyBudgetMB: number }> = [
+  { fixture: 'conv-square-gemm', target: '<= 250 ms (goal 100)', keyBudgetMB: 10 },
+  { fixture: 'lenet-square', target: '<= 1000 ms (goal 500)', keyBudgetMB: 32 },
+  { fixture: 'mlp-square', target: 'reference for mlp-relu', keyBudgetMB: 10 },
+  { fixture: 'mlp-relu', target: '<= 2 x mlp-square', keyBudgetMB: 10 },
+]
+const FIXTURES = 'test/fixtures/torch'
+
 const variants: Variant[] = []
-for (const id of await listModels(modelsDir)) {
+const targetProblems: string[] = []
+const calibration = JSON.parse(
+  readFileSync(join(FIXTURES, 'fashion-mnist-calibration.json'), 'utf8'),
+) as number[][]
+for (const { fixture } of TARGETS) {
+  try {
+    const onnx = new Uint8Array(readFileSync(join(FIXTURES, `${fixture}.onnx`)))
+    const compiled = compileModel(onnx, { calibration: calibration.slice(0, 32) })
+    variants.push({ model: fixture, variant: 'target', compiled, times: [], layers: [] })
+  } catch (error) {
+    targetProblems.push(`${fixture}: not compiled (${(error as Error).message.split('\n')[0]})`)
+  }
+}
+for (const id of values['targets-only'] ? [] : await listModels(modelsDir)) {
   const dir = join(modelsDir, id)
   const { card, compiled } = await loadModelDirectory(dir)
   variants.push({ model: id, variant: 'default', compiled, times: [], layers: [] })
@@ -73,6 +102,7 @@ for (const id of await listModels(modelsDir)) {
 }
 for (const variant of variants) variant.roundTrip = await createLocalRoundTrip(variant.compiled)
 
+const loadBefore = loadAverage()
 for (let rep = 0; rep <= reps; rep++) {
   for (const variant of variants) {
     const [input] = defaultCalibration(variant.compiled.layerModel.inputSize, 1, 7 + rep)
@@ -87,6 +117,7 @@ for (let rep = 0; rep <= reps; rep++) {
   process.stderr.write(`\rbench rep ${rep}/${reps}`)
 }
 process.stderr.write('\n')
+const loadAfter = loadAverage()
 
 const rows: Array<{ model: string; variant: string } & ModelBench> = variants.map((variant) => ({
   model: variant.model,
@@ -108,7 +139,24 @@ const kb = (bytes: number) => (bytes / 1024).toFixed(1)
 const markdown = [
   `# privinfer bench (${date})`,
   '',
-  `Machine: ${machine}. Command: \`npm run bench -- --reps ${reps}${values.variants ? ' --variants' : ''}\`. Server time = ciphertext in, ciphertext out (one query, one thread), median of ${reps} after a warm-up; variants interleaved round-robin. Sizes as sent (seed-compressed + zstd).`,
+  `Machine: ${machine}. Command: \`npm run bench -- --reps ${reps}${values.variants ? ' --variants' : ''}${values['targets-only'] ? ' --targets-only' : ''}\`. Server time = ciphertext in, ciphertext out (one query, one thread), median of ${reps} after a warm-up; variants interleaved round-robin. Sizes as sent (seed-compressed + zstd). Load average (1, 5, 15 min) before the timed reps ${loadBefore}, after ${loadAfter}.`,
+  '',
+  '## Speed targets (test/fixtures/torch, 128-bit, one thread)',
+  '',
+  '| fixture | target | server ms (p50) | Galois keys MB (budget) | N | depth | rotations |',
+  '|---|---|---|---|---|---|---|',
+  ...TARGETS.flatMap(({ fixture, target, keyBudgetMB }) => {
+    const row = rows.find(
+      (candidate) => candidate.model === fixture && candidate.variant === 'target',
+    )
+    if (row === undefined) return []
+    return [
+      `| ${fixture} | ${target} | ${row.serverMs.toFixed(1)} | ${mb(row.galoisKeyBytes)} (<= ${keyBudgetMB}) | ${row.polyModulusDegree} | ${row.depth} | ${row.opCounts.rotations} |`,
+    ]
+  }),
+  ...targetProblems.map((problem) => `\n${problem}`),
+  '',
+  '## Every model and variant',
   '',
   '| model | variant | N | log Q (bits) | depth | rotations | server ms (p50) | per layer ms | Galois keys MB (steps) | relin MB | input KB | output KB |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|',

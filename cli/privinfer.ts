@@ -26,7 +26,34 @@ function fileProblem(error: unknown): PrivinferError | undefined {
   )
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Any thrown value as a PrivinferError: typed ones as they are, anything else INTERNAL. */
+function typedError(thrown: unknown): PrivinferError {
+  const error = fileProblem(thrown) ?? thrown
+  if (isPrivinferError(error)) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new PrivinferError('INTERNAL', `internal error: ${message}`, {}, { cause: error })
+}
+
+/**
+ * Reports a failure the CLI's way and sets exit code 1: one line `privinfer: <message> [<CODE>]` on
+ * stderr and, with --json, one JSON object on stdout. A stack trace only with PRIVINFER_DEBUG=1.
+ */
+function reportFailure(thrown: unknown): void {
+  const error = typedError(thrown)
+  const message = error.message.replace(/\s*\n\s*/g, '; ')
+  if (process.argv.includes('--json'))
+    process.stdout.write(
+      JSON.stringify({ error: { ...error.details, code: error.code, message } }) + '\n',
+    )
+  process.stderr.write(`privinfer: ${message} [${error.code}]\n`)
+  if (process.env.PRIVINFER_DEBUG === '1') {
+    const stack = thrown instanceof Error ? thrown.stack : undefined
+    if (stack !== undefined) process.stderr.write(stack + '\n')
+  }
+  process.exitCode = 1
+}
+
+async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length))
@@ -37,41 +64,33 @@ async function main(argv: string[]): Promise<number> {
           .join('\n') +
         '\n\nprivinfer <command> --help shows the options of one command.\n',
     )
-    return 0
+    return
   }
-  const entry = COMMANDS[name]
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (!entry) {
-    process.stderr.write(`privinfer: unknown command '${name}' (try privinfer help)\n`)
-    return 2
+    throw new PrivinferError(
+      'COMMAND_UNKNOWN',
+      `unknown command '${name.slice(0, 40)}'; the commands are ${Object.keys(COMMANDS).join(', ')} (privinfer help)`,
+      { command: name.slice(0, 40) },
+    )
   }
   const { command } = await entry.load()
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.usage + '\n')
-    return 0
+    return
   }
   await command.run(rest)
-  return 0
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code
-  },
-  (thrown: unknown) => {
-    const json = process.argv.includes('--json')
-    const error = fileProblem(thrown) ?? thrown
-    if (isPrivinferError(error)) {
-      if (json)
-        process.stdout.write(
-          JSON.stringify({
-            error: { code: error.code, message: error.message, ...error.details },
-          }) + '\n',
-        )
-      process.stderr.write(`privinfer: ${error.message} [${error.code}]\n`)
-      process.exitCode = 1
-    } else {
-      process.stderr.write(`privinfer: ${(error as Error)?.stack ?? String(error)}\n`)
-      process.exitCode = 1
-    }
-  },
-)
+// Failures outside the command's promise (an 'error' event, a rejected promise nobody awaits) are
+// reported the same way: never a raw stack trace.
+process.on('uncaughtException', (error) => {
+  reportFailure(error)
+  process.exit(1)
+})
+process.on('unhandledRejection', (reason) => {
+  reportFailure(reason)
+  process.exit(1)
+})
+
+main(process.argv.slice(2)).catch(reportFailure)

@@ -4,11 +4,13 @@
  */
 import type { InputPreprocessing } from '../core/card.ts'
 import { PrivinferError } from '../core/errors.ts'
+import { applyPreprocessing } from '../core/features/preprocess.ts'
 
 /**
  * Maps a raw input (rawSize numbers, row-major) to the model input (size numbers).
  * - none: returned as is.
  * - avgpool: [height, width] image -> non-overlapping pool x pool means -> [height/pool, width/pool].
+ * - scattering: the scatter28-v1 features of a 28x28 image (core/features/scattering.ts).
  * @throws PrivinferError INPUT_INVALID for a wrong length or non-finite values.
  */
 export function preprocessInput(
@@ -29,19 +31,5 @@ export function preprocessInput(
   const values = Float64Array.from(raw)
   if (!values.every(Number.isFinite))
     throw new PrivinferError('INPUT_INVALID', 'input values must be finite numbers')
-  if (preprocessing.kind === 'none') return values
-  const { height, width, pool } = preprocessing
-  const outHeight = Math.floor(height / pool)
-  const outWidth = Math.floor(width / pool)
-  const pooled = new Float64Array(outHeight * outWidth)
-  for (let row = 0; row < outHeight; row++) {
-    for (let col = 0; col < outWidth; col++) {
-      let sum = 0
-      for (let dy = 0; dy < pool; dy++) {
-        for (let dx = 0; dx < pool; dx++) sum += values[(row * pool + dy) * width + col * pool + dx]
-      }
-      pooled[row * outWidth + col] = sum / (pool * pool)
-    }
-  }
-  return pooled
+  return applyPreprocessing(preprocessing, values)
 }

@@ -18,6 +18,7 @@ import { PrivinferError } from '../core/errors.ts'
 import { PrivinferSession } from './session.ts'
 import type { ModelSummary } from '../core/card.ts'
 import { ServiceApi, type ServiceApiOptions } from './service-api.ts'
+import { timedStep, type OnSessionStep } from './steps.ts'
 
 export type PrivinferClientOptions = ServiceApiOptions
 
@@ -39,6 +40,8 @@ export interface OpenSessionOptions {
    * group/world-writable directory is refused (KeyDirectoryError, CONFIG_INVALID). Not with `keys`.
    */
   keysDir?: string
+  /** Reports the make-keys and upload-keys steps (time, evaluation-key bytes). */
+  onStep?: OnSessionStep
 }
 
 /** The Node-only module, loaded lazily by a specifier bundlers leave alone (web/build.ts never includes it). */
@@ -85,6 +88,8 @@ export class PrivinferClient {
     let keys: ClientKeys | undefined
     try {
       let commit: ((keyId: string) => Promise<void>) | undefined
+      const { onStep } = options
+      const started = performance.now()
       if (options.keysDir !== undefined) {
         if (options.keys !== undefined)
           throw new PrivinferError('BAD_REQUEST', 'openSession: give keys or keysDir, not both')
@@ -101,7 +106,16 @@ export class PrivinferClient {
               relin: card.he.needsRelinKeys,
             })
       }
-      const { keyId, expiresAt } = await this.api.uploadKeys(card.id, keys.evaluationKeyBundle())
+      // Galois keys are generated on the first evaluationKeyBundle() call: part of make-keys.
+      const bundle = keys.evaluationKeyBundle()
+      const bundleBytes = bundle.galoisKeys.byteLength + (bundle.relinKeys?.byteLength ?? 0)
+      onStep?.({ step: 'make-keys', ms: performance.now() - started, bytes: bundleBytes })
+      const { keyId, expiresAt } = await timedStep(
+        onStep,
+        'upload-keys',
+        () => this.api.uploadKeys(card.id, bundle),
+        () => bundleBytes,
+      )
       if (commit !== undefined) {
         try {
           await commit(keyId)

@@ -5,11 +5,17 @@
  * secret key or a decrypted value (the plain route takes only explicitly public data, {@link PublicInput}).
  */
 import type { ModelCard, ModelSummary } from '../core/card.ts'
+import { PrivinferError } from '../core/errors.ts'
 import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
+import type { TestImage } from '../core/test-image.ts'
 import { problemFromResponse } from './problem-error.ts'
+import { networkError, serviceBaseUrl } from './service-url.ts'
 
 export interface ServiceApiOptions {
-  /** e.g. http://localhost:8080 (no trailing /v1). */
+  /**
+   * e.g. http://localhost:8080 (no trailing /v1). In a browser a relative URL ('/' for the page's own
+   * origin) is resolved against the page's address.
+   */
   baseUrl: string
   /**
    * Other replicas of the same service (sharing its key store), tried in turn when a retryable
@@ -83,9 +89,11 @@ export class ServiceApi {
   /** The replica the next request goes to first (the one that answered last). */
   #current = 0
 
+  /** @throws PrivinferError URL_INVALID for a URL that is not http(s), or ends in /v1. */
   constructor(options: ServiceApiOptions) {
+    const page = typeof location !== 'undefined' ? location.href : undefined
     this.#baseUrls = [options.baseUrl, ...(options.replicaUrls ?? [])].map((url) =>
-      url.replace(/\/+$/, ''),
+      serviceBaseUrl(url, page),
     )
     this.#token = options.token
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
@@ -93,18 +101,28 @@ export class ServiceApi {
   }
 
   async health(): Promise<{ status: string; models: string[] }> {
-    return (await this.#request('GET', '/v1/health')).json()
+    return jsonOf(await this.#request('GET', '/v1/health'))
   }
 
   async listModels(): Promise<ModelSummary[]> {
-    const body = (await (await this.#request('GET', '/v1/models')).json()) as {
+    const body = (await jsonOf(await this.#request('GET', '/v1/models'))) as {
       models: ModelSummary[]
     }
     return body.models
   }
 
   async getModel(modelId: string): Promise<ModelCard> {
-    return (await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}`)).json()
+    return jsonOf(await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}`))
+  }
+
+  /**
+   * GET /v1/models/{id}/test-image: a random held-out image of the model's public test split (public
+   * data coming in; nothing is sent).
+   */
+  async testImage(modelId: string): Promise<TestImage> {
+    return jsonOf(
+      await this.#request('GET', `/v1/models/${encodeURIComponent(modelId)}/test-image`),
+    )
   }
 
   /** POST /v1/keys. */
@@ -114,14 +132,14 @@ export class ServiceApi {
     form.append('galoisKeys', blobOf(bundle.galoisKeys), 'galois-keys.seal')
     if (bundle.relinKeys !== undefined)
       form.append('relinKeys', blobOf(bundle.relinKeys), 'relin-keys.seal')
-    return (await this.#request('POST', '/v1/keys', form, undefined, 'upload')).json()
+    return jsonOf(await this.#request('POST', '/v1/keys', form, undefined, 'upload'))
   }
 
   /**
    * DELETE /v1/keys/{keyId}. A retry that finds the keys gone after a lost answer counts as done
-   * (the first try deleted them).
+   * (the first try deleted them). `keepalive` (browsers): the request outlives an unloading page.
    */
-  async deleteKeys(keyId: string): Promise<void> {
+  async deleteKeys(keyId: string, options: { keepalive?: boolean } = {}): Promise<void> {
     await this.#request(
       'DELETE',
       `/v1/keys/${encodeURIComponent(keyId)}`,
@@ -129,6 +147,7 @@ export class ServiceApi {
       undefined,
       'idempotent',
       true,
+      options.keepalive === true,
     )
   }
 
@@ -156,7 +175,7 @@ export class ServiceApi {
       JSON.stringify({ input }),
       'application/json',
     )
-    return response.json()
+    return jsonOf(response)
   }
 
   async #request(
@@ -166,6 +185,7 @@ export class ServiceApi {
     contentType?: string,
     idempotence: Idempotence = 'idempotent',
     goneMeansDone = false,
+    keepalive = false,
   ): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json, application/octet-stream' }
     if (this.#token !== undefined) headers.Authorization = `Bearer ${this.#token}`
@@ -176,11 +196,16 @@ export class ServiceApi {
       const last = attempt >= this.#retry.attempts
       let response: Response
       try {
-        response = await this.#fetch(`${baseUrl}${path}`, { method, headers, body })
+        response = await this.#fetch(`${baseUrl}${path}`, {
+          method,
+          headers,
+          body,
+          ...(keepalive ? { keepalive: true } : {}),
+        })
       } catch (error) {
         // No answer: a refused connection sent nothing; any other failure may have been processed.
         const refused = isConnectionRefused(error)
-        if (last || (idempotence === 'upload' && !refused)) throw error
+        if (last || (idempotence === 'upload' && !refused)) throw networkError(error, baseUrl)
         lostAnswer ||= !refused
         await this.#pauseAndMoveOn(attempt, undefined)
         continue
@@ -219,6 +244,22 @@ function isConnectionRefused(error: unknown): boolean {
     cause = (cause as { cause?: unknown }).cause
   }
   return false
+}
+
+/** The JSON body of a successful answer; anything else means the URL is not a privinfer service. */
+async function jsonOf<T>(response: Response): Promise<T> {
+  try {
+    return (await response.json()) as T
+  } catch (cause) {
+    const type = response.headers.get('content-type') ?? 'no content type'
+    const where = response.url === '' ? 'the service' : response.url
+    throw new PrivinferError(
+      'URL_INVALID',
+      `${where} answered with something that is not JSON (${type}): is this a privinfer service?`,
+      { url: response.url },
+      { cause },
+    )
+  }
 }
 
 function blobOf(bytes: Uint8Array): Blob {

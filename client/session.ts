@@ -7,8 +7,23 @@ import type { CkksContext } from '../core/ckks/context.ts'
 import { PrivinferError } from '../core/errors.ts'
 import { type ClientKeys, decryptOutput, encryptInput } from '../core/he/index.ts'
 import { toPrediction, type Prediction } from './prediction.ts'
+import { checkInputRange } from './input-range.ts'
 import { preprocessInput } from './preprocess.ts'
 import type { ServiceApi } from './service-api.ts'
+import { timedStep, type OnSessionStep } from './steps.ts'
+
+export interface InferOptions {
+  /** Reports the encrypt, server and decrypt steps (time, query and result bytes). */
+  onStep?: OnSessionStep
+}
+
+export interface CloseOptions {
+  /**
+   * Browsers: send the key deletion with `keepalive`, so that it completes while the page unloads
+   * (call close from a `pagehide` listener).
+   */
+  keepalive?: boolean
+}
 
 export interface SessionParts {
   api: ServiceApi
@@ -51,32 +66,43 @@ export class PrivinferSession {
    * Preprocesses (card.input.preprocessing), encrypts per card.input.layout, POSTs, decrypts the
    * result and decodes it per card.output.layout.
    * @param input the raw input, card.input.rawSize numbers (e.g. 784 pixels in [0, 1], row-major).
-   * @throws PrivinferError INPUT_INVALID for a wrong length; the service's problem codes otherwise.
+   * @throws PrivinferError INPUT_INVALID for a wrong length or values outside card.input.range (an
+   *   8-bit 0-255 image for a [0, 1] model is named as such); the service's problem codes otherwise.
    */
-  async infer(input: ArrayLike<number>): Promise<Prediction> {
+  async infer(input: ArrayLike<number>, options: InferOptions = {}): Promise<Prediction> {
     this.#assertOpen()
     const { card } = this
-    const modelInput = preprocessInput(card.input.preprocessing, input, card.input.rawSize)
-    const encrypted = encryptInput(this.#ctx, this.#keys, card.input.layout, modelInput, {
-      level: card.he.inputLevel,
-    })
-    const result = await this.#api.infer(card.id, this.keyId, encrypted)
-    const logits = decryptOutput(
-      this.#ctx,
-      this.#keys,
-      result,
-      card.output.layout,
-      card.he.outputLevel,
+    const { onStep } = options
+    const encrypted = await timedStep(
+      onStep,
+      'encrypt',
+      () => {
+        checkInputRange(card.input, input)
+        const modelInput = preprocessInput(card.input.preprocessing, input, card.input.rawSize)
+        return encryptInput(this.#ctx, this.#keys, card.input.layout, modelInput, {
+          level: card.he.inputLevel,
+        })
+      },
+      (bytes) => bytes.byteLength,
+    )
+    const result = await timedStep(
+      onStep,
+      'server',
+      () => this.#api.infer(card.id, this.keyId, encrypted),
+      (bytes) => bytes.byteLength,
+    )
+    const logits = await timedStep(onStep, 'decrypt', () =>
+      decryptOutput(this.#ctx, this.#keys, result, card.output.layout, card.he.outputLevel),
     )
     return toPrediction(logits, card.labels)
   }
 
   /** Deletes the remote keys (ignoring KEY_NOT_FOUND / KEY_EXPIRED) and frees the SEAL objects. */
-  async close(): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     try {
-      await this.#api.deleteKeys(this.keyId)
+      await this.#api.deleteKeys(this.keyId, options)
     } catch (error) {
       if (!(
         error instanceof PrivinferError &&

@@ -11,9 +11,20 @@
  * - none: the input vector is used as given (flattened row-major, inputSize elements).
  * - avgpool: the raw input is an image of shape [height, width] (row-major); it is reduced by
  *   non-overlapping `pool` x `pool` averages to [height/pool, width/pool], flattened row-major.
+ * - scattering: a fixed scattering network computed in the clear (core/features/scattering.ts);
+ *   `transform` names the exact version ('scatter28-v1': 28x28 image in [0, 1] -> 1001 features,
+ *   specified in docs/api.md).
  */
 export type InputPreprocessing =
-  { kind: 'none' } | { kind: 'avgpool'; height: number; width: number; pool: number }
+  | { kind: 'none' }
+  | { kind: 'avgpool'; height: number; width: number; pool: number }
+  | { kind: 'scattering'; transform: 'scatter28-v1'; height: 28; width: 28 }
+
+/** Closed interval of raw input values (core/card.ts ModelCard.input.range). */
+export interface InputRange {
+  min: number
+  max: number
+}
 
 /**
  * Where the (preprocessed) input vector x, of length `inputSize`, sits in the CKKS slots.
@@ -103,6 +114,11 @@ export interface ModelCard {
     size: number
     preprocessing: InputPreprocessing
     layout: InputLayout
+    /**
+     * The values the raw input may take (before preprocessing), e.g. {min: 0, max: 1} for images
+     * scaled to [0, 1]. The client rejects values outside it (INPUT_INVALID). Absent: unchecked.
+     */
+    range?: InputRange
   }
   output: { size: number; layout: OutputLayout }
   he: HeCard
@@ -115,7 +131,10 @@ export interface ModelCard {
   createdAt: string
 }
 
-/** A model as listed by GET /v1/models (the service sends it, the client reads it). */
+/**
+ * A model as listed by GET /v1/models (the service sends it, the client reads it): enough to choose a
+ * model and to know what it protects, without its layouts.
+ */
 export interface ModelSummary {
   id: string
   title: string
@@ -126,11 +145,22 @@ export interface ModelSummary {
   inputSize: number
   outputSize: number
   polyModulusDegree: number
+  /** DP guarantee of the training data; null for a non-private model. */
   epsilon: number | null
+  delta: number | null
   accuracy: ModelCard['accuracy'] | null
+  /** The dataset of the model's public test split (card.data.dataset), when known. */
+  dataset: string | null
+  he: Pick<
+    HeCard,
+    'coeffModulusBits' | 'scaleBits' | 'depth' | 'galoisSteps' | 'needsRelinKeys' | 'inputLevel'
+  >
+  /** The model served when a client names none (DEFAULT_MODEL, else mnist-dp): listed first. */
+  default: boolean
 }
 
-export function summarizeCard(card: ModelCard): ModelSummary {
+/** @param isDefault whether the catalog serves this model by default (it lists it first). */
+export function summarizeCard(card: ModelCard, isDefault = false): ModelSummary {
   return {
     id: card.id,
     title: card.title,
@@ -141,6 +171,17 @@ export function summarizeCard(card: ModelCard): ModelSummary {
     outputSize: card.output.size,
     polyModulusDegree: card.he.polyModulusDegree,
     epsilon: card.privacy?.epsilon ?? null,
+    delta: card.privacy?.delta ?? null,
     accuracy: card.accuracy ?? null,
+    dataset: card.data?.dataset ?? null,
+    he: {
+      coeffModulusBits: card.he.coeffModulusBits,
+      scaleBits: card.he.scaleBits,
+      depth: card.he.depth,
+      galoisSteps: card.he.galoisSteps,
+      needsRelinKeys: card.he.needsRelinKeys,
+      inputLevel: card.he.inputLevel,
+    },
+    default: isDefault,
   }
 }

@@ -49,6 +49,13 @@ export const ERROR_CODES = [
   'KEY_STORE_UNAVAILABLE',
   'KEY_QUOTA_EXCEEDED',
   'KEY_STORAGE_FULL',
+  // client and CLI (never answered by the service; listed for one table of codes)
+  'SERVICE_UNREACHABLE',
+  'URL_INVALID',
+  'PORT_IN_USE',
+  'OPTION_INVALID',
+  'COMMAND_UNKNOWN',
+  'MODEL_EXISTS',
   // compilation (appended)
   'PRECISION_NOT_MET',
 ] as const

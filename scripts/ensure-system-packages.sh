@@ -8,6 +8,7 @@ set -euo pipefail
 # command            Debian package       needed by
 REQUIRED=(
   "redis-server       redis-server         test/support/redis-server.ts (RedisKeyStore, replicas)"
+  "chromium           chromium             test/web/demo-browser.test.ts (the demo page in a real browser)"
 )
 
 missing=()

@@ -25,11 +25,18 @@ import type { WindowCounter } from './http/rate-limit.ts'
 import { WorkerPool } from './pool/worker-pool.ts'
 import { loadServedModels, type LoadedModel } from './pool/served-models.ts'
 import { createPlainModel, type PlainModel } from './plain/onnx-runtime.ts'
+import {
+  createTestImageSource,
+  type TestImage,
+  type TestImageSource,
+} from './models/test-images.ts'
 
 /** How often expired keys are swept from the key store, milliseconds. */
 const SWEEP_INTERVAL_MS = 60_000
 
 const OPENAPI_FILE = fileURLToPath(new URL('../docs/openapi.json', import.meta.url))
+/** The demo page, built by web/build.ts (npm start's prestart). */
+const WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url))
 
 export interface RunningService {
   /** e.g. http://127.0.0.1:8080 */
@@ -76,6 +83,15 @@ class DeferredExecutor implements HeExecutor {
   }
 }
 
+/** Test images of the loaded models (the readiness gate keeps requests away before). */
+class DeferredTestImages implements TestImageSource {
+  target: TestImageSource | undefined
+  random(modelId: string): Promise<TestImage> {
+    if (!this.target) return Promise.reject(new PrivinferError('NOT_READY', 'models are loading'))
+    return this.target.random(modelId)
+  }
+}
+
 /** Runs onnxruntime sessions for POST /plain (ENABLE_PLAIN only). */
 function plainRunnerOf(models: Map<string, PlainModel>): PlainRunner {
   return {
@@ -86,6 +102,17 @@ function plainRunnerOf(models: Map<string, PlainModel>): PlainRunner {
       return output
     },
   }
+}
+
+/** A port taken by another process is a configuration problem with a name, not a Node stack. */
+function listenProblem(error: Error, config: Config): Error {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return error
+  return new PrivinferError(
+    'PORT_IN_USE',
+    `port ${config.port} on ${config.host} is in use by another process; choose another with PORT (npm start) or --port (privinfer serve)`,
+    { port: config.port, host: config.host },
+    { cause: error },
+  )
 }
 
 /**
@@ -128,6 +155,7 @@ export async function startService(
 ): Promise<RunningService> {
   const catalog = new MutableCatalog()
   const executor = new DeferredExecutor()
+  const testImages = new DeferredTestImages()
   const plainModels = new Map<string, PlainModel>()
   const { keyStore, rateCounter } = await openKeyStore(config, logger)
   const openapi = JSON.parse(await readFile(OPENAPI_FILE, 'utf8')) as unknown
@@ -144,10 +172,12 @@ export async function startService(
     isReady: () => state.ready && !state.closing,
     openapi,
     rateCounter,
+    testImages,
+    webDir: WEB_DIR,
   })
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(config.port, config.host, (error?: Error) =>
-      error ? reject(error) : resolve(listening),
+      error ? reject(listenProblem(error, config)) : resolve(listening),
     )
   })
   // Uploads of several MB over slow links: generous, but bounded.
@@ -193,6 +223,7 @@ export async function startService(
       }
     }
     catalog.set(loaded.map(({ card }) => ({ id: card.id, card })))
+    testImages.target = createTestImageSource(loaded)
     sweepTimer = setInterval(() => {
       keyStore.sweepExpired().then(
         (removed) => removed > 0 && logger.info({ removed }, 'expired keys swept'),
@@ -259,7 +290,13 @@ export async function main(
 
 if (import.meta.main) {
   main().catch((error: unknown) => {
-    process.stderr.write(`privinfer: ${error instanceof Error ? error.message : String(error)}\n`)
+    // One line, with the code when there is one (as the CLI reports its errors).
+    const message = (error instanceof Error ? error.message : String(error)).replace(
+      /\s*\n\s*/g,
+      '; ',
+    )
+    const code = error instanceof PrivinferError ? ` [${error.code}]` : ''
+    process.stderr.write(`privinfer: ${message}${code}\n`)
     process.exit(1)
   })
 }

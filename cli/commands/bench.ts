@@ -29,7 +29,7 @@ export const command: Command = {
     const values = parsed.values as Record<string, unknown>
     const reps = numberOption(values, 'reps', 10)
     if (!Number.isInteger(reps) || reps < 1)
-      throw new PrivinferError('BAD_REQUEST', '--reps must be a positive integer')
+      throw new PrivinferError('OPTION_INVALID', '--reps must be a positive integer')
     const model = await loadModelOption(values)
     const options = compileOptionsOf(values)
     const compiled =

@@ -24,7 +24,8 @@ epsilon  epsilon spent by T steps of DP-SGD (Poisson sampling rate Q, noise mult
 sigma    the smallest noise multiplier reaching (E, D) for Q and T (relative precision 1e-4)
 
 --accountant rdp (default: Renyi DP, Mironov et al. 2019, milliseconds) or prv (Gopi et al. 2021:
-tighter, about a second per epsilon; reports the upper bound including its numerical error)`
+tighter, about a second per epsilon; reports the upper bound including its numerical error, for the
+worse of the add and remove directions)`
 
 const OPTIONS = {
   'sample-rate': { type: 'string' },
@@ -61,7 +62,7 @@ async function run(argv: string[]): Promise<void> {
       const detail =
         result.bestOrder !== undefined
           ? `best RDP order ${result.bestOrder}`
-          : `estimate ${format(result.epsilonEstimate ?? Number.NaN)}, lower bound ${format(result.epsilonLower ?? Number.NaN)}`
+          : `estimate ${format(result.epsilonEstimate ?? Number.NaN)}, lower bound ${format(result.epsilonLower ?? Number.NaN)}, worse of add/remove: ${result.worseDirection}`
       return `epsilon ${format(result.epsilon)} at delta ${delta} (${accountant}: ${detail}) for q=${sampleRate}, sigma=${noiseMultiplier}, ${steps} steps`
     })
     return

@@ -3,7 +3,7 @@
  * Compiles the ONNX model to an HE plan, checks it against onnxruntime under real encryption on the
  * calibration inputs and writes <models-dir>/<id>/ (model.onnx, card.json, compile.json).
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ModelCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
@@ -53,6 +53,49 @@ export async function readInputVectors(path: string, size: number): Promise<numb
   return parsed as number[][]
 }
 
+/** The files of a model folder (service/models, training/model-folder.ts), removed by --force. */
+const MODEL_FILES = [
+  CARD_FILE,
+  'card.md',
+  'compile.json',
+  'compiled.json',
+  'model.onnx',
+  'test-indices.json',
+]
+
+/**
+ * Throws MODEL_EXISTS when `dir` holds a model and `force` is false; returns whether one is replaced.
+ */
+async function refuseExistingModel(dir: string, id: string, force: boolean): Promise<boolean> {
+  const existing = await readFile(join(dir, CARD_FILE), 'utf8').then(
+    (text) => text,
+    () => undefined,
+  )
+  if (existing === undefined) return false
+  if (force) return true
+  let title = ''
+  try {
+    title = ` ('${String((JSON.parse(existing) as ModelCard).title).slice(0, 80)}')`
+  } catch {
+    // An unreadable card is still an existing model folder.
+  }
+  throw new PrivinferError(
+    'MODEL_EXISTS',
+    `${dir} already holds model '${id}'${title}; choose another --id, or add --force to replace it (its card is not kept)`,
+    { dir, modelId: id },
+  )
+}
+
+async function removeModelFiles(dir: string): Promise<void> {
+  const card = await readFile(join(dir, CARD_FILE), 'utf8').then(
+    (text) => JSON.parse(text) as Partial<ModelCard>,
+    () => ({}) as Partial<ModelCard>,
+  )
+  const files = new Set(MODEL_FILES)
+  if (typeof card.onnxFile === 'string' && !card.onnxFile.includes('/')) files.add(card.onnxFile)
+  for (const file of files) await rm(join(dir, file), { force: true })
+}
+
 /** Compile options shared by import and bench. */
 export const COMPILE_FLAGS = {
   strategy: { type: 'string' },
@@ -65,13 +108,13 @@ export const COMPILE_FLAGS = {
 function onOff(value: unknown): boolean {
   if (value === 'on') return true
   if (value === 'off') return false
-  throw new PrivinferError('BAD_REQUEST', '--lazy-output must be on or off')
+  throw new PrivinferError('OPTION_INVALID', '--lazy-output must be on or off')
 }
 
 export function compileOptionsOf(values: Record<string, unknown>): CompileOptions {
   const strategy = values.strategy
   if (strategy !== undefined && strategy !== 'optimized' && strategy !== 'baseline') {
-    throw new PrivinferError('BAD_REQUEST', '--strategy must be optimized or baseline')
+    throw new PrivinferError('OPTION_INVALID', '--strategy must be optimized or baseline')
   }
   return {
     ...(strategy === undefined ? {} : { strategy }),
@@ -91,27 +134,35 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--compare N] [--json]
+       [--compare N] [--force] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
-  --compare      how many calibration inputs to run under encryption (default: all, at most 32)`,
+  --compare      how many calibration inputs to run under encryption (default: all, at most 32)
+  --force        replace an existing model folder <models-dir>/<id>: its files are removed and a fresh
+                 card is written (nothing of the old card is kept); without it an existing id is refused`,
   async run(argv) {
     const parsed = parseCommandArgs(argv, {
       id: { type: 'string' },
       calibration: { type: 'string' },
       'models-dir': { type: 'string' },
       compare: { type: 'string' },
+      force: { type: 'boolean' },
       ...COMPILE_FLAGS,
     })
     const values = parsed.values as Record<string, unknown>
     const positionals = parsed.positionals
     const onnxPath = positionals[0]
     if (onnxPath === undefined)
-      throw new PrivinferError('FIELD_MISSING', 'the ONNX file is required')
+      throw new PrivinferError(
+        'FIELD_MISSING',
+        'the ONNX file is required: privinfer import <model.onnx> --id <id>',
+      )
     const id = requireString(values, 'id')
     if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(id))
-      throw new PrivinferError('BAD_REQUEST', `--id '${id}' must be a simple name`)
+      throw new PrivinferError('OPTION_INVALID', `--id '${id}' must be a simple name`)
     const modelsDir = (values['models-dir'] as string | undefined) ?? 'models'
     const dir = join(modelsDir, id)
+    // Refuse before any work: an existing model is replaced only on request.
+    const replaced = await refuseExistingModel(dir, id, Boolean(values.force))
     const onnxBytes = new Uint8Array(await readFile(onnxPath))
     const layerModel = importOnnx(onnxBytes)
     const calibration = values.calibration
@@ -131,11 +182,9 @@ export const command: Command = {
       (done) => progress.tick(done),
     )
     progress.finish()
-    const existing = await readFile(join(dir, CARD_FILE), 'utf8').then(
-      (text) => JSON.parse(text) as ModelCard,
-      () => undefined,
-    )
-    const base: ModelCard = existing ?? {
+    // A fresh card: nothing of a replaced model's card (title, privacy, accuracy, preprocessing) may
+    // describe this ONNX file.
+    const base: ModelCard = {
       formatVersion: 1,
       id,
       title: id,
@@ -156,12 +205,13 @@ export const command: Command = {
     }
     const card: ModelCard = {
       ...withCompiledFields(
-        { ...base, id, onnxFile: base.onnxFile ?? 'model.onnx' },
+        base,
         compiled,
         await encryptionParametersBase64Of(compiled.parameters),
       ),
       comparison: check.comparison,
     }
+    if (replaced) await removeModelFiles(dir)
     await writeModelDirectory(dir, { onnxBytes, card, compiled })
     const { parameters } = compiled
     emit(

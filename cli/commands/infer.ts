@@ -8,6 +8,7 @@ import { emit, parseCommandArgs, requireString } from '../args.ts'
 import { readInputVectors } from './import.ts'
 import { loadModelOption } from './model-folder.ts'
 import type { Command } from './index.ts'
+import { fitInputsToCard } from '../input-check.ts'
 
 export const command: Command = {
   name: 'infer',
@@ -22,9 +23,10 @@ export const command: Command = {
     })
     const values = parsed.values as Record<string, unknown>
     const { card, compiled } = await loadModelOption(values)
-    const inputs = await readInputVectors(
-      requireString(values, 'input'),
-      compiled.layerModel.inputSize,
+    const inputs = fitInputsToCard(
+      await readInputVectors(requireString(values, 'input'), compiled.layerModel.inputSize),
+      card,
+      { source: '--input', preprocessed: true },
     )
     const roundTrip = await createLocalRoundTrip(compiled)
     const outputs: number[][] = []

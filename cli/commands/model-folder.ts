@@ -11,7 +11,7 @@ export async function loadModelOption(
 ): Promise<ModelDirectory & { dir: string }> {
   const id = values.model
   if (typeof id !== 'string' || id.length === 0)
-    throw new PrivinferError('FIELD_MISSING', '--model is required')
+    throw new PrivinferError('FIELD_MISSING', '--model is required', { option: '--model' })
   const modelsDir = typeof values['models-dir'] === 'string' ? values['models-dir'] : 'models'
   const dir = join(modelsDir, id)
   try {

@@ -14,6 +14,7 @@ import { emit, parseCommandArgs, requireString } from '../args.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import { PrivinferClient, type Prediction } from '../../client/index.ts'
 import { pngToInput } from '../../client/node/png-image.ts'
+import { fitInputsToCard } from '../input-check.ts'
 
 export const command: Command = {
   name: 'predict',
@@ -22,7 +23,8 @@ export const command: Command = {
     'usage: privinfer predict --server URL --model ID (--image file.png | --input file.json) [--token T] [--json]',
     '',
     '--image   PNG of a digit: grayscale, inverted if the background is light, resized to 28x28 by area averaging',
-    '--input   JSON: one input vector (card.input.rawSize numbers) or an array of vectors',
+    "--input   JSON: one input vector (card.input.rawSize numbers in the card's input range) or an array of vectors;",
+    '          0-255 pixels for a [0, 1] model are scaled by 1/255 (with a note on stderr)',
     '--token   bearer token when the service sets AUTH_TOKEN (default: $PRIVINFER_TOKEN)',
   ].join('\n'),
   async run(argv) {
@@ -43,10 +45,15 @@ export const command: Command = {
       baseUrl: server,
       token: (values.token as string | undefined) ?? process.env.PRIVINFER_TOKEN,
     })
+    // The card first: a wrong input fails here, before any key is made or uploaded.
+    const card = await client.getModel(modelId)
+    const fitted = fitInputsToCard(inputs, card, {
+      source: values.image !== undefined ? '--image' : '--input',
+    })
     const session = await client.openSession(modelId)
     const predictions: Array<Prediction & { ms: number }> = []
     try {
-      for (const input of inputs) {
+      for (const input of fitted) {
         const started = performance.now()
         const prediction = await session.infer(input)
         predictions.push({ ...prediction, ms: Math.round(performance.now() - started) })

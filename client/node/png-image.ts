@@ -10,20 +10,41 @@
  */
 import { PNG } from 'pngjs'
 import { PrivinferError } from '../../core/errors.ts'
+import { resizeByArea } from '../area-resample.ts'
+
+export { resizeByArea }
 
 /** Largest accepted image side, pixels (bounds memory and time). */
 const MAX_SIDE = 4096
 
 /**
  * Decodes a PNG and maps it to `width * height` intensities in [0, 1] (see the file comment).
- * @throws PrivinferError INPUT_INVALID for bytes that are not a PNG or an image that is too large.
+ * @throws PrivinferError INPUT_INVALID for bytes that are not a PNG (another image format is named),
+ *   a damaged PNG, or an image that is too large.
  */
 export function pngToInput(bytes: Uint8Array, width = 28, height = 28): Float64Array {
+  if (!hasPngSignature(bytes)) {
+    const kind = imageKindOf(bytes)
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      kind === undefined
+        ? 'not a PNG file (it does not start with the PNG signature)'
+        : `a ${kind} file, not a PNG: convert it to PNG first`,
+      kind === undefined ? {} : { format: kind },
+    )
+  }
   let image: PNG
   try {
     image = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   } catch (error) {
-    throw new PrivinferError('INPUT_INVALID', `not a readable PNG: ${(error as Error).message}`)
+    // pngjs's own messages ("There are some read requests waitng on finished stream") describe its
+    // stream internals, not the file: name the likely cause and keep theirs as the cause.
+    throw new PrivinferError(
+      'INPUT_INVALID',
+      `a damaged or truncated PNG file (${bytes.byteLength} bytes): it cannot be decoded`,
+      {},
+      { cause: error },
+    )
   }
   if (
     image.width > MAX_SIDE ||
@@ -51,6 +72,23 @@ export function pngToInput(bytes: Uint8Array, width = 28, height = 28): Float64A
   return resizeByArea(gray, image.width, image.height, width, height)
 }
 
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+
+function hasPngSignature(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && PNG_SIGNATURE.every((byte, i) => bytes[i] === byte)
+}
+
+/** Other common image formats, by their magic bytes, for a clearer message. */
+function imageKindOf(bytes: Uint8Array): string | undefined {
+  const starts = (...prefix: number[]) => prefix.every((byte, i) => bytes[i] === byte)
+  if (starts(0xff, 0xd8, 0xff)) return 'JPEG'
+  if (starts(0x47, 0x49, 0x46, 0x38)) return 'GIF'
+  if (starts(0x42, 0x4d)) return 'BMP'
+  if (starts(0x52, 0x49, 0x46, 0x46) && bytes[8] === 0x57 && bytes[9] === 0x45) return 'WebP'
+  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'TIFF'
+  return undefined
+}
+
 function borderMean(gray: Float64Array, width: number, height: number): number {
   let sum = 0
   let count = 0
@@ -63,37 +101,4 @@ function borderMean(gray: Float64Array, width: number, height: number): number {
     count += 2
   }
   return sum / count
-}
-
-/** Area-averaging resize of a row-major single-channel image. */
-export function resizeByArea(
-  source: Float64Array,
-  sourceWidth: number,
-  sourceHeight: number,
-  width: number,
-  height: number,
-): Float64Array {
-  const out = new Float64Array(width * height)
-  const scaleX = sourceWidth / width
-  const scaleY = sourceHeight / height
-  for (let y = 0; y < height; y++) {
-    const y0 = y * scaleY
-    const y1 = y0 + scaleY
-    for (let x = 0; x < width; x++) {
-      const x0 = x * scaleX
-      const x1 = x0 + scaleX
-      let sum = 0
-      let area = 0
-      for (let sy = Math.floor(y0); sy < Math.min(sourceHeight, Math.ceil(y1)); sy++) {
-        const wy = Math.min(y1, sy + 1) - Math.max(y0, sy)
-        for (let sx = Math.floor(x0); sx < Math.min(sourceWidth, Math.ceil(x1)); sx++) {
-          const wx = Math.min(x1, sx + 1) - Math.max(x0, sx)
-          sum += source[sy * sourceWidth + sx] * wx * wy
-          area += wx * wy
-        }
-      }
-      out[y * width + x] = area > 0 ? sum / area : 0
-    }
-  }
-  return out
 }

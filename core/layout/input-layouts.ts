@@ -48,3 +48,28 @@ export function preRotatedLayout(
   }
   return { slotCount, inputSize, blocks }
 }
+
+/**
+ * `replicas` copies of x, copy j in slots [j·period, (j+1)·period) with x[0] at slot j·period + lead
+ * (blocks {j·period, period, −lead}). The first convolution's layout (grid-placement.ts): each
+ * output channel group reads its own copy, so a kernel tap is one rotation for all channels; the
+ * lead leaves room for the top/left padding reads of the window corners.
+ * @throws RangeError when the copies do not fit the slots.
+ */
+export function replicaLayout(
+  inputSize: number,
+  slotCount: number,
+  replicas: number,
+  period: number,
+  lead: number,
+): InputLayout {
+  if (replicas < 1 || replicas * period > slotCount || lead < 0 || lead + inputSize > period) {
+    throw new RangeError(
+      `${replicas} copies of ${inputSize} inputs with lead ${lead} do not fit periods of ${period} in ${slotCount} slots`,
+    )
+  }
+  const blocks = []
+  for (let j = 0; j < replicas; j++)
+    blocks.push({ slotStart: j * period, length: period, inputOffset: -lead })
+  return { slotCount, inputSize, blocks }
+}

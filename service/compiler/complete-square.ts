@@ -13,6 +13,7 @@
  * Chebyshev layers before (PLAN_INVALID here).
  */
 import { PrivinferError } from '../../core/errors.ts'
+import { composeWindows, type WindowGeometry } from '../../core/layout/window-geometry.ts'
 import { unreachable } from '../../core/unreachable.ts'
 import type { ChebyshevLayer, LayerModel, LinearLayer, PolyLayer } from './ir.ts'
 import { polynomialDegree } from './front/polynomial.ts'
@@ -38,11 +39,29 @@ function toDense(layer: LinearLayer): DenseStep {
     columns: layer.inFeatures,
     weights: Float64Array.from(layer.weights),
     bias: Float64Array.from(layer.bias),
+    ...(layer.window ? { window: layer.window } : {}),
+    ...(layer.averagePool ? { averagePool: true as const } : {}),
   }
 }
 
+/** second ∘ first's window, when both have one (a dense step in between loses it). */
+function composedWindow(first: DenseStep, second: DenseStep): WindowGeometry | undefined {
+  if (!first.window || !second.window) return undefined
+  if (first.window.outShape.join() !== second.window.inShape.join()) return undefined
+  return composeWindows(first.window, second.window)
+}
+
+/**
+ * An average pool right before a window map stays a step of its own: the lowering runs it as a
+ * fold (no level) when the layout allows, instead of widening the convolution's kernel
+ * (bench/conv-packing.ts: 53 vs 72 rotations for the LeNet-style fixture).
+ */
+function keepsSeparate(first: DenseStep, second: DenseStep): boolean {
+  return first.averagePool === true && second.window !== undefined
+}
+
 /** second ∘ first as one dense step. */
-function composeDense(first: DenseStep, second: DenseStep): DenseStep {
+export function composeDense(first: DenseStep, second: DenseStep): DenseStep {
   const weights = new Float64Array(second.rows * first.columns)
   const bias = Float64Array.from(second.bias)
   for (let i = 0; i < second.rows; i++) {
@@ -54,6 +73,7 @@ function composeDense(first: DenseStep, second: DenseStep): DenseStep {
         weights[i * first.columns + j] += w * first.weights[k * first.columns + j]
     }
   }
+  const window = composedWindow(first, second)
   return {
     kind: 'linear',
     name: `${first.name}+${second.name}`,
@@ -61,6 +81,7 @@ function composeDense(first: DenseStep, second: DenseStep): DenseStep {
     columns: first.columns,
     weights,
     bias,
+    ...(window ? { window } : {}),
   }
 }
 
@@ -187,7 +208,8 @@ export function completeSquares(
           dense = absorbAffineInput(dense, pending.scale, pending.offset)
           pending = undefined
         }
-        if (previous?.kind === 'linear') steps[steps.length - 1] = composeDense(previous, dense)
+        if (previous?.kind === 'linear' && !keepsSeparate(previous, dense))
+          steps[steps.length - 1] = composeDense(previous, dense)
         else steps.push(dense)
         size = dense.rows
         return

@@ -10,6 +10,7 @@
 
 import type { Postprocessing } from '../../core/postprocessing.ts'
 import type { Elementwise } from './elementwise.ts'
+import type { WindowGeometry } from '../../core/layout/window-geometry.ts'
 
 /** y = W x + b, W row-major with `outFeatures` rows and `inFeatures` columns. */
 export interface LinearLayer {
@@ -22,6 +23,14 @@ export interface LinearLayer {
   weights: Float64Array
   /** Length outFeatures (zeros when the model has no bias). */
   bias: Float64Array
+  /**
+   * Set when the map is a window map on NCHW tensors (Conv, AveragePool, BatchNorm and their
+   * compositions): the layout code then places outputs on their window corners
+   * (core/layout/grid-placement.ts). The weights stay the truth; the window only guides packing.
+   */
+  window?: WindowGeometry
+  /** The layer is exactly an average pool (kernel = stride, no padding): a fold candidate. */
+  averagePool?: true
 }
 
 /**

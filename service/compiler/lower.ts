@@ -23,7 +23,16 @@ import { PrivinferError } from '../../core/errors.ts'
 import { unreachable } from '../../core/unreachable.ts'
 import type { InputLayout, OutputLayout } from '../../core/card.ts'
 import { chooseInputLayout, replicatedChoice } from './choose-input-layout.ts'
-import { completeSquares } from './complete-square.ts'
+import { completeSquares, composeDense } from './complete-square.ts'
+import { contentsOfGrid, type GridPlacement } from '../../core/layout/grid-placement.ts'
+import { rotationsOfOffsetSplit } from '../../core/layout/offset-baby-giant.ts'
+import { EMPTY } from '../../core/layout/slot-contents.ts'
+import {
+  lowerFirstWindow,
+  lowerWindowOnGrid,
+  poolStepOnGrid,
+  type PlacedProduct,
+} from './lower-window.ts'
 import { galoisStepsOf, type HePlan, type MatVecOp, type PlanOp } from './plan/plan.ts'
 import {
   isLazyProduct,
@@ -89,28 +98,40 @@ export function lowerLayerModel(model: LayerModel, options: LowerOptions): Lower
  * @throws SlotsExceededError when a layer does not fit `options.slotCount` slots (a larger ring may).
  */
 export function lowerSteps(
-  steps: readonly Step[],
+  input: readonly Step[],
   reasons: readonly string[],
   options: LowerOptions,
 ): LoweredModel {
+  const steps = [...input]
   const builder = new PlanBuilder(options, rescalePolicyOf(options), [...reasons])
-  steps.forEach((step, index) => {
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index]
     switch (step.kind) {
       case 'square':
-        return builder.square(step)
+        builder.square(step)
+        break
       case 'chebyshev':
-        return builder.chebyshev(step)
-      case 'linear':
-        return builder.dense(
-          step,
-          isLazyProduct(builder.policy, steps, index),
-          isLastDense(steps, index),
-        )
+        builder.chebyshev(step)
+        break
+      case 'linear': {
+        const next = steps[index + 1]
+        if (step.averagePool && next?.kind === 'linear') {
+          // A pool before a window map: a fold on the grid when the layout allows, else one more
+          // factor of the next linear map.
+          if (!builder.poolByFold(step, next, isLastDense(steps, index + 1)))
+            steps[index + 1] = composeDense(step, next)
+          break
+        }
+        const lazy = isLazyProduct(builder.policy, steps, index)
+        const isLast = isLastDense(steps, index)
+        if (!builder.placed(step, lazy, isLast)) builder.dense(step, lazy, isLast)
+        break
+      }
       default:
         return unreachable(step)
     }
-  })
-  return { plan: builder.plan(), steps: [...steps], reasons: builder.reasons }
+  }
+  return { plan: builder.plan(), steps, reasons: builder.reasons }
 }
 
 function isLastDense(steps: readonly Step[], index: number): boolean {
@@ -126,6 +147,10 @@ class PlanBuilder {
   outputLayout: OutputLayout | undefined
   /** Which value every slot holds after the last dense step (undefined before the first). */
   contents: Int32Array | undefined
+  /** Set while the running ciphertext holds a tensor on a slot grid (after a placed product). */
+  grid: GridPlacement | undefined
+  /** Factor the next product's weights take (1/k² after an average pool run as a fold). */
+  pendingWeightScale = 1
   readonly options: LowerOptions
   readonly policy: RescalePolicy
   /** Reasons so far (earlier passes first); lowering appends one or two per dense step. */
@@ -183,7 +208,89 @@ class PlanBuilder {
     )
   }
 
-  dense(step: DenseStep, lazy: boolean, isLast: boolean): void {
+  /**
+   * A window map (not the last layer) as a placed product: outputs on their window corners, BSGS
+   * over explicit giant offsets, no fold, the bias on the output slots (lower-window.ts). False
+   * when the step has no window or the current layout is not a grid.
+   */
+  placed(input: DenseStep, lazy: boolean, isLast: boolean): boolean {
+    if (this.baseline || input.window === undefined || isLast) return false
+    const { slotCount } = this
+    const step = this.withPendingScale(input)
+    let product: PlacedProduct | undefined
+    if (this.contents === undefined) {
+      const first = lowerFirstWindow(step, slotCount)
+      this.inputLayout = first.layout
+      product = first
+    } else if (this.grid !== undefined) {
+      product = lowerWindowOnGrid(step, this.grid, slotCount)
+    }
+    if (product === undefined) return false
+    const { split } = product
+    this.ops.push({
+      kind: 'matVec',
+      layer: step.name,
+      giantStep: 0,
+      babyStep: split.babyStep,
+      maxBaby: split.maxBaby,
+      giantRotations: rotationsOfOffsetSplit(split) - split.maxBaby,
+      groups: split.groups.map((group, position) => ({
+        index: position,
+        offset: group.offset,
+        terms: group.terms.map((term) => ({
+          baby: term.baby,
+          plaintext: this.addPlaintext(term.diagonal),
+        })),
+      })),
+      scale: lazy ? { kind: 'fixed' } : { kind: 'target', role: 'hidden' },
+      rescale: lazy ? 'none' : this.policy.rescaleAt,
+    })
+    if (!lazy) this.depth++
+    if (step.bias.some((value) => value !== 0)) {
+      const bias = new Float64Array(slotCount)
+      product.outputContents.forEach((row, s) => {
+        if (row !== EMPTY) bias[s] = step.bias[row]
+      })
+      this.ops.push({ kind: 'addPlain', layer: step.name, plaintext: this.addPlaintext(bias) })
+    }
+    this.reasons.push(
+      product.description + (lazy ? ', lazy rescale (product carried into the square)' : ''),
+    )
+    this.contents = product.outputContents
+    this.grid = product.outputs
+    return true
+  }
+
+  /**
+   * An average pool (kernel = stride, no padding) on the current grid, right before the window
+   * map `next`: a fold (rotations and additions, no level) whose window sums land on the corners;
+   * 1/k² goes into `next`'s weights. False when the layout does not allow it.
+   */
+  poolByFold(step: DenseStep, next: DenseStep, nextIsLast: boolean): boolean {
+    if (this.baseline || this.grid === undefined || next.window === undefined || nextIsLast)
+      return false
+    const pool = poolStepOnGrid(step, this.grid)
+    if (pool === undefined) return false
+    if (pool.stages.length > 0)
+      this.ops.push({ kind: 'fold', layer: step.name, stages: pool.stages })
+    this.pendingWeightScale /= pool.sumFactor
+    this.grid = pool.pooled
+    this.contents = contentsOfGrid(pool.pooled, this.slotCount)
+    this.reasons.push(
+      `${step.name}: average pool as a fold on the grid (${rotationsOfFold(pool.stages)} rotations, no level)`,
+    )
+    return true
+  }
+
+  private withPendingScale(step: DenseStep): DenseStep {
+    if (this.pendingWeightScale === 1) return step
+    const factor = this.pendingWeightScale
+    this.pendingWeightScale = 1
+    return { ...step, weights: step.weights.map((w) => w * factor) }
+  }
+
+  dense(input: DenseStep, lazy: boolean, isLast: boolean): void {
+    const step = this.withPendingScale(input)
     const { slotCount, options, baseline } = this
     const rowPeriod = nextPowerOfTwo(step.rows)
     if (rowPeriod > slotCount) {
@@ -205,6 +312,7 @@ class PlanBuilder {
         (isLast && options.clientFold ? `, ${copies} copies summed by the client` : ''),
     )
     this.contents = replicatedContents(step.rows, rowPeriod, slotCount)
+    this.grid = undefined
     if (isLast) {
       this.outputLayout = { slotCount, outputSize: step.rows, offset: 0, period: rowPeriod, copies }
     }

@@ -6,8 +6,10 @@
  *   input -> DenseStep -> SquareStep | ChebyshevStep -> DenseStep -> ... -> DenseStep -> output
  *
  * Quadratic coefficients are already absorbed into the neighbouring dense steps, consecutive dense
- * maps are multiplied out, and the chain starts and ends with a dense step.
+ * maps are multiplied out (except an average pool before a window map, which the lowering may run
+ * as a fold), and the chain starts and ends with a dense step.
  */
+import type { WindowGeometry } from '../../core/layout/window-geometry.ts'
 
 /** y = W x + b, W row-major with `rows` outputs and `columns` inputs. */
 export interface DenseStep {
@@ -18,6 +20,10 @@ export interface DenseStep {
   /** Row-major rows x columns. */
   weights: Float64Array
   bias: Float64Array
+  /** Window geometry of a convolution-like step (ir.ts LinearLayer.window). */
+  window?: WindowGeometry
+  /** An exact average pool (ir.ts LinearLayer.averagePool). */
+  averagePool?: true
 }
 
 /** x -> x² + linearCoefficient·x element-wise (0 for a bare square). */

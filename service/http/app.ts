@@ -1,9 +1,9 @@
 /**
  * The Express app of the REST API (v1), without `listen` (service/main.ts listens; tests use supertest).
  *
- * Order: request id + log -> helmet -> CORS -> health / openapi (open) -> bearer auth (names the
- * client) -> per-client rate limit -> metrics -> key deletion (also while starting or shutting down)
- * -> readiness gate -> routes -> 404 -> problem+json.
+ * Order: request id + log -> helmet -> CORS -> health / openapi / demo page (open) -> bearer auth
+ * (names the client) -> per-client rate limit -> metrics -> key deletion (also while starting or
+ * shutting down) -> readiness gate -> routes -> 404 -> problem+json.
  */
 import express, { type Express } from 'express'
 import cors from 'cors'
@@ -20,6 +20,8 @@ import { inferRouter } from './routes/infer.ts'
 import { keyDeletionRouter, keysRouter } from './routes/keys.ts'
 import { modelsRouter } from './routes/models.ts'
 import { plainRouter } from './routes/plain.ts'
+import { testImageRouter } from './routes/test-image.ts'
+import { webRouter } from './routes/web.ts'
 
 export function createApp(deps: AppDeps): Express {
   const { config, models, keyStore, executor, logger, registry } = deps
@@ -47,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(deps.openapi)
   })
+  app.use(webRouter(deps.webDir))
 
   if (config.authTokens.length > 0) app.use(requireBearerToken(config.authTokens))
   const rateCounter = deps.rateCounter ?? new MemoryWindowCounter()
@@ -92,6 +95,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(keysRouter({ models, keyStore, executor, logger, metrics, quota }))
   app.use(inferRouter({ models, keyStore, executor, logger, metrics, keyRateRule }))
   app.use(plainRouter(models, deps.plain, config.enablePlain))
+  app.use(testImageRouter(models, deps.testImages))
 
   app.use((req, _res, next) => {
     next(new PrivinferError('NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 100)}`))

@@ -8,6 +8,7 @@ import type { Config } from '../config.ts'
 import type { KeyStore } from '../keystore/key-store.ts'
 import type { HeExecutor } from '../pool/he-executor.ts'
 import type { WindowCounter } from './rate-limit.ts'
+import type { TestImage } from '../../core/test-image.ts'
 
 /** A model the service serves: its public card (GET /v1/models/{id}). */
 export interface ServedModel {
@@ -17,9 +18,19 @@ export interface ServedModel {
 
 /** The models being served; empty until start-up has compiled them. */
 export interface ModelCatalog {
+  /** Every served model, the default one first. */
   list(): readonly ServedModel[]
   /** Undefined when there is no such model. */
   find(id: string): ServedModel | undefined
+}
+
+/** Held-out images of the models' public test splits (service/models/test-images.ts). */
+export interface TestImageSource {
+  /**
+   * @throws PrivinferError MODEL_NOT_FOUND for a model it does not know; DATASET_UNAVAILABLE when the
+   *   model has no test split here (no indices file, dataset not installed).
+   */
+  random(modelId: string): Promise<TestImage>
 }
 
 /** The onnxruntime reference path (POST /v1/models/{id}/plain). */
@@ -58,4 +69,8 @@ export interface AppDeps {
    * same store so that replicas enforce one limit together.
    */
   rateCounter?: WindowCounter
+  /** GET /v1/models/{id}/test-image (absent: DATASET_UNAVAILABLE). */
+  testImages?: TestImageSource
+  /** The built demo page served at `/` (web/dist); absent: `/` says how to build it. */
+  webDir?: string
 }

@@ -57,6 +57,12 @@ export const PROBLEMS: Readonly<Record<ErrorCode, ProblemKind>> = {
   KEY_STORE_UNAVAILABLE: { status: 503, title: 'Key store unavailable' },
   KEY_QUOTA_EXCEEDED: { status: 429, title: 'Key quota of this client exceeded' },
   KEY_STORAGE_FULL: { status: 507, title: 'Key storage full' },
+  SERVICE_UNREACHABLE: { status: 502, title: 'Service unreachable' },
+  URL_INVALID: { status: 400, title: 'Invalid service URL' },
+  PORT_IN_USE: { status: 500, title: 'Port in use' },
+  OPTION_INVALID: { status: 400, title: 'Invalid command-line option' },
+  COMMAND_UNKNOWN: { status: 400, title: 'Unknown command' },
+  MODEL_EXISTS: { status: 409, title: 'Model already exists' },
   PRECISION_NOT_MET: { status: 422, title: 'The plan cannot meet the required output precision' },
 }
 

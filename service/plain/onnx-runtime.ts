@@ -51,38 +51,13 @@ export async function createPlainModel(
   onnxBytes: Uint8Array,
   options: PlainModelOptions = {},
 ): Promise<PlainModel> {
-  const graph = readOnnxModel(onnxBytes)
-  const input = graph.inputs[0]
-  const output = graph.outputs[0]
-  if (!input || !output) {
-    throw new PrivinferError('INVALID_MODEL', 'the ONNX graph declares no input or no output')
-  }
-  const { batchDim, shape } = splitBatch(input.dims, input.name)
-  const inputSize = shape.reduce((product, dim) => product * dim, 1)
-  const inputType = input.dataType === 'double' ? 'float64' : 'float32'
-  if (input.dataType !== undefined && input.dataType !== 'float' && input.dataType !== 'double') {
-    throw new PrivinferError(
-      'INVALID_MODEL',
-      `input '${input.name}' has type ${input.dataType}, expected float or double`,
-    )
-  }
+  const { input, output, batchDim, shape, inputSize, inputType } = plainModelSignature(
+    readOnnxModel(onnxBytes),
+  )
   const rowsPerCall =
     typeof batchDim === 'number' ? batchDim : Math.max(1, options.batchSize ?? 256)
 
-  let session: ort.InferenceSession
-  try {
-    session = await ort.InferenceSession.create(onnxBytes, {
-      intraOpNumThreads: options.threads ?? 1,
-      interOpNumThreads: 1,
-    })
-  } catch (cause) {
-    throw new PrivinferError(
-      'INVALID_MODEL',
-      `onnxruntime could not load the model: ${(cause as Error).message}`,
-      {},
-      { cause },
-    )
-  }
+  const session = await createSession(onnxBytes, options.threads ?? 1)
 
   let outputSize = declaredSize(output.dims)
 
@@ -143,6 +118,45 @@ export async function createPlainModel(
     async close() {
       await session.release()
     },
+  }
+}
+
+/** The graph's input and output, the batch dimension split off the input shape, checked. */
+function plainModelSignature(graph: ReturnType<typeof readOnnxModel>) {
+  const input = graph.inputs[0]
+  const output = graph.outputs[0]
+  if (!input || !output) {
+    throw new PrivinferError('INVALID_MODEL', 'the ONNX graph declares no input or no output')
+  }
+  const { batchDim, shape } = splitBatch(input.dims, input.name)
+  const inputSize = shape.reduce((product, dim) => product * dim, 1)
+  const inputType: 'float64' | 'float32' = input.dataType === 'double' ? 'float64' : 'float32'
+  if (input.dataType !== undefined && input.dataType !== 'float' && input.dataType !== 'double') {
+    throw new PrivinferError(
+      'INVALID_MODEL',
+      `input '${input.name}' has type ${input.dataType}, expected float or double`,
+    )
+  }
+  return { input, output, batchDim, shape, inputSize, inputType }
+}
+
+/** An onnxruntime session of the model, or INVALID_MODEL with onnxruntime's reason. */
+async function createSession(
+  onnxBytes: Uint8Array,
+  threads: number,
+): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(onnxBytes, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+    })
+  } catch (cause) {
+    throw new PrivinferError(
+      'INVALID_MODEL',
+      `onnxruntime could not load the model: ${(cause as Error).message}`,
+      {},
+      { cause },
+    )
   }
 }
 

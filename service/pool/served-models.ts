@@ -17,9 +17,13 @@ export interface LoadedModel {
   compiled: unknown
 }
 
+/** The default model when DEFAULT_MODEL is not set, if it is served (README, GET /v1/models). */
+export const BUNDLED_DEFAULT_MODEL = 'mnist-dp'
+
 /**
  * Loads every model folder of `modelsDir` (a folder with a card.json). A model that fails to load is
- * logged and skipped, unless it is `defaultModel`. The default model comes first.
+ * logged and skipped, unless it is `defaultModel`. The default model comes first: `defaultModel`,
+ * else BUNDLED_DEFAULT_MODEL when it loaded, else the first folder by name.
  * @throws PrivinferError MODEL_NOT_FOUND when no model loads or the default model is missing.
  */
 export async function loadServedModels(
@@ -62,6 +66,9 @@ export async function loadServedModels(
         `DEFAULT_MODEL '${defaultModel}' is not in ${modelsDir}`,
       )
     loaded.unshift(...loaded.splice(index, 1))
+  } else {
+    const index = loaded.findIndex((model) => model.card.id === BUNDLED_DEFAULT_MODEL)
+    if (index > 0) loaded.unshift(...loaded.splice(index, 1))
   }
   if (loaded.length === 0)
     throw new PrivinferError('MODEL_NOT_FOUND', `no model folder with a card.json in ${modelsDir}`)

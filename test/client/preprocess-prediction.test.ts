@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { preprocessInput } from '../../client/preprocess.ts'
 import { toPrediction } from '../../client/prediction.ts'
@@ -14,6 +15,28 @@ describe('preprocessInput', () => {
     expect(
       Array.from(preprocessInput({ kind: 'avgpool', height: 4, width: 4, pool: 2 }, image, 16)),
     ).toEqual([1, 2, 3, 5])
+  })
+
+  it('computes the scatter28-v1 features of the published test vector for kind scattering', () => {
+    const { vectors } = JSON.parse(
+      readFileSync(new URL('../core/features/scatter28-vector.json', import.meta.url), 'utf8'),
+    ) as { vectors: Array<{ image: number[]; features: number[] }> }
+    const features = preprocessInput(
+      { kind: 'scattering', transform: 'scatter28-v1', height: 28, width: 28 },
+      vectors[1].image,
+      784,
+    )
+    expect(features.length).toBe(1001)
+    features.forEach((value, i) =>
+      expect(Math.abs(value - vectors[1].features[i])).toBeLessThan(1e-9),
+    )
+  })
+
+  it('rejects an unknown scattering transform with INVALID_MODEL (a newer card than this client)', () => {
+    const unknown = { kind: 'scattering', transform: 'scatter28-v9', height: 28, width: 28 }
+    expect(() => preprocessInput(unknown as never, new Float64Array(784), 784)).toThrow(
+      expect.objectContaining({ code: 'INVALID_MODEL' }),
+    )
   })
 
   it('rejects a wrong length or non-finite values with INPUT_INVALID', () => {

@@ -207,7 +207,7 @@ describe('ServiceApi retries', () => {
         'm',
         bundle,
       ),
-    ).rejects.toThrow('fetch failed')
+    ).rejects.toMatchObject({ code: 'SERVICE_UNREACHABLE', details: { cause: 'ECONNRESET' } })
     expect(count).toBe(1)
     count = 0
     const storeDown = (async () =>

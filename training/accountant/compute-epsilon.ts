@@ -4,7 +4,7 @@
  * ~1 s, an upper bound at a stated numerical error).
  */
 import { PrivinferError } from '../../core/errors.ts'
-import { epsilonPrv } from './prv.ts'
+import { epsilonPrv, type PrvEpsilon } from './prv.ts'
 import { epsilonRdp } from './rdp.ts'
 import { checkDelta, checkNoiseMultiplier, checkSampleRate, checkSteps } from './validate.ts'
 
@@ -50,6 +50,9 @@ export interface EpsilonResult {
   epsilonEstimate?: number
   /** PRV only: grid size, mesh and half-width of the discretization. */
   grid?: { size: number; mesh: number; halfWidth: number }
+  /** PRV only: the adjacency direction (add or remove) whose epsilon is reported, and both. */
+  worseDirection?: PrvEpsilon['worseDirection']
+  byDirection?: PrvEpsilon['byDirection']
 }
 
 /**

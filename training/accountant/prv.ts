@@ -2,11 +2,18 @@
  * The PRV accountant: Gopi, Lee and Wutschitz 2021, "Numerical Composition of Differential
  * Privacy" (NeurIPS 2021, arXiv:2106.02848), for T steps of the Poisson-subsampled Gaussian.
  *
- * 1. The privacy loss random variable (PRV) of one step is Y = log(P(X)/Q(X)), X ~ P, with
- *    P = (1-q) N(0, sigma^2) + q N(1, sigma^2) and Q = N(0, sigma^2). Y = log(1 - q + q e^{(2X-1)/(2 sigma^2)})
- *    is increasing in X, so its CDF is the mixture CDF at the inverse: with
- *    z(t) = log((e^t - 1 + q)/q) and x(t) = sigma^2 z(t) + 1/2,
- *    F(t) = (1-q) Phi(x/sigma) + q Phi((x-1)/sigma) for t > log(1-q), else 0 (their Prop. B.4).
+ * 1. Under add/remove adjacency a Poisson-subsampled Gaussian step has two privacy loss random
+ *    variables (PRVs), with P = (1-q) N(0, sigma^2) + q N(1, sigma^2) and Q = N(0, sigma^2):
+ *    - remove (the dataset with the example vs without): Y = log(P(X)/Q(X)), X ~ P.
+ *      Y = log(1 - q + q e^{(2X-1)/(2 sigma^2)}) is increasing in X, so with
+ *      z(t) = log((e^t - 1 + q)/q) and x(t) = sigma^2 z(t) + 1/2,
+ *      F(t) = (1-q) Phi(x(t)/sigma) + q Phi((x(t)-1)/sigma) for t > log(1-q), else 0 (their Prop. B.4);
+ *    - add (without vs with): Y' = log(Q(X)/P(X)) = -log(1 - q + q e^{(2X-1)/(2 sigma^2)}), X ~ Q,
+ *      decreasing in X and below -log(1-q): F'(t) = 1 - Phi(x(-t)/sigma) for t < -log(1-q), else 1.
+ *    The two are not mirror images for q < 1 (Zhu, Dong, Wang 2022, "Optimal accounting of
+ *    differential privacy via characteristic function", AISTATS, arXiv:2106.08567, Section 5): a
+ *    guarantee for the add/remove relation is the WORSE of the two T-fold compositions, which is
+ *    what epsilonPrv returns (Opacus 1.5 composes the remove direction only). At q = 1 they coincide.
  * 2. Truncate Y to [-L, L] and discretize it on a mesh of width h: each cell's probability goes
  *    to its centre, and the whole grid is shifted so the discrete mean equals the continuous one
  *    (their Algorithm 1; mean preservation is what makes the error grow like sqrt(T), not T).
@@ -51,7 +58,10 @@ export interface EpsilonPrvArguments {
 }
 
 export interface PrvEpsilon {
-  /** Upper bound: estimate at (delta - deltaError) plus epsilonError. The guarantee to report. */
+  /**
+   * Upper bound: estimate at (delta - deltaError) plus epsilonError, for the worse of the add and
+   * remove directions. The guarantee to report.
+   */
   epsilon: number
   /** Lower bound: estimate at (delta + deltaError) minus epsilonError. */
   epsilonLower: number
@@ -59,33 +69,50 @@ export interface PrvEpsilon {
   epsilonEstimate: number
   /** The discretization used (for reports and the accuracy/speed trade-off). */
   grid: { size: number; mesh: number; halfWidth: number }
+  /** Which direction gave `epsilon`, and each direction's bounds. */
+  worseDirection: PrvDirection
+  byDirection: Record<
+    PrvDirection,
+    { epsilon: number; epsilonLower: number; epsilonEstimate: number }
+  >
 }
 
 /** Largest grid (2^23 points: 64 MB per Float64Array pair); finer meshes are refused. */
 const MAX_GRID_SIZE = 2 ** 23
 
+/** The adjacency direction of a PRV (see the file comment). */
+export type PrvDirection = 'remove' | 'add'
+
+/** z(s) = log((e^s - (1 - q)) / q) for s > log(1 - q), written to keep its digits near 0 and for large s. */
+function logOddsShift(q: number, s: number): number {
+  if (q === 1) return s
+  return s > 0
+    ? s + Math.log1p(-(1 - q) * Math.exp(-s)) - Math.log(q)
+    : Math.log(q + Math.expm1(s)) - Math.log(q)
+}
+
 /**
- * CDF F(t) and survival S(t) = 1 - F(t) of the PRV of one Poisson-subsampled Gaussian step, each
- * accurate in its own tail (the delta computation lives in the upper tail of S).
+ * CDF F(t) and survival S(t) = 1 - F(t) of the PRV of one Poisson-subsampled Gaussian step in the
+ * given direction (default 'remove'), each accurate in its own tail (the delta computation lives in
+ * the upper tail of S).
  */
 export function subsampledGaussianPrvCdf(
   sampleRate: number,
   noiseMultiplier: number,
   t: number,
+  direction: PrvDirection = 'remove',
 ): { cdf: number; sf: number } {
   const q = sampleRate
   const sigma = noiseMultiplier
-  let z: number
-  if (q === 1) z = t
-  else {
-    if (t <= Math.log1p(-q)) return { cdf: 0, sf: 1 }
-    // z = log((e^t - (1 - q)) / q), written to keep its digits for t near 0 and for large t.
-    z =
-      t > 0
-        ? t + Math.log1p(-(1 - q) * Math.exp(-t)) - Math.log(q)
-        : Math.log(q + Math.expm1(t)) - Math.log(q)
+  if (direction === 'add') {
+    if (q < 1 && t >= -Math.log1p(-q)) return { cdf: 1, sf: 0 }
+    // Y' <= t  <=>  X >= x(-t), X ~ N(0, sigma^2).
+    const x = sigma * sigma * logOddsShift(q, -t) + 0.5
+    const tail = normalCdfAndSf(x / sigma)
+    return { cdf: tail.sf, sf: tail.cdf }
   }
-  const x = sigma * sigma * z + 0.5
+  if (q < 1 && t <= Math.log1p(-q)) return { cdf: 0, sf: 1 }
+  const x = sigma * sigma * logOddsShift(q, t) + 0.5
   const upper = x / sigma // standardized under the N(0, sigma^2) component
   const lower = (x - 1) / sigma // under the N(1, sigma^2) component
   const nullComponent = q === 1 ? { cdf: 0, sf: 0 } : normalCdfAndSf(upper)
@@ -114,6 +141,7 @@ function discretize(
   size: number,
   center: number,
   mesh: number,
+  direction: PrvDirection,
 ): DiscretePrv {
   const tMin = -center * mesh
   const tMax = (size - 1 - center) * mesh
@@ -123,7 +151,7 @@ function discretize(
   const sf = new Float64Array(points)
   for (let k = 0; k < points; k++) {
     const t = Math.min(tMax, Math.max(tMin, tMin - mesh / 2 + (k * mesh) / 2))
-    const value = subsampledGaussianPrvCdf(sampleRate, noiseMultiplier, t)
+    const value = subsampledGaussianPrvCdf(sampleRate, noiseMultiplier, t, direction)
     cdf[k] = value.cdf
     sf[k] = value.sf
   }
@@ -280,17 +308,26 @@ export function epsilonPrv({
   }
   const center = size / 2 - 1
   const mesh = halfWidth / center
-  const single = discretize(sampleRate, noiseMultiplier, size, center, mesh)
-  const composed = steps === 1 ? single : selfCompose(single, steps)
-  const [upper, estimate, lower] = epsilonsFromPrv(composed, [
-    delta - deltaError,
-    delta,
-    delta + deltaError,
-  ])
+  const byDirection = {} as PrvEpsilon['byDirection']
+  for (const direction of ['remove', 'add'] as const) {
+    const single = discretize(sampleRate, noiseMultiplier, size, center, mesh, direction)
+    const composed = steps === 1 ? single : selfCompose(single, steps)
+    const [upper, estimate, lower] = epsilonsFromPrv(composed, [
+      delta - deltaError,
+      delta,
+      delta + deltaError,
+    ])
+    byDirection[direction] = {
+      epsilon: upper + epsilonError,
+      epsilonEstimate: estimate,
+      epsilonLower: lower - epsilonError,
+    }
+  }
+  const worseDirection = byDirection.add.epsilon > byDirection.remove.epsilon ? 'add' : 'remove'
   return {
-    epsilon: upper + epsilonError,
-    epsilonEstimate: estimate,
-    epsilonLower: lower - epsilonError,
+    ...byDirection[worseDirection],
     grid: { size, mesh, halfWidth },
+    worseDirection,
+    byDirection,
   }
 }

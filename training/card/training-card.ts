@@ -55,6 +55,8 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
       rawSize: splits.train.inputSize,
       size: outcome.train.inputSize,
       preprocessing: outcome.preprocessing,
+      // Raw images are intensities in [0, 1] (training/data/dataset.ts); the client checks it.
+      range: { min: 0, max: 1 },
     },
     output: { size: 10 },
     privacy: privacy && {

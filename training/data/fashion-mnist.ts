@@ -30,6 +30,11 @@ export function loadFashionMnist(directory = FASHION_MNIST_DIR): { train: Datase
   return { train: loadPart(directory, 'train'), test: loadPart(directory, 't10k') }
 }
 
+/** The official test split only (10,000 images), without decoding the 60,000 training images. */
+export function loadFashionMnistTest(directory = FASHION_MNIST_DIR): Dataset {
+  return loadPart(directory, 't10k')
+}
+
 function loadPart(directory: string, prefix: 'train' | 't10k'): Dataset {
   const imagesFile = join(directory, `${prefix}-images-idx3-ubyte.gz`)
   const labelsFile = join(directory, `${prefix}-labels-idx1-ubyte.gz`)

@@ -20,7 +20,19 @@ export interface DpSettings {
   noiseMultiplier: number
   /** Per-example L2 clipping norm C (gradient units). */
   clippingNorm: number
+  /**
+   * Public training-set size n0 used for the sampling rate q = batchSize / n0 and the normalizer
+   * q n0 (default: the actual size). Under add/remove adjacency the actual size is private; a fixed
+   * published constant keeps both independent of the data.
+   */
+  nominalSize?: number
 }
+
+/**
+ * Sees every released step: the model before the update and the privatized gradient (noisy sum
+ * divided by `normalizer`). What a white-box auditor observes (training/audit/canary-audit.ts).
+ */
+export type StepObserver = (model: Mlp, gradient: Float64Array, normalizer: number) => void
 
 export interface TrainSettings {
   epochs: number
@@ -33,6 +45,8 @@ export interface TrainSettings {
   dp?: DpSettings
   /** Seed for the non-private shuffles. */
   seed: number
+  /** Called once per step before the optimizer moves the parameters (audits). */
+  observe?: StepObserver
   /**
    * Exponential moving average of the parameters (decay per step, e.g. 0.99); the model ends with the
    * averaged parameters. Post-processing of the private iterates: no privacy cost (De et al. 2022,
@@ -61,6 +75,13 @@ export interface TrainResult {
   clippedFraction: number
 }
 
+let allRows: Int32Array = new Int32Array(0)
+/** 0..count-1 (full batch: sampling at q = 1 selects every row). */
+function everyRow(count: number): Int32Array {
+  if (allRows.length !== count) allRows = Int32Array.from({ length: count }, (_, i) => i)
+  return allRows
+}
+
 /** Number of steps for `epochs` passes at sample rate q: round(epochs / q). */
 export function stepsFor(epochs: number, trainSize: number, batchSize: number): number {
   return Math.max(1, Math.round((epochs * trainSize) / batchSize))
@@ -73,8 +94,9 @@ export function trainMlp(
   onStep?: (report: StepReport) => void,
 ): TrainResult {
   const n = train.count
-  const sampleRate = Math.min(1, settings.batchSize / n)
-  const steps = stepsFor(settings.epochs, n, settings.batchSize)
+  const nominal = settings.dp?.nominalSize ?? n
+  const sampleRate = Math.min(1, settings.batchSize / nominal)
+  const steps = stepsFor(settings.epochs, nominal, settings.batchSize)
   const stepsPerEpoch = steps / settings.epochs
   const optimizer = createOptimizer(settings.optimizer, model.params.length)
   const secure = new SecureRandom()
@@ -88,7 +110,7 @@ export function trainMlp(
   for (let step = 0; step < steps; step++) {
     let indices: ArrayLike<number>
     if (settings.dp) {
-      indices = secure.poissonSample(n, sampleRate)
+      indices = sampleRate === 1 ? everyRow(n) : secure.poissonSample(n, sampleRate)
     } else {
       if (cursor + settings.batchSize > n) {
         order = seeded.permutation(n)
@@ -103,10 +125,12 @@ export function trainMlp(
     const gradient = batch.gradientSum
     if (settings.dp) {
       const { noiseMultiplier, clippingNorm } = settings.dp
-      privatizeInPlace(gradient, noiseMultiplier, clippingNorm, sampleRate * n, secure)
+      privatizeInPlace(gradient, noiseMultiplier, clippingNorm, sampleRate * nominal, secure)
       for (const norm of batch.norms) if (norm > clippingNorm) clipped++
+      settings.observe?.(model, gradient, sampleRate * nominal)
     } else {
       for (let i = 0; i < gradient.length; i++) gradient[i] /= Math.max(1, batch.count)
+      settings.observe?.(model, gradient, Math.max(1, batch.count))
     }
     examples += batch.count
     batchTotal += batch.count

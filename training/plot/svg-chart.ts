@@ -34,7 +34,34 @@ export interface ChartSpec {
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#7f7f7f']
 
+/** The plot area inside the margins and the projection of data values onto it, pixels. */
+interface ChartFrame {
+  width: number
+  height: number
+  margin: { left: number; right: number; top: number; bottom: number }
+  plotWidth: number
+  plotHeight: number
+  px(value: number): number
+  py(value: number): number
+}
+
 export function renderLineChart(spec: ChartSpec): string {
+  const frame = chartFrame(spec)
+  const { width, height } = frame
+  return (
+    [
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+      `<rect width="${width}" height="${height}" fill="white"/>`,
+      `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`,
+      ...gridAndAxes(spec, frame),
+      ...seriesLines(spec, frame),
+      ...legend(spec, frame),
+      '</svg>',
+    ].join('\n') + '\n'
+  )
+}
+
+function chartFrame(spec: ChartSpec): ChartFrame {
   const width = spec.width ?? 640
   const height = spec.height ?? 420
   const margin = { left: 70, right: 20, top: 40, bottom: 55 }
@@ -47,17 +74,21 @@ export function renderLineChart(spec: ChartSpec): string {
         : (value - axis.min) / (axis.max - axis.min)
     return Math.max(0, Math.min(1, t)) * length
   }
-  const px = (value: number) => margin.left + project(spec.x, value, plotWidth)
-  const py = (value: number) => margin.top + plotHeight - project(spec.y, value, plotHeight)
+  return {
+    width,
+    height,
+    margin,
+    plotWidth,
+    plotHeight,
+    px: (value) => margin.left + project(spec.x, value, plotWidth),
+    py: (value) => margin.top + plotHeight - project(spec.y, value, plotHeight),
+  }
+}
+
+/** Grid lines and tick labels of both axes, the plot border and the axis labels. */
+function gridAndAxes(spec: ChartSpec, frame: ChartFrame): string[] {
+  const { height, margin, plotWidth, plotHeight, px, py } = frame
   const parts: string[] = []
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-  )
-  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`)
-  parts.push(
-    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`,
-  )
-  // Grid and ticks.
   for (const tick of spec.x.ticks) {
     const x = px(tick).toFixed(1)
     parts.push(
@@ -85,7 +116,13 @@ export function renderLineChart(spec: ChartSpec): string {
   parts.push(
     `<text transform="translate(18 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.y.label)}</text>`,
   )
-  // Series.
+  return parts
+}
+
+/** One path per series, with its markers. */
+function seriesLines(spec: ChartSpec, frame: ChartFrame): string[] {
+  const { px, py } = frame
+  const parts: string[] = []
   spec.series.forEach((series, index) => {
     const color = series.color ?? PALETTE[index % PALETTE.length]
     const path = series.points
@@ -101,7 +138,12 @@ export function renderLineChart(spec: ChartSpec): string {
         )
     }
   })
-  // Legend.
+  return parts
+}
+
+function legend(spec: ChartSpec, frame: ChartFrame): string[] {
+  const { margin, plotWidth, plotHeight } = frame
+  const parts: string[] = []
   // About 6.6 px per character at font-size 12, plus the 28 px line sample.
   const legendWidth = 40 + 6.6 * Math.max(...spec.series.map((series) => series.name.length))
   const legendX =
@@ -118,8 +160,7 @@ export function renderLineChart(spec: ChartSpec): string {
     )
     parts.push(`<text x="${legendX + 28}" y="${y}">${escapeXml(series.name)}</text>`)
   })
-  parts.push('</svg>')
-  return parts.join('\n') + '\n'
+  return parts
 }
 
 function escapeXml(text: string): string {

@@ -1,7 +1,9 @@
 /**
- * Cryptographically secure randomness for the DP mechanism: Gaussian noise and Poisson sampling.
- * Bytes come from node:crypto randomFillSync (the OS CSPRNG), buffered in 64 KiB blocks.
- * Gaussians use Box-Muller on 53-bit uniforms. Never seeded: DP noise must not be reproducible.
+ * Cryptographically secure randomness for the DP mechanism: uniform integers for the discrete
+ * Gaussian sampler (discrete-gaussian.ts) and Poisson sampling. Bytes come from node:crypto
+ * randomFillSync (the OS CSPRNG), buffered in 64 KiB blocks. Never seeded: DP noise must not be
+ * reproducible. There is deliberately no floating-point Gaussian here (Box-Muller outputs leak the
+ * unnoised value through their low-order bits: Mironov 2012, Jin et al. 2022).
  */
 import { randomFillSync } from 'node:crypto'
 
@@ -25,21 +27,6 @@ export class SecureRandom {
     const high = this.nextUint32() >>> 5
     const low = this.nextUint32() >>> 6
     return (high * 67108864 + low) / 9007199254740992
-  }
-
-  /**
-   * Adds independent N(0, stdDev^2) samples to every element of `target` in place.
-   * @param stdDev standard deviation (for DP-SGD: noiseMultiplier * clippingNorm).
-   */
-  addGaussianInPlace(target: Float64Array, stdDev: number): void {
-    const count = target.length
-    for (let i = 0; i < count; i += 2) {
-      const u1 = 1 - this.nextUniform() // in (0, 1]: log is finite
-      const u2 = this.nextUniform()
-      const radius = stdDev * Math.sqrt(-2 * Math.log(u1))
-      target[i] += radius * Math.cos(2 * Math.PI * u2)
-      if (i + 1 < count) target[i + 1] += radius * Math.sin(2 * Math.PI * u2)
-    }
   }
 
   /**

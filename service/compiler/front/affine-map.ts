@@ -2,6 +2,7 @@
  * Affine maps y = W x + b on flattened (row-major) vectors: what a chain of linear ONNX ops
  * (Gemm, MatMul, Add of a bias, Mul by a constant, ...) amounts to before the next activation.
  */
+import { composeWindows, type WindowGeometry } from '../../../core/layout/window-geometry.ts'
 import type { Polynomial } from './polynomial.ts'
 
 export interface AffineMap {
@@ -12,6 +13,13 @@ export interface AffineMap {
   bias: Float64Array
   /** ONNX node names folded into this map, in order. */
   nodes: readonly string[]
+  /**
+   * Window geometry when the map is a window map on NCHW tensors (Conv, AveragePool, Pad and
+   * per-channel scalings of them): composed along, dropped by any other linear op.
+   */
+  window?: WindowGeometry
+  /** The map is exactly an average pool (kernel = stride, no padding) of the frontier. */
+  averagePool?: true
 }
 
 /** x -> x on vectors of `size` elements. */
@@ -42,6 +50,7 @@ export function composeLinear(
   outFeatures: number,
   bias: Float64Array,
   node: string,
+  window?: WindowGeometry,
 ): AffineMap {
   const middle = map.outSize
   const composedBias = Float64Array.from(bias)
@@ -73,7 +82,16 @@ export function composeLinear(
     weights: composedWeights,
     bias: composedBias,
     nodes: [...map.nodes, node],
+    ...(window ? windowAfter(map, window) : {}),
   }
+}
+
+/** The window of `window` ∘ map: the op's own when map is the identity, composed with map's. */
+function windowAfter(map: AffineMap, window: WindowGeometry): { window?: WindowGeometry } {
+  if (map.weights === null) return { window }
+  if (map.window && map.window.outShape.join() === window.inShape.join())
+    return { window: composeWindows(map.window, window) }
+  return {}
 }
 
 /** x -> scale ⊙ map(x) + shift, element-wise vectors of length map.outSize. */
@@ -91,7 +109,9 @@ export function scaleAndShift(
       scaledWeights[i * inSize + j] = scale[i] * weights[i * inSize + j]
   }
   const bias = map.bias.map((value, i) => scale[i] * value + shift[i])
-  return { ...map, weights: scaledWeights, bias, nodes: [...map.nodes, ...nodes] }
+  // Element-wise scaling keeps every output's window; it is no longer a plain average pool.
+  const { averagePool: _pool, ...rest } = map
+  return { ...rest, weights: scaledWeights, bias, nodes: [...map.nodes, ...nodes] }
 }
 
 /**

@@ -53,6 +53,19 @@ export class LayerChain {
   }
 
   /**
+   * Emits the affine map that equals `value` as a linear layer of its own (no activation after it)
+   * and returns the value on the new frontier. Used to keep an average pool apart from the
+   * convolution after it: the lowering can then run the pool as a fold (lower.ts poolByFold).
+   */
+  commitLinear(value: ActivationValue): ActivationValue {
+    const map = this.affineOf(value)
+    if (isIdentityMap(map)) return linearActivation(map, value.shape, this.generation)
+    this.emitLinear(map, true)
+    this.generation++
+    return linearActivation(identityMap(map.outSize), value.shape, this.generation)
+  }
+
+  /**
    * Ends the chain at `value`: commits it and emits its remaining affine part. A model that is
    * the identity gets one identity linear layer so the chain is never empty.
    */
@@ -73,6 +86,8 @@ export class LayerChain {
       outFeatures: map.outSize,
       weights,
       bias: Float64Array.from(map.bias),
+      ...(map.window ? { window: map.window } : {}),
+      ...(map.averagePool ? { averagePool: true as const } : {}),
     })
   }
 }

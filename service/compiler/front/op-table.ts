@@ -11,6 +11,10 @@ import { erf, gelu, leakyRelu, relu, sigmoid, tanh } from './ops/activations.ts'
 import { add, div, mul, neg, pow, sub } from './ops/arithmetic.ts'
 import { cast, concat, constant, gather, shape } from './ops/constants.ts'
 import { gemm, matMul } from './ops/linear.ts'
+import { averagePool } from './ops/average-pool.ts'
+import { conv } from './ops/conv.ts'
+import { globalAveragePool } from './ops/global-average-pool.ts'
+import { pad } from './ops/pad.ts'
 import { batchNormalization } from './ops/normalization.ts'
 import { flatten, passThrough, reshape, squeeze, transposeOp, unsqueeze } from './ops/shape.ts'
 import type { OpImporter } from './op-importer.ts'
@@ -44,6 +48,8 @@ const FITTED = 'fitted by a polynomial on the calibrated range of each feature'
 const LINEAR_NOT_IMPORTED =
   'linear, but not lowered by this front end: export it as Gemm/MatMul on the flattened input'
 const MOVES_DATA = 'moves data: not supported on activations'
+const MAX_POOL =
+  'a maximum is not a polynomial: use AveragePool (linear, exact under HE) in its place and retrain'
 
 /** Reason for an op that is in no table entry. */
 export const UNKNOWN_OP_REASON = 'not in the supported ops'
@@ -56,11 +62,15 @@ export const ONNX_OPS: Readonly<Record<string, OpEntry>> = {
   // linear algebra (ops/linear.ts)
   Gemm: supported(gemm, 'B constant; alpha, beta, transB; transA=1 on a feature-major activation'),
   MatMul: supported(matMul, 'activation x constant 2-D matrix'),
-  Conv: unsupported(LINEAR_NOT_IMPORTED),
+  // window maps on NCHW images (ops/conv.ts, average-pool.ts, global-average-pool.ts, pad.ts)
+  Conv: supported(
+    conv,
+    '2-D, W constant, group 1, dilation 1, any strides and (asymmetric) pads, auto_pad, bias optional',
+  ),
+  AveragePool: supported(averagePool, '2-D, ceil_mode 0, dilation 1, count_include_pad, auto_pad'),
+  GlobalAveragePool: supported(globalAveragePool, '2-D'),
+  Pad: supported(pad, 'constant mode, value 0, H and W only (torch exports AvgPool2d with one)'),
   ConvTranspose: unsupported(LINEAR_NOT_IMPORTED),
-  AveragePool: unsupported(LINEAR_NOT_IMPORTED),
-  GlobalAveragePool: unsupported(LINEAR_NOT_IMPORTED),
-  Pad: unsupported(LINEAR_NOT_IMPORTED),
   // element-wise arithmetic (ops/arithmetic.ts)
   Add: supported(add, 'with a constant (broadcast), or of two activations of one chain'),
   Sub: supported(sub, 'as Add'),
@@ -77,7 +87,10 @@ export const ONNX_OPS: Readonly<Record<string, OpEntry>> = {
   Reshape: supported(reshape, 'batch stays first; 0 and -1 in the target shape'),
   Squeeze: supported(squeeze, 'not the batch dimension'),
   Unsqueeze: supported(unsqueeze, 'not before the batch dimension'),
-  Transpose: supported(transposeOp, 'of constants; of a 2-D activation (layout flag only)'),
+  Transpose: supported(
+    transposeOp,
+    'of constants; of a 2-D activation (layout flag only); of size-1 axes (moves no data)',
+  ),
   Slice: unsupported(MOVES_DATA),
   Split: unsupported(MOVES_DATA),
   // constants and shape arithmetic (ops/constants.ts)
@@ -105,8 +118,8 @@ export const ONNX_OPS: Readonly<Record<string, OpEntry>> = {
   Clip: unsupported(NON_POLYNOMIAL),
   Max: unsupported(NON_POLYNOMIAL),
   Min: unsupported(NON_POLYNOMIAL),
-  MaxPool: unsupported(NON_POLYNOMIAL),
-  GlobalMaxPool: unsupported(NON_POLYNOMIAL),
+  MaxPool: unsupported(MAX_POOL),
+  GlobalMaxPool: unsupported(MAX_POOL),
   Softmax: unsupported(
     'not a polynomial (exp and division); at the graph output it is post-processing the client applies',
   ),

@@ -7,7 +7,7 @@ import type { FoldStage } from '../../../core/layout/fold.ts'
 import { unreachable } from '../../../core/unreachable.ts'
 import type { HeBackend } from './backend.ts'
 import { depthOf, type ChebyshevNode } from './chebyshev.ts'
-import type { ChebyshevOp, HePlan, MatVecOp, PlanOp } from './plan.ts'
+import { hornerPlan, type ChebyshevOp, type HePlan, type MatVecOp, type PlanOp } from './plan.ts'
 
 export interface OpTiming {
   opIndex: number
@@ -26,19 +26,21 @@ export interface ExecuteOptions<C> {
 
 function runMatVec<C>(backend: HeBackend<C>, op: MatVecOp, input: C): C {
   const babies: C[] = [input]
+  let accumulator: C | undefined
+  const rotateAccumulator = (steps: readonly number[]) => {
+    for (const step of steps) {
+      const rotated = backend.rotate(accumulator!, step)
+      backend.free(accumulator!)
+      accumulator = rotated
+    }
+  }
   try {
-    for (let k = 1; k <= op.maxBaby; k++) babies.push(backend.rotate(babies[k - 1], 1))
-    const byIndex = new Map(op.groups.map((group) => [group.index, group]))
-    let accumulator: C | undefined
-    // Horner over the giant index: acc = rot(acc, g) + G_i, from the largest index down to 0.
-    for (let i = op.giantRotations; i >= 0; i--) {
-      if (accumulator !== undefined) {
-        const rotated = backend.rotate(accumulator, op.giantStep)
-        backend.free(accumulator)
-        accumulator = rotated
-      }
-      const group = byIndex.get(i)
-      if (group === undefined) continue
+    const babyStep = op.babyStep ?? 1
+    for (let k = 1; k <= op.maxBaby; k++) babies.push(backend.rotate(babies[k - 1], babyStep))
+    // Horner over the giant offsets: acc = rot(acc, gap) + G, from the largest offset down.
+    const horner = hornerPlan(op)
+    for (const { group, before } of horner.groups) {
+      if (accumulator !== undefined) rotateAccumulator(before)
       let groupSum: C | undefined
       for (const term of group.terms) {
         const product = backend.multiplyPlain(babies[term.baby], term.plaintext)
@@ -57,8 +59,12 @@ function runMatVec<C>(backend: HeBackend<C>, op: MatVecOp, input: C): C {
       }
     }
     if (accumulator === undefined) throw new Error(`${op.layer}: matVec without any diagonal`)
+    rotateAccumulator(horner.after)
     if (op.rescale === 'end') backend.rescaleInPlace(accumulator)
     return accumulator
+  } catch (error) {
+    if (accumulator !== undefined) backend.free(accumulator)
+    throw error
   } finally {
     for (let k = 1; k < babies.length; k++) backend.free(babies[k])
   }

@@ -30,18 +30,32 @@ export type ScaleRule = { kind: 'fixed' } | { kind: 'target'; role: 'hidden' | '
 export interface MatVecGroup {
   /** Giant index i: the group is rotated by giantStep·i in total (Horner). */
   index: number
-  /** Baby step k (rot(c, k), made by k rotations by 1) and the pre-rotated diagonal's plaintext id. */
+  /**
+   * Explicit giant offset (signed slots): the group is rotated by `offset` in total instead of
+   * giantStep·index. Either every group of an op has one or none has (core/layout/offset-baby-giant.ts:
+   * convolutions, whose diagonals are not multiples of one step).
+   */
+  offset?: number
+  /** Baby step k (rot(c, k·babyStep), k rotations by babyStep) and the pre-rotated diagonal's plaintext id. */
   terms: Array<{ baby: number; plaintext: number }>
 }
 
-/** Y = Σ_i rot(Σ_k P_ik ⊙ rot(c, k), giantStep·i): baby-step giant-step diagonal product. */
+/**
+ * Y = Σ_i rot(Σ_k P_ik ⊙ rot(c, k·β), G_i): baby-step giant-step diagonal product, with G_i =
+ * giantStep·i (one Galois key, Horner by giantStep) or the groups' explicit offsets (Horner by the
+ * differences of consecutive offsets, groups in descending offset order, and a last rotation by the
+ * smallest offset when it is not 0). See hornerPlan.
+ */
 export interface MatVecOp {
   kind: 'matVec'
   layer: string
+  /** The uniform giant step (unused, 0, when the groups carry offsets). */
   giantStep: number
-  /** Baby rotations (all by 1): rot(c, 1) .. rot(c, maxBaby). */
+  /** Baby rotation step β (default 1). */
+  babyStep?: number
+  /** Baby rotations (all by babyStep): rot(c, β) .. rot(c, maxBaby·β). */
   maxBaby: number
-  /** Giant rotations by giantStep in Horner form: the largest group index. */
+  /** Giant rotations in Horner form: the largest group index (uniform) or hornerPlan's count. */
   giantRotations: number
   groups: MatVecGroup[]
   scale: ScaleRule
@@ -117,15 +131,48 @@ export interface HePlan {
   needsRelinKeys: boolean
 }
 
+/** Total giant rotation of a group (its diagonals are pre-rotated by the opposite). */
+export function giantOffsetOf(op: MatVecOp, group: MatVecGroup): number {
+  return group.offset ?? op.giantStep * group.index
+}
+
+/**
+ * The giant sum of a matVec in Horner order: the groups from the largest total rotation down, the
+ * rotation steps applied to the accumulator before each group is added (none before the first),
+ * and the steps after the last group. Uniform giant steps rotate by giantStep once per index (one
+ * Galois key); explicit offsets rotate once by each gap.
+ */
+export function hornerPlan(op: MatVecOp): {
+  groups: Array<{ group: MatVecGroup; before: number[] }>
+  after: number[]
+} {
+  const explicit = op.groups.some((group) => group.offset !== undefined)
+  const ordered = [...op.groups].sort((a, b) => giantOffsetOf(op, b) - giantOffsetOf(op, a))
+  const steps = (from: number, to: number): number[] => {
+    if (from === to) return []
+    if (!explicit) return new Array<number>((from - to) / op.giantStep).fill(op.giantStep)
+    return [from - to]
+  }
+  const groups = ordered.map((group, i) => ({
+    group,
+    before: i === 0 ? [] : steps(giantOffsetOf(op, ordered[i - 1]), giantOffsetOf(op, group)),
+  }))
+  const last = ordered[ordered.length - 1]
+  return { groups, after: last === undefined ? [] : steps(giantOffsetOf(op, last), 0) }
+}
+
 /** Rotation steps an op list uses. */
 export function galoisStepsOf(ops: readonly PlanOp[]): number[] {
   const steps = new Set<number>()
   for (const op of ops) {
     switch (op.kind) {
-      case 'matVec':
-        if (op.maxBaby > 0) steps.add(1)
-        if (op.giantRotations > 0) steps.add(op.giantStep)
+      case 'matVec': {
+        if (op.maxBaby > 0) steps.add(op.babyStep ?? 1)
+        const horner = hornerPlan(op)
+        for (const { before } of horner.groups) for (const step of before) steps.add(step)
+        for (const step of horner.after) steps.add(step)
         break
+      }
       case 'fold':
         for (const stage of op.stages) steps.add(stage.step)
         break

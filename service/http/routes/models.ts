@@ -1,5 +1,6 @@
 /**
- * GET /v1/models and GET /v1/models/{id}: the public model cards.
+ * GET /v1/models (the catalog: one summary per model, the default model first with `default: true`)
+ * and GET /v1/models/{id} (the full public card).
  */
 import { Router } from 'express'
 import { summarizeCard } from '../../../core/card.ts'
@@ -19,8 +20,9 @@ export function findModel(models: ModelCatalog, id: string): ServedModel {
 export function modelsRouter(models: ModelCatalog): Router {
   const router = Router()
   router.get('/v1/models', (_req, res) => {
+    // The catalog lists the default model first (service/pool/served-models.ts).
     res.json({
-      models: models.list().map(({ card }) => summarizeCard(card)),
+      models: models.list().map(({ card }, index) => summarizeCard(card, index === 0)),
     })
   })
   router.get('/v1/models/:id', (req, res) => {

@@ -119,15 +119,15 @@ export interface TestApp {
 }
 
 export function buildTestApp(
-  overrides: Partial<AppDeps['config']> & {
-    plain?: AppDeps['plain']
-    keyStore?: MemoryKeyStore
-    logger?: AppDeps['logger']
-  } = {},
+  overrides: Partial<AppDeps['config']> &
+    Pick<Partial<AppDeps>, 'plain' | 'testImages' | 'webDir'> & {
+      keyStore?: MemoryKeyStore
+      logger?: AppDeps['logger']
+    } = {},
 ): TestApp {
   const executor = new FakeExecutor()
   const state = { ready: true, nowMs: Date.parse('2026-01-01T00:00:00Z') }
-  const { plain, keyStore: givenStore, logger, ...config } = overrides
+  const { plain, keyStore: givenStore, logger, testImages, webDir, ...config } = overrides
   const keyStore = givenStore ?? new MemoryKeyStore({ ttlSeconds: 60, now: () => state.nowMs })
   const app = createApp({
     config: {
@@ -150,6 +150,8 @@ export function buildTestApp(
     registry: new Registry(),
     isReady: () => state.ready,
     openapi: { openapi: '3.1.0', info: { title: 'privinfer', version: '1' }, paths: {} },
+    testImages,
+    webDir,
   })
   return { app, executor, keyStore, state }
 }

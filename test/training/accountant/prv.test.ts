@@ -158,3 +158,65 @@ describe('epsilonPrv', () => {
     expect(() => epsilonPrv({ ...valid, steps: 1_000_000, epsilonError: 1e-4 })).toThrow(invalid)
   })
 })
+
+describe('the two adjacency directions (add and remove)', () => {
+  it('has an add-direction CDF equal to the integral of N(0, sigma^2) over {x : -log(1 - q + q e^{(2x-1)/(2 sigma^2)}) <= t}', () => {
+    const q = 0.2
+    const sigma = 0.9
+    const loss = (x: number) => -Math.log(1 - q + q * Math.exp((2 * x - 1) / (2 * sigma * sigma)))
+    const density = (x: number) =>
+      Math.exp(-(x * x) / (2 * sigma * sigma)) / (sigma * Math.sqrt(2 * Math.PI))
+    for (const t of [-2, -0.5, 0.05, 0.2]) {
+      const h = 1e-4
+      let integral = 0
+      for (let x = -12; x < 12; x += h) if (loss(x + h / 2) <= t) integral += density(x + h / 2) * h
+      const { cdf, sf } = subsampledGaussianPrvCdf(q, sigma, t, 'add')
+      expect(cdf).toBeCloseTo(integral, 4)
+      expect(cdf + sf).toBeCloseTo(1, 14)
+    }
+    // The add-direction loss never exceeds -log(1 - q).
+    expect(subsampledGaussianPrvCdf(q, sigma, -Math.log1p(-q) + 1e-9, 'add').cdf).toBe(1)
+  })
+
+  it('composes the add direction to the hockey-stick divergence of (N(0,s^2), (1-q)N(0,s^2) + qN(1,s^2)) for one step', () => {
+    // delta_add(eps) = integral of (Q - e^eps P)_+ , P the mixture, Q = N(0, s^2): computed directly.
+    const q = 0.3
+    const sigma = 0.7
+    const delta = 1e-3
+    const phi = (x: number, mean: number) =>
+      Math.exp(-((x - mean) ** 2) / (2 * sigma * sigma)) / (sigma * Math.sqrt(2 * Math.PI))
+    const deltaAdd = (eps: number) => {
+      let total = 0
+      const h = 1e-4
+      for (let x = -15; x < 15; x += h) {
+        const m = x + h / 2
+        total += Math.max(0, phi(m, 0) - Math.exp(eps) * ((1 - q) * phi(m, 0) + q * phi(m, 1))) * h
+      }
+      return total
+    }
+    const result = epsilonPrv({ sampleRate: q, noiseMultiplier: sigma, steps: 1, delta })
+    const add = result.byDirection.add
+    // The true add-direction epsilon lies within the accountant's bounds: delta(lower) >= delta >= delta(upper).
+    expect(deltaAdd(add.epsilon)).toBeLessThanOrEqual(delta)
+    expect(deltaAdd(add.epsilonLower)).toBeGreaterThanOrEqual(delta)
+  })
+
+  it('returns the worse direction: remove for typical DP-SGD runs, add where it is larger', () => {
+    const typical = epsilonPrv({ sampleRate: 0.01, noiseMultiplier: 0.8, steps: 1000, delta: 1e-5 })
+    expect(typical.worseDirection).toBe('remove')
+    expect(typical.byDirection.add.epsilon).toBeLessThan(typical.byDirection.remove.epsilon - 0.5)
+    expect(typical.epsilon).toBe(typical.byDirection.remove.epsilon)
+    // Small epsilon (large sigma, large delta): the add direction's privacy profile is the larger one.
+    const small = epsilonPrv({ sampleRate: 0.1, noiseMultiplier: 5, steps: 1, delta: 1e-2 })
+    expect(small.byDirection.add.epsilonEstimate).toBeGreaterThan(
+      small.byDirection.remove.epsilonEstimate,
+    )
+    expect(small.worseDirection).toBe('add')
+    expect(small.epsilon).toBe(small.byDirection.add.epsilon)
+  })
+
+  it('gives the same epsilon in both directions at q = 1 (the Gaussian pair is symmetric)', () => {
+    const result = epsilonPrv({ sampleRate: 1, noiseMultiplier: 3, steps: 20, delta: 1e-6 })
+    expect(result.byDirection.add.epsilon).toBeCloseTo(result.byDirection.remove.epsilon, 9)
+  })
+})

@@ -54,10 +54,22 @@ export const transposeOp: OpImporter = (node, inputs) => {
   }
   if (x.kind === 'constant') return [permuteConstant(x.tensor, perm)]
   if (perm.every((axis, i) => axis === i)) return [x]
+  if (rank > 2 && !x.transposed && perm[0] === 0) {
+    // A permutation that keeps the order of the axes longer than 1 moves no data: a reshape.
+    const dims = [1, ...x.shape]
+    const moved = perm.filter((axis) => dims[axis] > 1)
+    if (moved.every((axis, i) => i === 0 || moved[i - 1] < axis))
+      return [
+        reshaped(
+          x,
+          perm.map((axis) => dims[axis]),
+        ),
+      ]
+  }
   if (rank !== 2) {
     throw new NodeProblem(
       `transposes an activation of rank ${rank} with perm [${perm.join(', ')}] (moves data): ` +
-        'only the swap of a 2-D [batch, features] activation is supported',
+        'only the swap of a 2-D [batch, features] activation, or a permutation of size-1 axes, is supported',
     )
   }
   return [withLayout(x, !x.transposed)]

@@ -32,7 +32,7 @@ describe('unsupported models', () => {
     const builder = new OnnxModelBuilder({ opset: 13 })
     builder.addInput('x', ['batch', 1, 4, 4])
     builder.addInitializer('kernel', [2, 1, 3, 3], ones(18))
-    builder.addNode('Conv', ['x', 'kernel'], ['c'], {}, 'conv1')
+    builder.addNode('Conv', ['x', 'kernel'], ['c'], { dilations: attr.ints([2, 2]) }, 'conv1')
     builder.addNode('Elu', ['c'], ['r'], {}, 'elu1')
     builder.addNode('Flatten', ['r'], ['f'], {}, 'flatten')
     builder.addInitializer('W1', [8, 8], ones(64))
@@ -69,6 +69,7 @@ describe('unsupported models', () => {
     ]) {
       expect(message).toContain(name)
     }
+    expect(message).toMatch(/conv1 \(Conv\): dilation \[2, 2\]: only dilation 1/)
     expect(message).toMatch(/attention \(MatMul\): MatMul of two computed tensors/)
     expect(message).toMatch(/vector_pow \(Pow\): the exponent has shape \[2\]: it must be a scalar/)
     expect(message).toContain(`Supported ops: ${SUPPORTED_OPS.join(', ')}`)
