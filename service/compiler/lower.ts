@@ -41,7 +41,9 @@ import {
   type RescalePolicy,
 } from './rescale-policy.ts'
 import { SlotsExceededError } from './slots-exceeded-error.ts'
-import type { DenseStep, SquareStep, Step } from './step-ir.ts'
+import type { ChebyshevStep, DenseStep, SquareStep, Step } from './step-ir.ts'
+import { buildChebyshevTree } from './chebyshev-tree.ts'
+import { depthOf } from './plan/chebyshev.ts'
 
 export interface LowerOptions extends RescaleOptions {
   /** Number of CKKS slots (N/2). */
@@ -118,6 +120,9 @@ export function lowerSteps(
       case 'square':
         builder.square(step)
         break
+      case 'chebyshev':
+        builder.chebyshev(step)
+        break
       case 'linear': {
         const next = steps[index + 1]
         if (step.averagePool && next?.kind === 'linear') {
@@ -184,6 +189,33 @@ class PlanBuilder {
     this.ops.push({ kind: 'square', layer: step.name, linearPlaintext })
     this.ops.push({ kind: 'rescale', layer: step.name })
     this.depth++
+  }
+
+  /**
+   * A Chebyshev series per feature: the coefficients go into slot vectors following the
+   * replicated layout of the previous dense step's output (padding slots get 0).
+   */
+  chebyshev(step: ChebyshevStep): void {
+    const { contents } = this
+    if (contents === undefined) {
+      throw new PrivinferError(
+        'PLAN_INVALID',
+        `${step.name}: an activation before any linear layer`,
+      )
+    }
+    const slotVectors = step.coefficients.map((perFeature) =>
+      Float64Array.from(contents, (feature) => (feature >= 0 ? perFeature[feature] : 0)),
+    )
+    const { tree, giants } = buildChebyshevTree(slotVectors, (values) => this.addPlaintext(values))
+    const minusOnes = Array.from({ length: giants }, () =>
+      this.addPlaintext(new Float64Array(this.slotCount).fill(-1)),
+    )
+    this.ops.push({ kind: 'chebyshev', layer: step.name, giants, minusOnes, tree })
+    const depth = depthOf(tree)
+    this.depth += depth
+    this.reasons.push(
+      `${step.name}: Chebyshev series of degree ${step.coefficients.length - 1} per feature, ${giants} giant steps, depth ${depth}`,
+    )
   }
 
   /**
@@ -429,7 +461,7 @@ class PlanBuilder {
       ops,
       plaintexts: this.plaintexts,
       galoisSteps: galoisStepsOf(ops),
-      needsRelinKeys: ops.some((op) => op.kind === 'square'),
+      needsRelinKeys: ops.some((op) => op.kind === 'square' || op.kind === 'chebyshev'),
     }
   }
 }
