@@ -39,6 +39,12 @@ export interface ApproximationOptions {
   margin?: number
   /** Weight λ of the interval's Chebyshev nodes against the samples (default 0.1). */
   nodeWeight?: number
+  /**
+   * Polynomials fitted before (compile.json keeps them), used instead of fitting again for the
+   * activation of the same layer name: a loaded model evaluates the polynomials its import checked,
+   * whatever calibration the loader has.
+   */
+  fitted?: readonly ChebyshevLayer[]
 }
 
 /** What was approximated, for `privinfer import` and the model card. */
@@ -136,8 +142,14 @@ function approximateLayer(
     case 'poly':
       if (polynomialDegree(layer.coefficients) <= 2) return undefined
       return convertPolynomial(layer.name, trimPolynomial(layer.coefficients), inputs, options)
-    case 'activation':
+    case 'activation': {
+      const fitted = options.fitted?.find(
+        (candidate) =>
+          candidate.name === layer.name && candidate.center.length === inputs[0].length,
+      )
+      if (fitted !== undefined) return reuseFit(fitted, layer.function, inputs, options)
       return fitActivation(layer.name, layer.function, inputs, options)
+    }
     default:
       return unreachable(layer)
   }
@@ -238,6 +250,35 @@ function fitActivation(
       interval,
       margin,
       ...errors,
+    },
+  }
+}
+
+/** A polynomial fitted before, with its errors on `inputs` (the intervals are its own). */
+function reuseFit(
+  layer: ChebyshevLayer,
+  fn: Elementwise,
+  inputs: readonly Float64Array[],
+  options: ApproximationOptions,
+): { layer: ChebyshevLayer; approximation: Approximation } {
+  const { range } = intervalsOf(inputs, 0)
+  let lo = Infinity
+  let hi = -Infinity
+  for (let j = 0; j < layer.center.length; j++) {
+    lo = Math.min(lo, layer.center[j] - layer.halfWidth[j])
+    hi = Math.max(hi, layer.center[j] + layer.halfWidth[j])
+  }
+  return {
+    layer,
+    approximation: {
+      layer: layer.name,
+      function: describeElementwise(fn),
+      method: 'fit',
+      degree: layer.coefficients.length - 1,
+      range,
+      interval: [lo, hi],
+      margin: options.margin ?? FIT_MARGIN,
+      ...fitErrors(layer, (x) => evaluateElementwise(fn, x), inputs),
     },
   }
 }
