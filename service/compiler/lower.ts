@@ -68,7 +68,7 @@ export interface LowerOptions extends RescaleOptions {
   /**
    * Rescale each giant-step group before its giant rotation: the giant rotations then run one level
    * lower (cheaper) at the price of one rescale per group. Default true for the optimized strategy:
-   * the 10x128 layer took 37.7 vs 41.1 ms (bench/scratch/variants.ts, interleaved, 12 reps).
+   * the 10x128 layer took 37.7 vs 41.1 ms (bench/compile-variants.ts, `npm run bench:variants`, interleaved, 12 reps; bench/README.md).
    */
   rescaleGroups?: boolean
   /** Lazy rescaling of a first layer followed by a square (optimized only). Default true. */

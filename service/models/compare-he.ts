@@ -91,6 +91,18 @@ function postprocessedTolerance(
   return kind === 'logSoftmax' ? 2 * tolerance : tolerance
 }
 
+async function runOnnx(
+  onnxBytes: Uint8Array,
+  inputs: ReadonlyArray<ArrayLike<number>>,
+): Promise<Float64Array[]> {
+  const plain = await createPlainModel(onnxBytes)
+  try {
+    return await plain.run(inputs.map((x) => Float64Array.from(x)))
+  } finally {
+    await plain.close()
+  }
+}
+
 export async function compareHeToPlain(
   compiled: CompiledModel,
   onnxBytes: Uint8Array,
@@ -98,13 +110,7 @@ export async function compareHeToPlain(
   onProgress?: (done: number, last: QueryResult) => void,
 ): Promise<HeVsPlain> {
   const post = compiled.layerModel.postprocessing
-  const plain = await createPlainModel(onnxBytes)
-  let plainOutputs: Float64Array[]
-  try {
-    plainOutputs = await plain.run(inputs.map((x) => Float64Array.from(x)))
-  } finally {
-    await plain.close()
-  }
+  const plainOutputs = await runOnnx(onnxBytes, inputs)
   const planOutputs = inputs.map((x) => evaluateLayerModel(compiled.approximatedModel, x))
   const roundTrip = await createLocalRoundTrip(compiled)
   const decrypted: Float64Array[] = []
@@ -164,13 +170,7 @@ export async function compareApproximationToPlain(
   inputs: ReadonlyArray<ArrayLike<number>>,
 ): Promise<{ inputs: number; agreement: number; maxAbsDifference: number }> {
   const post = compiled.layerModel.postprocessing
-  const plain = await createPlainModel(onnxBytes)
-  let plainOutputs: Float64Array[]
-  try {
-    plainOutputs = await plain.run(inputs.map((x) => Float64Array.from(x)))
-  } finally {
-    await plain.close()
-  }
+  const plainOutputs = await runOnnx(onnxBytes, inputs)
   const approximated = inputs.map((x) =>
     applyPostprocessing(post, evaluateLayerModel(compiled.approximatedModel, x)),
   )
