@@ -75,6 +75,47 @@ export interface HeCard {
   opCounts: Record<string, number>
 }
 
+/**
+ * A model's batch plan (`privinfer import --batch K`): up to `maxBatch` inputs of ONE key holder per
+ * query, on the same CKKS parameters and key set as the single-input plan (`he`), whose Galois steps
+ * already include the batch plan's. Two packings (docs/api.md "Batch queries" has the exact packing):
+ * - lanes (block packing): one ciphertext; input k of the batch sits in lane k, i.e. virtual slot v
+ *   of `input.layout` (slotCount = N/2 / lanes) is real slot v·lanes + k; outputs likewise per
+ *   `output.layout` (virtual slots). Rotations by multiples of `lanes` never mix inputs.
+ * - features ("one input per slot", CryptoNets): `inputCiphertexts` ciphertexts, ciphertext i holding
+ *   feature i (after preprocessing) of input k in slot k; `outputCiphertexts` results, result j
+ *   holding output j of input k in slot k. No rotations.
+ * Slots of unused batch positions (a partial batch) are 0 on input and meaningless on output.
+ */
+export type BatchCard = (
+  | {
+      packing: 'lanes'
+      maxBatch: number
+      lanes: number
+      input: { layout: InputLayout }
+      output: { layout: OutputLayout }
+      inputLevel: number
+      outputLevel: number
+      opCounts: Record<string, number>
+      reasons: string[]
+    }
+  | {
+      packing: 'features'
+      maxBatch: number
+      inputCiphertexts: number
+      outputCiphertexts: number
+      inputLevel: number
+      outputLevel: number
+      opCounts: Record<string, number>
+      reasons: string[]
+    }
+) & {
+  /** The batch plan under encryption vs onnxruntime (privinfer import), when measured. */
+  comparison?: HeComparison
+}
+
+export type BatchPacking = BatchCard['packing']
+
 export interface HeComparison {
   /** Number of calibration/test inputs compared. */
   inputs: number
@@ -168,6 +209,10 @@ export interface ModelCard {
     postprocessing?: Postprocessing
   }
   he: HeCard
+  /** Most inputs per query (1, or card.batch.maxBatch when the model has a batch plan). */
+  maxBatch?: number
+  /** The batch plan, when the model was imported with --batch K. */
+  batch?: BatchCard
   comparison?: HeComparison
   /** Activations replaced by polynomials (absent when the model is polynomial). */
   approximation?: ApproximationCard

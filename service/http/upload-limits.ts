@@ -14,6 +14,8 @@ export interface UploadLimits {
   galoisKeyBytes: number
   /** Largest accepted RelinKeys object, bytes. */
   relinKeyBytes: number
+  /** `input` parts of one query: 1, or card.batch's input ciphertexts (features packing). */
+  inputParts: number
 }
 
 /** Limits for one model card. */
@@ -24,8 +26,12 @@ export function uploadLimitsFor(card: ModelCard): UploadLimits {
     scaleBits: card.he.scaleBits,
   }
   return {
-    ciphertextBytes: maxCiphertextBytes(params, card.he.inputLevel),
+    ciphertextBytes: maxCiphertextBytes(
+      params,
+      Math.max(card.he.inputLevel, card.batch?.inputLevel ?? 0),
+    ),
     galoisKeyBytes: maxGaloisKeyBytes(params, Math.max(1, new Set(card.he.galoisSteps).size)),
     relinKeyBytes: maxRelinKeyBytes(params),
+    inputParts: card.batch?.packing === 'features' ? card.batch.inputCiphertexts : 1,
   }
 }

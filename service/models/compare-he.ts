@@ -103,6 +103,77 @@ async function runOnnx(
   }
 }
 
+export interface BatchHeVsPlain extends Pick<
+  HeVsPlain,
+  'comparison' | 'heOutputs' | 'plainOutputs' | 'approximatedOutputs' | 'approximation' | 'precision'
+> {
+  /** Server time per batch query (ms) and the inputs of each query. */
+  serverMs: number[]
+  queryInputs: number[]
+}
+
+/**
+ * The batch plan under real encryption against onnxruntime: the inputs in queries of up to
+ * maxBatch (the last one partial), each decrypted to one output per input.
+ * Tolerance: lanes plans are bounded by toleranceFor on the expanded plan; features plans walk the
+ * single plan's chain and scales without its rotations, so the single plan's bound (which includes
+ * their key-switching noise) covers them.
+ */
+export async function compareBatchHeToPlain(
+  compiled: CompiledModel,
+  onnxBytes: Uint8Array,
+  inputs: ReadonlyArray<ArrayLike<number>>,
+  onProgress?: (done: number) => void,
+): Promise<BatchHeVsPlain> {
+  const batch = compiled.batch
+  if (batch === undefined) throw new Error('the model has no batch plan')
+  const post = compiled.layerModel.postprocessing
+  const plainOutputs = await runOnnx(onnxBytes, inputs)
+  const planOutputs = inputs.map((x) => evaluateLayerModel(compiled.approximatedModel, x))
+  const roundTrip = await createLocalRoundTrip(compiled)
+  const decrypted: Float64Array[] = []
+  const serverMs: number[] = []
+  const queryInputs: number[] = []
+  try {
+    for (let start = 0; start < inputs.length; start += batch.maxBatch) {
+      const chunk = inputs.slice(start, start + batch.maxBatch)
+      const result = roundTrip.queryBatch(chunk)
+      decrypted.push(...result.outputs)
+      serverMs.push(result.serverMs)
+      queryInputs.push(chunk.length)
+      onProgress?.(decrypted.length)
+    }
+  } finally {
+    roundTrip.delete()
+  }
+  const plan = batch.packing === 'lanes' ? batch.plan : compiled.plan
+  const tolerance = toleranceFor(compiled.parameters, plan, measureRanges(plan, inputs))
+  const heOutputs = decrypted.map((row) => applyPostprocessing(post, row))
+  const approximatedOutputs = planOutputs.map((row) => applyPostprocessing(post, row))
+  const vsPlain = differences(heOutputs, plainOutputs, post)
+  const approximation = differences(approximatedOutputs, plainOutputs, post)
+  return {
+    comparison: {
+      inputs: inputs.length,
+      maxAbsError: vsPlain.maxAbs,
+      tolerance: postprocessedTolerance(tolerance, post) + approximation.maxAbs,
+      argmaxAgreement: vsPlain.agreement,
+    },
+    heOutputs,
+    plainOutputs,
+    approximatedOutputs,
+    approximation: { agreement: approximation.agreement, maxAbsDifference: approximation.maxAbs },
+    precision: {
+      maxAbsError: differences(decrypted, planOutputs, post).maxAbs,
+      target:
+        (compiled.options.outputPrecision ?? DEFAULT_OUTPUT_PRECISION) *
+        compiled.calibration.outputMaxAbs,
+    },
+    serverMs,
+    queryInputs,
+  }
+}
+
 export async function compareHeToPlain(
   compiled: CompiledModel,
   onnxBytes: Uint8Array,

@@ -12,6 +12,9 @@ import { galoisKeysBytes, relinKeysBytes } from '../../core/wire/sizes.ts'
 import type { CompiledModel } from '../compiler/compile.ts'
 import { loadPlan } from '../runtime/seal/load-plan.ts'
 import { runPlan } from '../runtime/seal/run-plan.ts'
+import { loadBatchPlan, runBatchPlan } from '../runtime/seal/run-batch-plan.ts'
+import { PrivinferError } from '../../core/errors.ts'
+import type { Ciphertext } from '../../core/seal/load.ts'
 
 /** A client's evaluation keys, loaded and validated under one model's context. */
 export type LoadedKeys = EvaluationKeys
@@ -33,6 +36,20 @@ export interface ModelEngine {
    * runs the plan, and serializes the result (zstd).
    */
   infer(keys: LoadedKeys, input: Uint8Array): Uint8Array
+  /**
+   * A batch query on the model's batch plan: checks the number of ciphertexts (BATCH_LAYOUT_MISMATCH)
+   * and each one (CIPHERTEXT_*), runs the plan, serializes the results (zstd) in order.
+   */
+  inferBatch(keys: LoadedKeys, inputs: readonly Uint8Array[]): Uint8Array[]
+  /** Parts of a split query (0 without a split plan). */
+  readonly splitParts: number
+  /**
+   * Part `part` of a split query on the input (validated as for infer); the part's output,
+   * serialized uncompressed (it only crosses to another worker, for mergeParts).
+   */
+  inferPart(keys: LoadedKeys, part: number, input: Uint8Array): Uint8Array
+  /** The sum of the parts' outputs (each validated at the output level), serialized (zstd). */
+  mergeParts(outputs: readonly Uint8Array[]): Uint8Array
   delete(): void
 }
 
@@ -44,6 +61,11 @@ export async function createModelEngine(
   const compiled = compiledData as CompiledModel
   const ctx = createCkksContext(seal, compiled.parameters)
   const plan = loadPlan(ctx, compiled)
+  const batchPlan = loadBatchPlan(ctx, compiled)
+  const parts = (compiled.split?.parts ?? []).map((part) =>
+    loadPlan(ctx, { ...compiled, plan: part }),
+  )
+  const batchInputs = compiled.batch?.packing === 'features' ? compiled.batch.plan.inputSize : 1
   const requirements = { galoisSteps: card.he.galoisSteps, relin: card.he.needsRelinKeys }
   return {
     modelId: card.id,
@@ -80,7 +102,72 @@ export async function createModelEngine(
         output.delete()
       }
     },
+    inferBatch(keys, inputBytes) {
+      if (batchPlan === undefined) {
+        throw new PrivinferError('BATCH_LAYOUT_MISMATCH', `model '${card.id}' has no batch plan`)
+      }
+      if (inputBytes.length !== batchInputs) {
+        throw new PrivinferError(
+          'BATCH_LAYOUT_MISMATCH',
+          `a batch query of this model has ${batchInputs} input ciphertexts, got ${inputBytes.length}`,
+          { got: inputBytes.length, expected: batchInputs },
+        )
+      }
+      const inputs: Ciphertext[] = []
+      try {
+        for (const bytes of inputBytes) {
+          inputs.push(
+            loadCiphertext(ctx, bytes, {
+              level: batchPlan.inputLevel,
+              scale: batchPlan.inputScale,
+            }),
+          )
+        }
+        const { outputs } = runBatchPlan(ctx, batchPlan, keys, inputs)
+        try {
+          return outputs.map((output) => saveCiphertext(ctx, output, 'zstd'))
+        } finally {
+          for (const output of outputs) output.delete()
+        }
+      } finally {
+        for (const input of inputs) input.delete()
+      }
+    },
+    splitParts: parts.length,
+    inferPart(keys, part, inputBytes) {
+      const loaded = parts[part]
+      if (loaded === undefined) throw new Error(`model '${card.id}' has no split part ${part}`)
+      const input = loadCiphertext(ctx, inputBytes, {
+        level: loaded.inputLevel,
+        scale: loaded.inputScale,
+      })
+      let output
+      try {
+        output = runPlan(loaded, keys, input).output
+      } finally {
+        input.delete()
+      }
+      try {
+        return saveCiphertext(ctx, output, 'none')
+      } finally {
+        output.delete()
+      }
+    },
+    mergeParts(outputBytes) {
+      const level = plan.outputLevel
+      const outputs: Ciphertext[] = []
+      try {
+        for (const bytes of outputBytes)
+          outputs.push(loadCiphertext(ctx, bytes, { level, scale: plan.outputScale }))
+        for (let i = 1; i < outputs.length; i++) ctx.evaluator.addInplace(outputs[0], outputs[i])
+        return saveCiphertext(ctx, outputs[0], 'zstd')
+      } finally {
+        for (const output of outputs) output.delete()
+      }
+    },
     delete() {
+      for (const part of parts) part.delete()
+      batchPlan?.delete()
       plan.delete()
       ctx.delete()
     },

@@ -36,7 +36,16 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
         engineOf(task.modelId).loadKeys(task.galoisKeys, task.relinKeys).delete()
         return { kind: 'valid' }
       }
-      case 'infer': {
+      case 'merge': {
+        const started = performance.now()
+        const output = engineOf(task.modelId).mergeParts(task.outputs)
+        return transferred({ kind: 'output', output, ms: performance.now() - started }, [
+          output.buffer,
+        ])
+      }
+      case 'infer':
+      case 'infer-batch':
+      case 'infer-part': {
         const engine = engineOf(task.modelId)
         const cacheKey = `${task.modelId}/${task.keyId}`
         let keys = keyCache.get(cacheKey)
@@ -49,16 +58,24 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
             uncached = keys
         }
         const started = performance.now()
-        let output: Uint8Array
         try {
-          output = engine.infer(keys, task.input)
+          if (task.kind === 'infer-batch') {
+            const outputs = engine.inferBatch(keys, task.inputs)
+            return transferred(
+              { kind: 'outputs', outputs, ms: performance.now() - started },
+              outputs.map((output) => output.buffer),
+            )
+          }
+          const output =
+            task.kind === 'infer-part'
+              ? engine.inferPart(keys, task.part, task.input)
+              : engine.infer(keys, task.input)
+          return transferred({ kind: 'output', output, ms: performance.now() - started }, [
+            output.buffer,
+          ])
         } finally {
           uncached?.delete()
         }
-        return transferred(
-          { kind: 'output', output, ms: performance.now() - started },
-          output.buffer,
-        )
       }
     }
   }
@@ -86,10 +103,10 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
  * Marks a result whose ArrayBuffer is transferred, not copied, to the main thread (piscina's
  * transferable protocol: piscina sends `value` with `buffer` in the transfer list).
  */
-function transferred(value: WorkerResult, buffer: ArrayBufferLike): WorkerResult {
+function transferred(value: WorkerResult, buffers: ArrayBufferLike[]): WorkerResult {
   const wrapper = {
     get [transferableSymbol]() {
-      return [buffer]
+      return buffers
     },
     get [valueSymbol]() {
       return value
