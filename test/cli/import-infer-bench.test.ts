@@ -147,7 +147,16 @@ describe('privinfer import / infer / bench', () => {
     expect(card.maxBatch).toBe(4)
     expect(card.batch.lanes).toBe(4)
     expect(card.batch.comparison.inputs).toBe(3)
-    expect(card.batch.comparison.maxAbsError).toBeLessThan(card.batch.comparison.tolerance)
+    // onnxruntime's float32 rounding on top of the CKKS tolerance, as in the single-plan test.
+    const model = importOnnx(onnx)
+    const float32 = Math.max(
+      ...[...defaultCalibration(64).slice(0, 3), ...randomInputs(6, 64, 8, 0, 1)].flatMap((x) =>
+        Array.from(float32Tolerance(model, x)),
+      ),
+    )
+    expect(card.batch.comparison.maxAbsError).toBeLessThan(
+      card.batch.comparison.tolerance + float32,
+    )
     const many = randomInputs(6, 64, 8, 0, 1)
     await writeFile(join(dir, 'many.json'), JSON.stringify(many.map((x) => Array.from(x))))
     const inferred = await privinfer(
@@ -167,7 +176,9 @@ describe('privinfer import / infer / bench', () => {
     expect(outputs).toHaveLength(6)
     outputs.forEach((row, i) =>
       row.forEach((value, j) =>
-        expect(Math.abs(value - expected[i][j])).toBeLessThan(card.batch.comparison.tolerance),
+        expect(Math.abs(value - expected[i][j])).toBeLessThan(
+          card.batch.comparison.tolerance + float32,
+        ),
       ),
     )
     const bench = await privinfer(
