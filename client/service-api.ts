@@ -133,6 +133,8 @@ export class ServiceApi {
     form.append('galoisKeys', blobOf(bundle.galoisKeys), 'galois-keys.seal')
     if (bundle.relinKeys !== undefined)
       form.append('relinKeys', blobOf(bundle.relinKeys), 'relin-keys.seal')
+    if (bundle.publicKey !== undefined)
+      form.append('publicKey', blobOf(bundle.publicKey), 'public-key.seal')
     return jsonOf(await this.#request('POST', '/v1/keys', form, undefined, 'upload'))
   }
 

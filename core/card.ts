@@ -73,6 +73,33 @@ export interface HeCard {
   reasons: string[]
   /** Counted from the plan: rotations, plaintext products, ciphertext products, rescales. */
   opCounts: Record<string, number>
+  /**
+   * Present when the service floods every result (compile option floodNoise; docs/threat-model.md):
+   * the client then uploads its public key with the evaluation keys.
+   */
+  flooding?: FloodingCard
+}
+
+/** Noise flooding of results and its cost (service/compiler/flooding.ts derives every field). */
+export interface FloodingCard {
+  /** λ: the flood is 2^λ times the circuit noise bound. */
+  securityBits: number
+  /** log2 of the circuit noise bound B_c per coefficient of the decrypted polynomial. */
+  noiseBoundBits: number
+  /** k: the flood is uniform in [-2^k, 2^k) per coefficient. */
+  floodBits: number
+  /** log2 of the statistical distance per result from a weight-independent law: log2(N) - λ - 1. */
+  statisticalDistanceLog2: number
+  /** Output tolerance without the flood (value units, 6 standard deviations). */
+  circuitTolerance: number
+  /** Standard deviation the flood adds to each output (value units). */
+  floodDeviation: number
+  /** Output tolerance with the flood: the precision the client gets. */
+  outputTolerance: number
+  /** Modulus bits left at the output level above the flooded result. */
+  headroomBits: number
+  /** Extra modulus bits that would keep the unflooded precision: about (depth + 1)·(λ + 2). */
+  extraModulusBitsForSamePrecision: number
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   encryptionParametersBase64Of,
   writeModelDirectory,
 } from '../../service/models/index.ts'
-import { emit, numberOption, parseCommandArgs, requireString } from '../args.ts'
+import { emit, integerOption, numberOption, parseCommandArgs, requireString } from '../args.ts'
 import { createProgress } from '../progress.ts'
 import type { Command } from './index.ts'
 
@@ -153,6 +153,7 @@ export const COMPILE_FLAGS = {
   'giant-step': { type: 'string' },
   'lazy-output': { type: 'string' },
   'output-precision': { type: 'string' },
+  'flood-noise': { type: 'string' },
   batch: { type: 'string' },
   packing: { type: 'string' },
 } as const
@@ -200,6 +201,9 @@ export function compileOptionsOf(values: Record<string, unknown>): CompileOption
     ...(values['output-precision'] === undefined
       ? {}
       : { outputPrecision: outputPrecisionOf(values) }),
+    ...(values['flood-noise'] === undefined
+      ? {}
+      : { floodNoise: { securityBits: integerOption(values, 'flood-noise', 0, 60)! } }),
     ...batchOptionsOf(values),
   }
 }
@@ -233,13 +237,15 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--output-precision R] [--batch K [--packing lanes|features]] [--compare N] [--force]
+       [--output-precision R] [--batch K [--packing lanes|features]] [--flood-noise BITS]
+       [--compare N] [--force]
        [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
   --output-precision  required CKKS error as a fraction of max |output| on the calibration inputs
                  (default 1e-3); import fails with PRECISION_NOT_MET when no parameters meet it or
                  the encrypted check on the calibration inputs exceeds it
   --compare      how many calibration inputs to run under encryption (default: all, at most 32)
+  --flood-noise  noise flooding of every result at BITS bits (docs/threat-model.md; costs precision)
   --batch K      also compile a batch plan for up to K inputs per query (card maxBatch); --packing
                  forces block packing (lanes) or one input per slot (features), else the faster
   --force        replace an existing model folder <models-dir>/<id>: its files are removed and a fresh

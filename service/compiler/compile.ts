@@ -31,6 +31,7 @@ import {
 import { SlotsExceededError } from './slots-exceeded-error.ts'
 import { countOps, type HePlan } from './plan/plan.ts'
 import type { HeParameters } from './he-parameters.ts'
+import { planFlooding, type FloodingPlan, type FloodNoiseOptions } from './flooding.ts'
 import { compileBatch, type BatchOptions, type CompiledBatch } from './batch/compile-batch.ts'
 import { packingCosts } from './batch/packing-cost.ts'
 import { checkSplitParts, compileSplit, type CompiledSplit } from './split/split-plan.ts'
@@ -52,6 +53,12 @@ export interface CompileOptions
    * chain the depth: a lazy-output candidate of another depth is skipped.
    */
   parameters?: HeParameters
+  /**
+   * Noise flooding of every result (circuit privacy, flooding.ts): the service re-randomizes it with
+   * an encryption of zero under the client's public key and adds uniform noise 2^λ times the circuit
+   * noise bound. Off by default; the card states λ and the precision cost.
+   */
+  floodNoise?: FloodNoiseOptions
   /**
    * Also compile the query split into this many part plans (hidden-unit blocks, split-plan.ts), run
    * on idle workers side by side and merged by an addition. Default: none.
@@ -87,6 +94,8 @@ export interface CompiledModel {
   /** Options the model was compiled with (without calibration data), for the card and the cache. */
   options: Omit<CompileOptions, 'calibration'>
   calibration: { inputs: number; generated: boolean; outputMaxAbs: number }
+  /** Present when compiled with `floodNoise`: the flood the service adds and its cost. */
+  flooding?: FloodingPlan
 }
 
 const RINGS = [4096, 8192, 16384, 32768]
@@ -241,7 +250,28 @@ export function compileLayerModel(
   layerModel: LayerModel,
   options: CompileOptions = {},
 ): CompiledModel {
-  const { calibration: given, polyModulusDegree: forcedRing, parameters: pinned, ...rest } = options
+  const {
+    calibration: given,
+    polyModulusDegree: forcedRing,
+    parameters: pinned,
+    ...requested
+  } = options
+  // A flooded result needs room above the output in q0 (flooding.ts): two more bits by default
+  // (headroom margin 8 instead of 2), enough for λ up to about 10 on the bundled models.
+  const rest =
+    requested.floodNoise !== undefined && requested.headroomMargin === undefined
+      ? { ...requested, headroomMargin: 8 }
+      : requested
+  if (
+    requested.floodNoise !== undefined &&
+    (requested.batch !== undefined || requested.split !== undefined)
+  ) {
+    // The batch and split paths return results the service does not flood.
+    throw new PrivinferError(
+      'OPTION_INVALID',
+      'floodNoise does not combine with batch or split plans: their results would not be flooded',
+    )
+  }
   const polyModulusDegree = pinned?.polyModulusDegree ?? forcedRing
   const generated = given === undefined
   const calibration = calibrationOf(layerModel, given)
@@ -277,6 +307,10 @@ export function compileLayerModel(
         continue
       }
       const { plan, reasons: lowerReasons } = attempt.lowered
+      const flooding =
+        rest.floodNoise === undefined
+          ? undefined
+          : planFlooding(attempt.choice.parameters, plan, attempt.ranges, rest.floodNoise)
       const { batch: _batch, packing: _packing, split: _split, ...lowerOptions } = resolved
       const batch = compileBatch(
         {
@@ -349,6 +383,7 @@ export function compileLayerModel(
           generated,
           outputMaxAbs: attempt.ranges.outputMaxAbs,
         },
+        ...(flooding === undefined ? {} : { flooding }),
       }
     }
   }

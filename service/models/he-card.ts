@@ -23,6 +23,7 @@ export function heCardOf(compiled: CompiledModel, encryptionParametersBase64: st
     outputLevel: 0,
     reasons: [...compiled.reasons],
     opCounts: { ...compiled.opCounts },
+    ...(compiled.flooding ? { flooding: { ...compiled.flooding } } : {}),
   }
 }
 

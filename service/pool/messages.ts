@@ -15,7 +15,13 @@ export interface WorkerStartData {
 
 export type WorkerTask =
   | { kind: 'warmup' }
-  | { kind: 'validate-keys'; modelId: string; galoisKeys: Uint8Array; relinKeys?: Uint8Array }
+  | {
+      kind: 'validate-keys'
+      modelId: string
+      galoisKeys: Uint8Array
+      relinKeys?: Uint8Array
+      publicKey?: Uint8Array
+    }
   | {
       kind: 'infer'
       modelId: string
@@ -24,7 +30,7 @@ export type WorkerTask =
       keyExpiresAtMs: number
       input: Uint8Array
       /** Present on the second attempt, after the worker answered 'need-keys'. */
-      keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array }
+      keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array; publicKey?: Uint8Array }
     }
   | BatchInferTask
   | PartInferTask
@@ -37,7 +43,7 @@ interface QueryTask {
   /** Expiry of the key set, milliseconds since the epoch. */
   keyExpiresAtMs: number
   /** Present on the second attempt, after the worker answered 'need-keys'. */
-  keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array }
+  keys?: { galoisKeys: Uint8Array; relinKeys?: Uint8Array; publicKey?: Uint8Array }
 }
 
 /** A batch query on the model's batch plan: its input ciphertexts in order. */

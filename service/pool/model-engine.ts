@@ -6,15 +6,15 @@
 import type { ModelCard } from '../../core/card.ts'
 import { createCkksContext } from '../../core/ckks/context.ts'
 import { loadEvaluationKeys, type EvaluationKeys } from '../../core/he/evaluation-keys.ts'
-import type { SealModule } from '../../core/seal/load.ts'
+import type { Ciphertext, SealModule } from '../../core/seal/load.ts'
 import { loadCiphertext, saveCiphertext } from '../../core/wire/ciphertext.ts'
-import { galoisKeysBytes, relinKeysBytes } from '../../core/wire/sizes.ts'
+import { galoisKeysBytes, publicKeyBytes, relinKeysBytes } from '../../core/wire/sizes.ts'
 import type { CompiledModel } from '../compiler/compile.ts'
 import { loadPlan } from '../runtime/seal/load-plan.ts'
 import { runPlan } from '../runtime/seal/run-plan.ts'
+import { floodCiphertext } from '../runtime/seal/flood-noise.ts'
 import { loadBatchPlan, runBatchPlan } from '../runtime/seal/run-batch-plan.ts'
 import { PrivinferError } from '../../core/errors.ts'
-import type { Ciphertext } from '../../core/seal/load.ts'
 
 /** A client's evaluation keys, loaded and validated under one model's context. */
 export type LoadedKeys = EvaluationKeys
@@ -23,9 +23,14 @@ export interface ModelEngine {
   readonly modelId: string
   /**
    * Loads and validates keys under this model's parameters (every required Galois step present,
-   * relinearization keys when the plan needs them). Throws KEYS_* errors. The caller owns the result.
+   * relinearization keys when the plan needs them, the public key when the model floods its results).
+   * Throws KEYS_* errors. The caller owns the result.
    */
-  loadKeys(galoisKeys: Uint8Array, relinKeys: Uint8Array | undefined): LoadedKeys
+  loadKeys(
+    galoisKeys: Uint8Array,
+    relinKeys: Uint8Array | undefined,
+    publicKey?: Uint8Array,
+  ): LoadedKeys
   /**
    * Bytes a loaded key set occupies in WebAssembly memory: its key-switching keys in full (a
    * seed-compressed upload is expanded when loaded), as core/wire/sizes.ts counts them.
@@ -33,7 +38,8 @@ export interface ModelEngine {
   loadedKeyBytes(keys: LoadedKeys): number
   /**
    * Validates the input ciphertext (CIPHERTEXT_* errors: parameters, level, scale, size, transparent),
-   * runs the plan, and serializes the result (zstd).
+   * runs the plan, floods the result when the model says so (compiled.flooding), and serializes
+   * it (zstd).
    */
   infer(keys: LoadedKeys, input: Uint8Array): Uint8Array
   /**
@@ -66,15 +72,22 @@ export async function createModelEngine(
     loadPlan(ctx, { ...compiled, plan: part }),
   )
   const batchInputs = compiled.batch?.packing === 'features' ? compiled.batch.plan.inputSize : 1
-  const requirements = { galoisSteps: card.he.galoisSteps, relin: card.he.needsRelinKeys }
+  const flooding = compiled.flooding
+  const requirements = {
+    galoisSteps: card.he.galoisSteps,
+    relin: card.he.needsRelinKeys,
+    publicKey: flooding !== undefined,
+  }
   return {
     modelId: card.id,
-    loadKeys(galoisBytes, relinBytes) {
+    loadKeys(galoisBytes, relinBytes, publicBytes) {
       return loadEvaluationKeys(
         ctx,
-        relinBytes === undefined
-          ? { galoisKeys: galoisBytes }
-          : { galoisKeys: galoisBytes, relinKeys: relinBytes },
+        {
+          galoisKeys: galoisBytes,
+          ...(relinBytes === undefined ? {} : { relinKeys: relinBytes }),
+          ...(publicBytes === undefined ? {} : { publicKey: publicBytes }),
+        },
         requirements,
       )
     },
@@ -82,7 +95,8 @@ export async function createModelEngine(
       const params = compiled.parameters
       return (
         galoisKeysBytes(params, keys.galoisKeys.size()) +
-        (keys.relinKeys ? relinKeysBytes(params) : 0)
+        (keys.relinKeys ? relinKeysBytes(params) : 0) +
+        (keys.publicKey ? publicKeyBytes(params) : 0)
       )
     },
     infer(keys, inputBytes) {
@@ -90,9 +104,16 @@ export async function createModelEngine(
         level: plan.inputLevel,
         scale: plan.inputScale,
       })
-      let output
+      let output: Ciphertext | undefined
       try {
         output = runPlan(plan, keys, input).output
+        if (flooding) {
+          if (!keys.publicKey) throw new Error('flooding model keys loaded without a public key')
+          floodCiphertext(ctx, output, keys.publicKey, flooding.floodBits)
+        }
+      } catch (error) {
+        output?.delete()
+        throw error
       } finally {
         input.delete()
       }

@@ -115,13 +115,18 @@ export class WorkerPool implements HeExecutor {
   }
 
   async validateKeys(modelId: string, keys: EvaluationKeyBytes): Promise<void> {
-    const transfer = [keys.galoisKeys.buffer, ...(keys.relinKeys ? [keys.relinKeys.buffer] : [])]
+    const transfer = [
+      keys.galoisKeys.buffer,
+      ...(keys.relinKeys ? [keys.relinKeys.buffer] : []),
+      ...(keys.publicKey ? [keys.publicKey.buffer] : []),
+    ]
     const result = await this.#submit(
       {
         kind: 'validate-keys',
         modelId,
         galoisKeys: keys.galoisKeys,
         ...(keys.relinKeys ? { relinKeys: keys.relinKeys } : {}),
+        ...(keys.publicKey ? { publicKey: keys.publicKey } : {}),
       },
       transfer,
     )
@@ -203,6 +208,7 @@ export class WorkerPool implements HeExecutor {
       ...inputsOf(task).map((input) => input.buffer),
       keys.galoisKeys.buffer,
       ...(keys.relinKeys ? [keys.relinKeys.buffer] : []),
+      ...(keys.publicKey ? [keys.publicKey.buffer] : []),
     ])
   }
 

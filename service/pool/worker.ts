@@ -33,7 +33,7 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
       case 'warmup':
         return { kind: 'ready', threadId, models: [...engines.keys()] }
       case 'validate-keys': {
-        engineOf(task.modelId).loadKeys(task.galoisKeys, task.relinKeys).delete()
+        engineOf(task.modelId).loadKeys(task.galoisKeys, task.relinKeys, task.publicKey).delete()
         return { kind: 'valid' }
       }
       case 'merge': {
@@ -52,7 +52,7 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
         let uncached: LoadedKeys | undefined
         if (!keys) {
           if (!task.keys) return { kind: 'need-keys' }
-          keys = engine.loadKeys(task.keys.galoisKeys, task.keys.relinKeys)
+          keys = engine.loadKeys(task.keys.galoisKeys, task.keys.relinKeys, task.keys.publicKey)
           // A key set larger than the whole cache is used once and freed.
           if (!keyCache.set(cacheKey, keys, task.keyExpiresAtMs, engine.loadedKeyBytes(keys)))
             uncached = keys

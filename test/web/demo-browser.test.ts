@@ -329,6 +329,33 @@ describe('the demo page in Chromium, served by npm start', () => {
     }
   })
 
+  it('connects to a service with AUTH_TOKEN once the token field holds the token, never in a URL', async () => {
+    const token = 'demo-token-0123456789abcdef'
+    const modelsDir = await mkdtemp(join(tmpdir(), 'privinfer-token-models-'))
+    await cp(join('models', 'mnist-dp'), join(modelsDir, 'mnist-dp'), { recursive: true })
+    const tokenService = await startNpmService({
+      AUTH_TOKEN: token,
+      MODELS_DIR: modelsDir,
+      WORKERS: '1',
+    })
+    const page = await browser.context.newPage()
+    try {
+      const seen: Recorded[] = []
+      await record(page, seen)
+      await page.goto(`${tokenService.url}/`)
+      await waitForState(page, 'error')
+      expect(await page.textContent('#status')).toMatch(/token|UNAUTHORIZED/i)
+      await page.fill('#token', token)
+      await page.click('#connect')
+      await waitForState(page, 'ready')
+      expect(seen.some((request) => request.url.includes(token))).toBe(false)
+    } finally {
+      await page.close()
+      await tokenService.stop()
+      await rm(modelsDir, { recursive: true, force: true })
+    }
+  })
+
   describe('from another origin', () => {
     let page: Page
     let staticSite: Awaited<ReturnType<typeof startStaticServer>>

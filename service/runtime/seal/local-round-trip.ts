@@ -1,7 +1,8 @@
 /**
  * Client and server in one process (CLI infer/evaluate/bench, tests): a CKKS context for the
  * compiled parameters, client keys with exactly the card's Galois steps, the loaded plan, and
- * helpers for one encrypted query. Bytes cross the same wire functions the service uses
+ * helpers for one encrypted query. A model compiled with noise flooding also gets the client's
+ * public key, and each result is flooded (flood-noise.ts) as the service does. Bytes cross the same wire functions the service uses
  * (serialize with seed compression + zstd, validated load), so sizes are the sizes as sent.
  */
 import { loadSeal } from '../../../core/seal/load.ts'
@@ -12,6 +13,7 @@ import { encryptInput } from '../../../core/he/encrypt-input.ts'
 import { decryptOutput } from '../../../core/he/decrypt-output.ts'
 import { loadEvaluationKeys, type EvaluationKeys } from '../../../core/he/evaluation-keys.ts'
 import { loadCiphertext, saveCiphertext } from '../../../core/wire/ciphertext.ts'
+import { floodCiphertext } from './flood-noise.ts'
 import type { CompiledModel } from '../../compiler/compile.ts'
 import { loadPlan, type LoadedPlan } from './load-plan.ts'
 import { runPlan } from './run-plan.ts'
@@ -48,6 +50,8 @@ export interface LocalRoundTrip {
   readonly evaluationKeys: EvaluationKeys
   readonly galoisKeyBytes: number
   readonly relinKeyBytes: number
+  /** Bytes of the public key as sent (models compiled with noise flooding only; else 0). */
+  readonly publicKeyBytes: number
   /** Encrypt → (bytes) → validated load → plan → (bytes) → decrypt. */
   query(x: ArrayLike<number>): QueryResult
   /** The model's batch plan as the card describes it (undefined without one). */
@@ -71,14 +75,20 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
     clientKeys = createClientKeys(ctx, {
       galoisSteps: compiled.galoisSteps,
       relin: compiled.plan.needsRelinKeys || batch?.packing === 'features',
+      publicKey: compiled.flooding !== undefined,
     })
     const bundle = clientKeys.evaluationKeyBundle()
     const evaluationKeys = loadEvaluationKeys(ctx, bundle, {
       galoisSteps: compiled.galoisSteps,
       relin: compiled.plan.needsRelinKeys || batch?.packing === 'features',
+      publicKey: compiled.flooding !== undefined,
     })
+    const publicKeyBytes = bundle.publicKey
+    const publicKey = evaluationKeys.publicKey
     const plan = loaded
     const keys = clientKeys
+    const flooding =
+      compiled.flooding && publicKey ? { ...compiled.flooding, publicKey } : undefined
     return {
       ctx,
       loaded: plan,
@@ -86,6 +96,7 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
       evaluationKeys,
       galoisKeyBytes: bundle.galoisKeys.length,
       relinKeyBytes: bundle.relinKeys?.length ?? 0,
+      publicKeyBytes: publicKeyBytes?.length ?? 0,
       query(x) {
         const inputBytes = encryptInput(ctx, keys, compiled.inputLayout, x, {
           level: plan.inputLevel,
@@ -99,6 +110,11 @@ export async function createLocalRoundTrip(compiled: CompiledModel): Promise<Loc
         let layerMs: Record<string, number>
         try {
           const result = runPlan(plan, evaluationKeys, input)
+          if (flooding) {
+            const started = performance.now()
+            floodCiphertext(ctx, result.output, flooding.publicKey, flooding.floodBits)
+            result.totalMs += performance.now() - started
+          }
           serverMs = result.totalMs
           layerMs = result.layerMs
           try {

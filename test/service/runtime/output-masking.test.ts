@@ -24,6 +24,7 @@ import {
 } from '../../../service/runtime/seal/local-round-trip.ts'
 import { runPlan } from '../../../service/runtime/seal/run-plan.ts'
 import { loadMnist } from '../../../training/data/mnist.ts'
+import { fashionSample, torchFixtureBytes } from '../../support/torch-fixtures.ts'
 
 const bundled = (await readdir('models'))
   .filter((id) => existsSync(join('models', id, 'card.json')))
@@ -120,6 +121,24 @@ describe('the same model without the mask', () => {
       const x = preprocessInput(card.input.preprocessing, digit, card.input.rawSize)
       const { largestElsewhere, outputError } = decryptAllSlots(unmasked, roundTrip, x)
       expect(largestElsewhere).toBeGreaterThan(100 * outputError)
+    } finally {
+      roundTrip.delete()
+    }
+  })
+})
+
+describe('maskOutput forced on a last layer with near-zero diagonals (conv-square-gemm)', () => {
+  it('drops the products by zero-encoding diagonals and still decrypts to the outputs', async () => {
+    const compiled = compileModel(torchFixtureBytes('conv-square-gemm'), { maskOutput: true })
+    const roundTrip = await createLocalRoundTrip(compiled)
+    try {
+      // Masking puts each output's whole sum in its own slot: some diagonals then hold a single
+      // small weight, which encodes to the zero polynomial at the weight scale.
+      expect(roundTrip.loaded.zeroPlaintexts.length).toBeGreaterThan(0)
+      const x = fashionSample().images[0]
+      const { largestElsewhere, outputError, tolerance } = decryptAllSlots(compiled, roundTrip, x)
+      expect(outputError).toBeLessThan(tolerance)
+      expect(largestElsewhere).toBeLessThan(tolerance)
     } finally {
       roundTrip.delete()
     }
