@@ -102,7 +102,7 @@ export class PrivinferSession {
     const logits = await timedStep(onStep, 'decrypt', () =>
       decryptOutput(this.#ctx, this.#keys, result, card.output.layout, card.he.outputLevel),
     )
-    return toPrediction(logits, card.labels)
+    return toPrediction(logits, card.labels, card.output.postprocessing)
   }
 
   /**
@@ -185,7 +185,7 @@ export class PrivinferSession {
       card.output.layout,
       card.he.outputLevel,
     )
-    return [toPrediction(logits, card.labels)]
+    return [toPrediction(logits, card.labels, card.output.postprocessing)]
   }
 
   async #batchQuery(
@@ -203,7 +203,7 @@ export class PrivinferSession {
       outputCiphertextsOf(batch),
     )
     return decryptBatch(this.#ctx, this.#keys, batch, results, count).map((logits) =>
-      toPrediction(logits, card.labels),
+      toPrediction(logits, card.labels, card.output.postprocessing),
     )
   }
 

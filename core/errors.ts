@@ -56,6 +56,8 @@ export const ERROR_CODES = [
   'OPTION_INVALID',
   'COMMAND_UNKNOWN',
   'MODEL_EXISTS',
+  // compilation (appended)
+  'PRECISION_NOT_MET',
   // batch queries (appended)
   'BATCH_LAYOUT_MISMATCH',
   'BATCH_TOO_LARGE',

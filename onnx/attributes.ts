@@ -54,3 +54,8 @@ export function intsAttribute(node: OnnxNode, name: string): number[] | undefine
 export function tensorAttribute(node: OnnxNode, name: string): OnnxTensor | undefined {
   return attributeOf(node, name, 'tensor')?.value
 }
+
+/** A string attribute, or undefined. @throws PrivinferError INVALID_MODEL when it has another kind. */
+export function stringAttribute(node: OnnxNode, name: string): string | undefined {
+  return attributeOf(node, name, 'string')?.value
+}

@@ -7,6 +7,11 @@ export function rotate(values: ArrayLike<number>, steps: number): Float64Array {
   const out = new Float64Array(n)
   if (n === 0) return out
   const shift = ((steps % n) + n) % n
+  if (values instanceof Float64Array) {
+    out.set(values.subarray(shift))
+    out.set(values.subarray(0, shift), n - shift)
+    return out
+  }
   for (let i = 0; i < n; i++) out[i] = values[(i + shift) % n]
   return out
 }

@@ -1,5 +1,6 @@
 /**
- * ONNX bytes → CompiledModel: import (onnx-import.ts), complete the squares, lower, calibrate value
+ * ONNX bytes → CompiledModel: import (onnx-import.ts), approximate the activations on the
+ * calibration inputs (approximate-activations.ts), complete the squares, lower, calibrate value
  * ranges, select parameters (DESIGN.md §The flow; STYLE.md §4 transform → validate → select).
  *
  * N is tried from small to large: the plan is lowered for each candidate slot count, its value
@@ -14,8 +15,14 @@ import { seededRandom } from './seeded-random.ts'
 import { completeSquares, type CompletedSquares } from './complete-square.ts'
 import { evaluateLayerModel } from './evaluate-layer-model.ts'
 import { lowerSteps, type LowerOptions, type LoweredModel } from './lower.ts'
+import { decisionOf } from '../../core/postprocessing.ts'
+import {
+  approximateActivations,
+  type Approximation,
+  type ApproximationOptions,
+} from './approximate-activations.ts'
 import { measureRanges, type ValueRanges } from './measure-ranges.ts'
-import { lazyOutputCandidates } from './rescale-policy.ts'
+import { rescaleCandidates } from './rescale-policy.ts'
 import {
   selectParameters,
   type ParameterChoice,
@@ -38,6 +45,8 @@ export interface CompileOptions
   calibration?: ReadonlyArray<ArrayLike<number>>
   /** Force a ring dimension instead of the smallest that fits. */
   polyModulusDegree?: number
+  /** How non-polynomial activations are fitted (degree, error target, margin). */
+  approximation?: ApproximationOptions
   /**
    * Use these parameters instead of selecting them (models/<id>/compile.json pins what
    * `privinfer import` chose, so start-up needs no calibration data). Their ring fixes N and their
@@ -59,7 +68,14 @@ export interface CompileOptions
 
 export interface CompiledModel {
   formatVersion: 1
+  /** The model as imported (exact activations: the float64 twin of the ONNX file). */
   layerModel: LayerModel
+  /** The model the plan computes: activations replaced by polynomials (= layerModel if none). */
+  approximatedModel: LayerModel
+  /** Every approximated activation (function, degree, range, fit error). */
+  approximations: Approximation[]
+  /** The approximated model against the original on the calibration inputs (float64). */
+  approximationCheck: ApproximationCheck
   plan: HePlan
   parameters: HeParameters
   inputLayout: InputLayout
@@ -83,6 +99,31 @@ export interface CompiledModel {
 }
 
 const RINGS = [4096, 8192, 16384, 32768]
+
+export interface ApproximationCheck {
+  inputs: number
+  /** Fraction of calibration inputs whose decision (argmax, or output > 0 for one output) agrees. */
+  agreement: number
+  /** max |approximated − original| over the outputs. */
+  maxAbsDifference: number
+}
+
+function checkApproximation(
+  original: LayerModel,
+  approximated: LayerModel,
+  inputs: ReadonlyArray<ArrayLike<number>>,
+): ApproximationCheck {
+  let agree = 0
+  let maxAbsDifference = 0
+  for (const input of inputs) {
+    const exact = evaluateLayerModel(original, input)
+    const approximate = original === approximated ? exact : evaluateLayerModel(approximated, input)
+    if (decisionOf(exact) === decisionOf(approximate)) agree++
+    for (let j = 0; j < exact.length; j++)
+      maxAbsDifference = Math.max(maxAbsDifference, Math.abs(exact[j] - approximate[j]))
+  }
+  return { inputs: inputs.length, agreement: agree / Math.max(inputs.length, 1), maxAbsDifference }
+}
 
 /** Seeded uniform [0, 1) vectors (mulberry32) for the default calibration. */
 export function defaultCalibration(inputSize: number, count = 16, seed = 1): Float64Array[] {
@@ -132,7 +173,12 @@ type Attempt =
       ranges: ValueRanges
       choice: Pick<ParameterChoice, 'parameters' | 'reasons'>
     }
-  | { fits: false; rejected: string }
+  | { fits: false; rejected: string; precision?: { tolerance: number; target: number } }
+
+function rescaleLabel(options: { lazyOutput?: boolean; lazyRescale?: boolean }): string {
+  if (options.lazyOutput) return 'lazy output'
+  return options.lazyRescale === false ? 'eager rescaling' : 'lazy first product'
+}
 
 /**
  * Lowers the steps for one ring and selects (or checks pinned) parameters for it.
@@ -171,24 +217,34 @@ function tryRing(
     }
     return {
       fits: false,
-      rejected: `N=${ring}, lazy output: the pinned chain has ${pinned.coeffModulusBits.length - 2} levels`,
+      rejected: `N=${ring}, ${rescaleLabel(options)}: the pinned chain has ${pinned.coeffModulusBits.length - 2} levels`,
     }
   }
-  const choice = selectParameters(lowered.plan, ranges, ring, options)
-  if (choice !== undefined) return { fits: true, lowered, ranges, choice }
+  const selection = selectParameters(lowered.plan, ranges, ring, options)
+  if (selection.fits) return { fits: true, lowered, ranges, choice: selection.choice }
+  const label = isOneOfSeveral ? `N=${ring}, ${rescaleLabel(options)}` : `N=${ring}`
+  if (selection.precision !== undefined) {
+    const { tolerance, target } = selection.precision
+    return {
+      fits: false,
+      precision: selection.precision,
+      rejected: `${label}: best tolerance ${tolerance.toPrecision(3)} > precision target ${target.toPrecision(3)}`,
+    }
+  }
   return {
     fits: false,
     rejected:
       options.lazyOutput && isOneOfSeveral
         ? `N=${ring}, lazy output: its q0 cannot hold the output at >= 24-bit input scale`
-        : `N=${ring}: depth ${lowered.plan.depth} does not fit the ${ring}-ring 128-bit budget`,
+        : `${label}: depth ${lowered.plan.depth} does not fit the ${ring}-ring 128-bit budget`,
   }
 }
 
 /**
  * Compiles a LayerModel (no ONNX involved: used by tests and by compileModel).
  * @throws PrivinferError PLAN_INVALID (unsupported structure), NO_PARAMETERS_FIT (no ring fits),
- *   INPUT_INVALID (calibration vectors of the wrong size).
+ *   PRECISION_NOT_MET (chains fit, but none meets options.outputPrecision), INPUT_INVALID
+ *   (calibration vectors of the wrong size).
  */
 export function compileLayerModel(
   layerModel: LayerModel,
@@ -219,14 +275,18 @@ export function compileLayerModel(
   const polyModulusDegree = pinned?.polyModulusDegree ?? forcedRing
   const generated = given === undefined
   const calibration = calibrationOf(layerModel, given)
-  const completed = completeSquares(layerModel, {
-    preActivationMaxAbs: preActivationRanges(layerModel, calibration),
+  const approximated = approximateActivations(layerModel, calibration, options.approximation)
+  const approximatedModel = approximated.model
+  const completed = completeSquares(approximatedModel, {
+    preActivationMaxAbs: preActivationRanges(approximatedModel, calibration),
   })
+  completed.reasons.unshift(...approximated.reasons)
   const tried: string[] = []
-  const candidates = lazyOutputCandidates(rest)
+  let precisionMiss: { tolerance: number; target: number } | undefined
+  const candidates = rescaleCandidates(rest)
   for (const ring of polyModulusDegree === undefined ? RINGS : [polyModulusDegree]) {
-    for (const [index, lazyOutput] of candidates.entries()) {
-      const resolved = { ...rest, lazyOutput }
+    for (const [index, rescale] of candidates.entries()) {
+      const resolved = { ...rest, ...rescale }
       const isLast = index === candidates.length - 1
       const attempt = tryRing(
         completed,
@@ -239,6 +299,11 @@ export function compileLayerModel(
       )
       if (!attempt.fits) {
         tried.push(attempt.rejected)
+        if (
+          attempt.precision &&
+          (!precisionMiss || attempt.precision.tolerance < precisionMiss.tolerance)
+        )
+          precisionMiss = attempt.precision
         continue
       }
       const { plan, reasons: lowerReasons } = attempt.lowered
@@ -299,6 +364,9 @@ export function compileLayerModel(
       return {
         formatVersion: 1,
         layerModel,
+        approximatedModel,
+        approximations: approximated.approximations,
+        approximationCheck: checkApproximation(layerModel, approximatedModel, calibration),
         plan,
         parameters: attempt.choice.parameters,
         inputLayout: plan.inputLayout,
@@ -318,6 +386,13 @@ export function compileLayerModel(
         ...(flooding === undefined ? {} : { flooding }),
       }
     }
+  }
+  if (precisionMiss !== undefined) {
+    throw new PrivinferError(
+      'PRECISION_NOT_MET',
+      `no CKKS parameters meet the output precision at 128-bit security (best tolerance ${precisionMiss.tolerance.toPrecision(3)} > target ${precisionMiss.target.toPrecision(3)}): ${tried.join('; ')}`,
+      { tried, ...precisionMiss },
+    )
   }
   throw new PrivinferError(
     'NO_PARAMETERS_FIT',

@@ -8,12 +8,14 @@
  * large next to the calibrated range of x (> `shiftLimit` · max|x|), the shift would cost precision,
  * so the step is x² + (b/a)·x instead (same depth, one extra plaintext product). Linear activations
  * (a = 0) are absorbed by their neighbours entirely; consecutive linear layers are multiplied out.
- * Degrees above 2 are rejected (PLAN_INVALID).
+ * Chebyshev layers (approximate-activations.ts) become Chebyshev steps, their per-feature
+ * normalization absorbed by the previous dense step. Poly layers above degree 2 are converted to
+ * Chebyshev layers before (PLAN_INVALID here).
  */
 import { PrivinferError } from '../../core/errors.ts'
 import { composeWindows, type WindowGeometry } from '../../core/layout/window-geometry.ts'
 import { unreachable } from '../../core/unreachable.ts'
-import type { LayerModel, LinearLayer, PolyLayer } from './ir.ts'
+import type { ChebyshevLayer, LayerModel, LinearLayer, PolyLayer } from './ir.ts'
 import { polynomialDegree } from './front/polynomial.ts'
 import type { DenseStep, Step } from './step-ir.ts'
 
@@ -97,6 +99,15 @@ function absorbAffineInput(step: DenseStep, scale: number, offset: number): Dens
     bias[i] += rowSum * offset
   }
   return { ...step, weights, bias }
+}
+
+/** x_j ↦ (x_j − center_j) / halfWidth_j on the output side of `step` (in place). */
+function normalizeRows(step: DenseStep, layer: ChebyshevLayer): void {
+  for (let i = 0; i < step.rows; i++) {
+    const inverse = 1 / layer.halfWidth[i]
+    for (let j = 0; j < step.columns; j++) step.weights[i * step.columns + j] *= inverse
+    step.bias[i] = (step.bias[i] - layer.center[i]) * inverse
+  }
 }
 
 /** Identity dense step of size n (for a model that ends in an activation). */
@@ -217,10 +228,34 @@ export function completeSquares(
         size = previous.rows
         return
       }
+      case 'chebyshev': {
+        if (previous?.kind !== 'linear') {
+          throw new PrivinferError(
+            'PLAN_INVALID',
+            `activation ${layer.name} must follow a linear layer`,
+          )
+        }
+        normalizeRows(previous, layer)
+        steps.push({ kind: 'chebyshev', name: layer.name, coefficients: layer.coefficients })
+        size = previous.rows
+        return
+      }
+      case 'activation':
+        throw new PrivinferError(
+          'PLAN_INVALID',
+          `activation ${layer.name} was not approximated (approximate-activations.ts runs first)`,
+        )
       default:
         return unreachable(layer)
     }
   })
+  if (steps[steps.length - 1]?.kind === 'chebyshev') {
+    // The plan's output is the last dense step's layout: end with an identity.
+    steps.push(identityStep('output-identity', size))
+    reasons.push(
+      'the model ends with an activation: an identity diagonal layer carries it to the output layout (one level)',
+    )
+  }
   if (pending !== undefined) {
     // The model ends with an activation: apply a and the constant through an identity layer.
     const last = absorbAffineInput(

@@ -41,7 +41,9 @@ import {
   type RescalePolicy,
 } from './rescale-policy.ts'
 import { SlotsExceededError } from './slots-exceeded-error.ts'
-import type { DenseStep, SquareStep, Step } from './step-ir.ts'
+import type { ChebyshevStep, DenseStep, SquareStep, Step } from './step-ir.ts'
+import { buildChebyshevTree } from './chebyshev-tree.ts'
+import { depthOf } from './plan/chebyshev.ts'
 
 export interface LowerOptions extends RescaleOptions {
   /** Number of CKKS slots (N/2). */
@@ -66,7 +68,7 @@ export interface LowerOptions extends RescaleOptions {
   /**
    * Rescale each giant-step group before its giant rotation: the giant rotations then run one level
    * lower (cheaper) at the price of one rescale per group. Default true for the optimized strategy:
-   * the 10x128 layer took 37.7 vs 41.1 ms (bench/scratch/variants.ts, interleaved, 12 reps).
+   * the 10x128 layer took 37.7 vs 41.1 ms (bench/compile-variants.ts, `npm run bench:variants`, interleaved, 12 reps; bench/README.md).
    */
   rescaleGroups?: boolean
   /** Lazy rescaling of a first layer followed by a square (optimized only). Default true. */
@@ -122,6 +124,9 @@ export function lowerSteps(
     switch (step.kind) {
       case 'square':
         builder.square(step)
+        break
+      case 'chebyshev':
+        builder.chebyshev(step)
         break
       case 'linear': {
         const next = steps[index + 1]
@@ -189,6 +194,33 @@ class PlanBuilder {
     this.ops.push({ kind: 'square', layer: step.name, linearPlaintext })
     this.ops.push({ kind: 'rescale', layer: step.name })
     this.depth++
+  }
+
+  /**
+   * A Chebyshev series per feature: the coefficients go into slot vectors following the
+   * replicated layout of the previous dense step's output (padding slots get 0).
+   */
+  chebyshev(step: ChebyshevStep): void {
+    const { contents } = this
+    if (contents === undefined) {
+      throw new PrivinferError(
+        'PLAN_INVALID',
+        `${step.name}: an activation before any linear layer`,
+      )
+    }
+    const slotVectors = step.coefficients.map((perFeature) =>
+      Float64Array.from(contents, (feature) => (feature >= 0 ? perFeature[feature] : 0)),
+    )
+    const { tree, giants } = buildChebyshevTree(slotVectors, (values) => this.addPlaintext(values))
+    const minusOnes = Array.from({ length: giants }, () =>
+      this.addPlaintext(new Float64Array(this.slotCount).fill(-1)),
+    )
+    this.ops.push({ kind: 'chebyshev', layer: step.name, giants, minusOnes, tree })
+    const depth = depthOf(tree)
+    this.depth += depth
+    this.reasons.push(
+      `${step.name}: Chebyshev series of degree ${step.coefficients.length - 1} per feature, ${giants} giant steps, depth ${depth}`,
+    )
   }
 
   /**
@@ -443,7 +475,7 @@ class PlanBuilder {
       ops,
       plaintexts: this.plaintexts,
       galoisSteps: galoisStepsOf(ops),
-      needsRelinKeys: ops.some((op) => op.kind === 'square'),
+      needsRelinKeys: ops.some((op) => op.kind === 'square' || op.kind === 'chebyshev'),
     }
   }
 }

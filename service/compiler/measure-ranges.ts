@@ -39,6 +39,8 @@ export function readOutput(plan: HePlan, slots: ArrayLike<number>): Float64Array
 }
 
 export interface ValueRanges {
+  /** The inputs measured (calibration), for bounds that follow the values (tolerance.ts). */
+  inputs: ReadonlyArray<ArrayLike<number>>
   /** max |slot| over inputs after each op (index = op index); index -1 is the packed input. */
   afterOp: number[]
   inputMaxAbs: number
@@ -60,5 +62,5 @@ export function measureRanges(plan: HePlan, inputs: ReadonlyArray<ArrayLike<numb
     for (const value of readOutput(plan, slots))
       outputMaxAbs = Math.max(outputMaxAbs, Math.abs(value))
   }
-  return { afterOp, inputMaxAbs, outputMaxAbs }
+  return { inputs, afterOp, inputMaxAbs, outputMaxAbs }
 }

@@ -12,6 +12,7 @@
 import type { OnnxGraph, OnnxNode, OnnxValueInfo } from '../../onnx/graph.ts'
 import { readOnnxModel } from '../../onnx/read.ts'
 import { PrivinferError } from '../../core/errors.ts'
+import type { Postprocessing } from '../../core/postprocessing.ts'
 import type { LayerModel } from './ir.ts'
 import { identityMap } from './front/affine-map.ts'
 import { LayerChain } from './front/layer-chain.ts'
@@ -27,22 +28,26 @@ import { UnsupportedModelError, type UnsupportedNode } from './front/unsupported
 
 export interface ImportOptions {
   /**
-   * Drop a trailing Softmax, LogSoftmax or ArgMax over the feature axis at the graph output.
-   * They are monotone per example, so the argmax (the predicted class) is unchanged, but the
-   * LayerModel's output is then the logits, not probabilities or an index. Default false: such
-   * nodes are reported as unsupported with a hint to set this option.
+   * Drop a trailing ArgMax over the feature axis at the graph output: the LayerModel's output is
+   * then the scores whose argmax it took. Default false: it is reported as unsupported with a hint
+   * to set this option. (A trailing Softmax, LogSoftmax or Sigmoid is always kept out of the HE
+   * plan as post-processing: LayerModel.postprocessing.)
    */
   dropArgmaxPreservingOutputOps?: boolean
 }
 
 export interface ImportResult {
   model: LayerModel
-  /** Names of output nodes dropped under `dropArgmaxPreservingOutputOps`, last first. */
+  /** Output nodes not imported (a dropped ArgMax, the post-processing node), last first. */
   droppedOutputNodes: string[]
 }
 
-/** Ops that keep the argmax over the feature axis of each example. */
-const ARGMAX_PRESERVING = new Set(['Softmax', 'LogSoftmax', 'ArgMax'])
+/** Trailing ops the client applies after decryption, by ONNX op type. */
+const POSTPROCESSING_OPS: Readonly<Record<string, Postprocessing>> = {
+  Softmax: 'softmax',
+  LogSoftmax: 'logSoftmax',
+  Sigmoid: 'sigmoid',
+}
 
 /**
  * Parses ONNX bytes into a LayerModel.
@@ -109,6 +114,7 @@ export function importOnnxGraphWithReport(
       outputName: output.name,
       outputSize,
       layers,
+      ...(trailing.postprocessing === undefined ? {} : { postprocessing: trailing.postprocessing }),
     },
     droppedOutputNodes: trailing.droppedOutputNodes,
   }
@@ -151,11 +157,16 @@ interface TrailingOutputOps {
   /** The tensor the layer chain must produce (the graph output, or the input of a dropped op). */
   outputName: string
   droppedOutputNodes: string[]
-  /** Reasons for argmax-preserving output nodes that were not dropped. */
+  postprocessing?: Postprocessing
+  /** Reasons for output nodes that were not dropped. */
   hints: Map<OnnxNode, string>
 }
 
-/** Trailing argmax-preserving ops at the output: dropped (option) or reported with a hint. */
+/**
+ * The trailing ops of the graph output: an ArgMax over the features (dropped on request, else
+ * reported with a hint), then one Softmax / LogSoftmax over the features or Sigmoid, which
+ * becomes post-processing.
+ */
 function trailingOutputOps(
   graphOutput: string,
   producers: ReadonlyMap<string, OnnxNode>,
@@ -164,22 +175,31 @@ function trailingOutputOps(
   let outputName = graphOutput
   const droppedOutputNodes: string[] = []
   const hints = new Map<OnnxNode, string>()
-  for (
-    let producer = producers.get(outputName);
-    producer && ARGMAX_PRESERVING.has(producer.opType);
-  ) {
-    if (!isOverFeatureAxis(producer)) break
+  let producer = producers.get(outputName)
+  if (producer?.opType === 'ArgMax' && isOverFeatureAxis(producer)) {
     if (!options.dropArgmaxPreservingOutputOps) {
       hints.set(
         producer,
         `not a polynomial; at the output it preserves the argmax: import with ` +
-          `dropArgmaxPreservingOutputOps to drop it (the output is then the logits)`,
+          `dropArgmaxPreservingOutputOps to drop it (the output is then the scores)`,
       )
-      break
+      return { outputName, droppedOutputNodes, hints }
     }
     droppedOutputNodes.push(producer.name)
     outputName = producer.inputs[0]
     producer = producers.get(outputName)
+  }
+  const postprocessing =
+    producer && Object.hasOwn(POSTPROCESSING_OPS, producer.opType)
+      ? POSTPROCESSING_OPS[producer.opType]
+      : undefined
+  if (
+    producer &&
+    postprocessing !== undefined &&
+    (postprocessing === 'sigmoid' || isOverFeatureAxis(producer))
+  ) {
+    droppedOutputNodes.push(producer.name)
+    return { outputName: producer.inputs[0], droppedOutputNodes, postprocessing, hints }
   }
   return { outputName, droppedOutputNodes, hints }
 }

@@ -57,14 +57,18 @@ export function isLazyProduct(
 }
 
 /**
- * The lazy-output settings compile.ts tries, in order: lazy output first (one level fewer) unless
- * the options set it or ask for the baseline; it falls back to the standard chain when its single
- * q0 cannot hold the output at a useful input scale.
+ * The rescale settings compile.ts tries per ring, cheapest first: lazy output (one level fewer),
+ * then the lazy first product only, then eager rescaling everywhere (the most precise: its scales
+ * may be raised for a precision target, select-parameters.ts). Settings the options fix are kept.
  */
-export function lazyOutputCandidates(options: RescaleOptions): boolean[] {
-  return options.lazyOutput !== undefined || options.strategy === 'baseline'
-    ? [options.lazyOutput ?? false]
-    : [true, false]
+export function rescaleCandidates(options: RescaleOptions): RescaleOptions[] {
+  if (options.strategy === 'baseline') return [{ lazyOutput: options.lazyOutput ?? false }]
+  const lazyOutputs = options.lazyOutput !== undefined ? [options.lazyOutput] : [true, false]
+  const candidates: RescaleOptions[] = lazyOutputs.map((lazyOutput) => ({ lazyOutput }))
+  if (options.lazyRescale === undefined && options.lazyOutput !== true) {
+    candidates.push({ lazyOutput: false, lazyRescale: false })
+  }
+  return candidates
 }
 
 /** A lowered product that is not rescaled (its plaintexts have the fixed weight scale). */

@@ -9,7 +9,8 @@
 import { PrivinferError } from '../../core/errors.ts'
 import { unreachable } from '../../core/unreachable.ts'
 import { targetBits, type HeParameters } from './he-parameters.ts'
-import type { HePlan } from './plan/plan.ts'
+import { depthOf, type ChebyshevNode } from './plan/chebyshev.ts'
+import type { ChebyshevOp, HePlan } from './plan/plan.ts'
 
 export interface EncodeSpec {
   level: number
@@ -79,6 +80,13 @@ export function scheduleScales(
         if (op.linearPlaintext !== undefined) plaintexts[op.linearPlaintext] = { level, scale }
         scale *= scale
         break
+      case 'chebyshev': {
+        const result = scheduleChebyshev(op, level, scale, primes, 2 ** parameters.scaleBits)
+        for (const [id, spec] of result.plaintexts) plaintexts[id] = spec
+        level = result.level
+        scale = result.scale
+        break
+      }
       case 'rescale':
         drop(op.layer)
         break
@@ -97,4 +105,59 @@ export function scheduleScales(
   levels.push(level)
   scales.push(scale)
   return { levels, scales, plaintexts, outputLevel: level, outputScale: scale }
+}
+
+/**
+ * Levels and scales through a ChebyshevOp (plan/chebyshev.ts) whose input is at `level` with
+ * `scale`: the giants' scales follow from the primes; every term's factor is then encoded at the
+ * scale that lands it exactly on the scale its parent needs, top-down from `resultScale`.
+ * @throws PrivinferError PLAN_INVALID when the op needs more levels than the input has.
+ */
+export function scheduleChebyshev(
+  op: ChebyshevOp,
+  level: number,
+  scale: number,
+  primes: readonly number[],
+  resultScale: number,
+): {
+  level: number
+  scale: number
+  plaintexts: Array<[number, EncodeSpec]>
+  giantScales: number[]
+} {
+  const depth = depthOf(op.tree)
+  if (depth > level) {
+    throw new PrivinferError(
+      'PLAN_INVALID',
+      `${op.layer}: the polynomial needs ${depth} levels, the input has ${level}`,
+    )
+  }
+  const plaintexts: Array<[number, EncodeSpec]> = []
+  const giantScales = [scale]
+  for (let j = 1; j <= op.giants; j++) {
+    giantScales.push(giantScales[j - 1] ** 2 / primes[level - (j - 1)])
+    plaintexts.push([op.minusOnes[j - 1], { level: level - j, scale: giantScales[j] }])
+  }
+  const visit = (node: ChebyshevNode, drop: number, target: number): void => {
+    // The node's product is taken at levelIn and rescaled by primes[levelIn].
+    const levelIn = level - (drop - 1)
+    switch (node.kind) {
+      case 'term':
+        plaintexts.push([
+          node.factor,
+          { level: levelIn, scale: (target * primes[levelIn]) / giantScales[node.giant] },
+        ])
+        break
+      case 'split':
+        visit(node.quotient, drop - 1, (target * primes[levelIn]) / giantScales[node.giant])
+        break
+      default:
+        return unreachable(node)
+    }
+    if (node.remainder !== undefined) visit(node.remainder, drop, target)
+    if (node.constant !== undefined)
+      plaintexts.push([node.constant, { level: level - drop, scale: target }])
+  }
+  visit(op.tree, depth, resultScale)
+  return { level: level - depth, scale: resultScale, plaintexts, giantScales }
 }

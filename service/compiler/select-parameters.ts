@@ -6,7 +6,8 @@
  *   square's scale bits, so every plaintext keeps >= weightScaleBits of precision.
  * - q0 = output scale bits + integer headroom: ceil(log2(max|output| · margin)) + 1 (sign) bits, and
  *   more if an intermediate value at a lower level needs it (ranges from calibration).
- * - The special prime is the largest data prime (at least as large as every data prime).
+ * - The special prime takes the rest of the budget up to 60 bits (at least the largest data prime):
+ *   the key-switching error shrinks with it.
  * - N: the smallest ring whose 128-bit budget (core/ckks/parameter-set.ts) holds the chain, and whose
  *   slots hold the layout (the caller lowers once per candidate N).
  * - scaleBits: the largest value <= maxScaleBits that fits (40 for the eager chain as in DESIGN.md;
@@ -20,9 +21,10 @@ import {
 } from '../../core/ckks/parameter-set.ts'
 import { targetBits, type HeParameters } from './he-parameters.ts'
 import type { ValueRanges } from './measure-ranges.ts'
-import type { HePlan } from './plan/plan.ts'
+import { depthOfChebyshev, type HePlan } from './plan/plan.ts'
 import { isLazy, planRescaling } from './rescale-policy.ts'
 import { unreachable } from '../../core/unreachable.ts'
+import { toleranceFor } from './tolerance.ts'
 
 export interface SelectParametersOptions {
   /** Largest input scale bits tried (default 40, or 30 when the plan has a lazy product). */
@@ -37,6 +39,11 @@ export interface SelectParametersOptions {
   maxOutputPrimeBits?: number
   /** Safety factor on the calibrated max |value| (default 2). */
   headroomMargin?: number
+  /**
+   * Required precision relative to the largest output on the calibration inputs: the chosen
+   * parameters' tolerance must be <= outputPrecision × max |output| (default 1e-3).
+   */
+  outputPrecision?: number
 }
 
 export interface ParameterChoice {
@@ -48,7 +55,12 @@ export interface ParameterChoice {
 
 /** Scale bits of the output for a plan whose last product is lazy (fixed), by the nominal walk. */
 function finalScaleBits(plan: HePlan, scaleBits: number, weightScaleBits: number): number {
-  const ranges: ValueRanges = { afterOp: plan.ops.map(() => 1), inputMaxAbs: 1, outputMaxAbs: 1 }
+  const ranges: ValueRanges = {
+    inputs: [],
+    afterOp: plan.ops.map(() => 1),
+    inputMaxAbs: 1,
+    outputMaxAbs: 1,
+  }
   return (
     chainFor(plan, ranges, { scaleBits, weightScaleBits, outputScaleBits: 0 }, 1, true)
       ?.finalBits ?? 0
@@ -94,6 +106,15 @@ export function chainFor(
         level--
         break
       }
+      case 'chebyshev':
+        // Every level of a polynomial rescales a product of two ~2^scaleBits values (or lands a
+        // plaintext product on 2^scaleBits): one prime of scaleBits each.
+        for (let k = 0; k < depthOfChebyshev(op); k++) {
+          bits[level] = scales.scaleBits
+          level--
+        }
+        current = scales.scaleBits
+        break
       case 'modSwitchTo':
         level = op.level
         break
@@ -119,34 +140,85 @@ export function chainFor(
   return { dataBits: bits, headroomBits: q0 - scales.outputScaleBits, finalBits: current }
 }
 
+/** The outcome of selectParameters for one ring. */
+export type Selection =
+  | { fits: true; choice: ParameterChoice }
+  | {
+      fits: false
+      /** Set when some chain fits the budget but none meets the precision target. */
+      precision?: { tolerance: number; target: number }
+    }
+
 /**
- * Picks the scales and chain for a plan lowered for `polyModulusDegree`, or undefined when nothing
- * fits that ring's 128-bit budget with scaleBits >= minScaleBits.
+ * Picks the scales and chain for a plan lowered for `polyModulusDegree`: the most precise chain
+ * that fits the ring's 128-bit budget (scaleBits >= minScaleBits) and whose tolerance
+ * (tolerance.ts) meets the precision target, outputPrecision × max |output| on the calibration
+ * inputs. When the default caps (scale, output scale) cannot meet the target, larger scales are
+ * tried before giving up on the ring.
  */
 export function selectParameters(
   plan: HePlan,
   ranges: ValueRanges,
   polyModulusDegree: number,
   options: SelectParametersOptions = {},
-): ParameterChoice | undefined {
+): Selection {
+  const target = (options.outputPrecision ?? DEFAULT_OUTPUT_PRECISION) * ranges.outputMaxAbs
+  let best: { tolerance: number; target: number } | undefined
+  const { hasLazyProduct: lazy } = planRescaling(plan)
+  const passes: Array<{ raised: boolean }> = [{ raised: false }, { raised: true }]
+  for (const { raised } of passes) {
+    let misses = 0
+    for (const candidate of fittingParameters(plan, ranges, polyModulusDegree, options, raised)) {
+      const tolerance = toleranceFor(candidate.parameters, plan, ranges)
+      if (tolerance <= target) {
+        const precision = options.outputPrecision ?? DEFAULT_OUTPUT_PRECISION
+        candidate.reasons.push(
+          `precision: tolerance ${tolerance.toPrecision(3)} (6σ of the CKKS error on the calibration inputs) <= target ${precision} x max|output| ${ranges.outputMaxAbs.toPrecision(3)} = ${target.toPrecision(3)}`,
+        )
+        return { fits: true, choice: candidate }
+      }
+      if (best === undefined || tolerance < best.tolerance) best = { tolerance, target }
+      // An eager chain is never more precise at a smaller scale: go to the next pass. A lazy one
+      // trades input scale against weight scale: keep looking.
+      if (!lazy || ++misses >= 3) break
+    }
+  }
+  return best === undefined ? { fits: false } : { fits: false, precision: best }
+}
+
+/** Relative precision required by default: error <= 1e-3 × max |output| (about 10 bits). */
+export const DEFAULT_OUTPUT_PRECISION = 1e-3
+
+/**
+ * The chains that fit the ring, most precise first. `raised`: scales above the default caps
+ * (eager chains: input scale up to 50 bits, output scale up to the input scale).
+ */
+function* fittingParameters(
+  plan: HePlan,
+  ranges: ValueRanges,
+  polyModulusDegree: number,
+  options: SelectParametersOptions,
+  raised: boolean,
+): Generator<ParameterChoice> {
   const { hasLazyProduct: lazy, lazyOutput } = planRescaling(plan)
-  const maxScaleBits = options.maxScaleBits ?? (lazy ? 30 : 40)
+  const maxScaleBits = options.maxScaleBits ?? (lazy ? 30 : raised ? 50 : 40)
   const minScaleBits = options.minScaleBits ?? 24
   const margin = options.headroomMargin ?? 2
   const budgetBits = MAX_COEFF_MODULUS_BITS[polyModulusDegree]
-  if (budgetBits === undefined || plan.slotCount !== polyModulusDegree / 2) return undefined
+  if (budgetBits === undefined || plan.slotCount !== polyModulusDegree / 2) return
   for (let scaleBits = maxScaleBits; scaleBits >= minScaleBits; scaleBits--) {
     // Eager chains use weight scale = scaleBits (one prime of scaleBits per level, as in DESIGN.md).
-    let outputScaleBits = Math.min(scaleBits, options.maxOutputScaleBits ?? 26)
+    let outputScaleBits =
+      raised && !lazy ? scaleBits : Math.min(scaleBits, options.maxOutputScaleBits ?? 26)
     // Lazy chains: the post-square prime is s + w and the next product's prime s + 2w − out, both
     // <= 60 bits; within that, w as large as possible (weight rounding dominated the error at
-    // w = 24: 1e-3 on MNIST logits vs 6e-5 at w = 28, bench/scratch/variants.ts).
+    // w = 24: 1e-3 on MNIST logits vs 6e-5 at w = 28, bench/compile-variants.ts, `npm run bench:variants`).
     // Lazy output: q0 holds 2^(2s + 3w − 60) plus headroom. Measured max |error| on MNIST logits
-    // (bench/scratch/variants.ts): s/w = 20/24: 0.41, 22/22: 0.08, 28/18: 0.043, 27/19: 0.021,
+    // (bench/compile-variants.ts, bench/README.md): s/w = 20/24: 0.41, 22/22: 0.08, 28/18: 0.043, 27/19: 0.021,
     // 26/20: 0.011; so w = s − 7 and s as large as fits.
     const weightScaleBits = lazyOutput
       ? Math.min(
-          options.maxWeightScaleBits ?? Math.max(16, scaleBits - 7),
+          options.maxWeightScaleBits ?? Math.max(16, scaleBits - (raised ? 6 : 7)),
           MAX_PRIME_BITS - scaleBits,
         )
       : lazy
@@ -162,9 +234,17 @@ export function selectParameters(
     if (chain === undefined) continue
     // The output ciphertext is 2·N·bits(q0)/8 bytes: keep it under 128 KB at N=8192 (57 bits).
     if (lazyOutput && chain.dataBits[0] > (options.maxOutputPrimeBits ?? 57)) continue
-    const special = Math.max(...chain.dataBits)
+    // The special prime P: key switching adds an error ~ q_max / P times σ N (rotations,
+    // relinearizations), so P takes whatever the budget leaves, up to 60 bits, and at least the
+    // largest data prime. At P = q_max = 27 bits, 9 fold rotations alone added 2e-2 to outputs at
+    // scale 2^26; at P = 45 bits 5e-4 (N=8192, test/service/runtime/seal-chebyshev.test.ts model).
+    const dataTotal = chain.dataBits.reduce((a, b) => a + b, 0)
+    const special = Math.max(
+      Math.max(...chain.dataBits),
+      Math.min(MAX_PRIME_BITS, budgetBits - dataTotal),
+    )
     const coeffModulusBits = [...chain.dataBits, special]
-    const totalBits = coeffModulusBits.reduce((a, b) => a + b, 0)
+    const totalBits = dataTotal + special
     if (totalBits > budgetBits) continue
     const parameters: HeParameters = {
       polyModulusDegree,
@@ -177,10 +257,9 @@ export function selectParameters(
     const reasons = [
       `N = ${polyModulusDegree}: smallest ring whose 128-bit budget (${budgetBits} bits) holds the chain and ${plan.slotCount} slots hold the layout`,
       `depth ${plan.depth}: ${plan.depth + 1} data primes [${chain.dataBits.join(', ')}] + special prime ${special} = ${totalBits} bits`,
-      `scale 2^${scaleBits} for the input (largest <= ${maxScaleBits} that fits), weights 2^${weightScaleBits}, output 2^${outputScaleBits}`,
+      `scale 2^${scaleBits} for the input (largest <= ${maxScaleBits} that fits${raised ? ', raised for precision' : ''}), weights 2^${weightScaleBits}, output 2^${outputScaleBits}`,
       `q0 = ${chain.dataBits[0]} bits: output scale ${outputScaleBits} + ${chain.headroomBits} bits of headroom for max|output| ${ranges.outputMaxAbs.toPrecision(3)} x margin ${margin}`,
     ]
-    return { parameters, totalBits, budgetBits, reasons }
+    yield { parameters, totalBits, budgetBits, reasons }
   }
-  return undefined
 }

@@ -1,10 +1,11 @@
 /**
  * The step IR: the layer IR (ir.ts) after complete-square.ts, and what lower.ts turns into an HE
- * plan. A chain of dense maps and squares only, each square costing one level:
+ * plan. A chain of dense maps and element-wise polynomials (a square, one level; or a Chebyshev
+ * series of degree d, ceil(log2(d + 1)) levels):
  *
- *   input -> DenseStep -> SquareStep -> DenseStep -> ... -> DenseStep -> output
+ *   input -> DenseStep -> SquareStep | ChebyshevStep -> DenseStep -> ... -> DenseStep -> output
  *
- * Polynomial coefficients are already absorbed into the neighbouring dense steps, consecutive dense
+ * Quadratic coefficients are already absorbed into the neighbouring dense steps, consecutive dense
  * maps are multiplied out (except an average pool before a window map, which the lowering may run
  * as a fold), and the chain starts and ends with a dense step.
  */
@@ -32,4 +33,15 @@ export interface SquareStep {
   linearCoefficient: number
 }
 
-export type Step = DenseStep | SquareStep
+/**
+ * x_j -> Σ_k coefficients[k][j] · T_k(x_j) per feature j, on x_j ∈ [-1, 1]: the previous dense
+ * step already maps each feature's calibrated interval to [-1, 1] (complete-square.ts).
+ */
+export interface ChebyshevStep {
+  kind: 'chebyshev'
+  name: string
+  /** coefficients[k] holds c_k of every feature (rows of the previous dense step). */
+  coefficients: Float64Array[]
+}
+
+export type Step = DenseStep | SquareStep | ChebyshevStep

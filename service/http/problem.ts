@@ -63,6 +63,7 @@ export const PROBLEMS: Readonly<Record<ErrorCode, ProblemKind>> = {
   OPTION_INVALID: { status: 400, title: 'Invalid command-line option' },
   COMMAND_UNKNOWN: { status: 400, title: 'Unknown command' },
   MODEL_EXISTS: { status: 409, title: 'Model already exists' },
+  PRECISION_NOT_MET: { status: 422, title: 'The plan cannot meet the required output precision' },
   BATCH_LAYOUT_MISMATCH: { status: 422, title: 'Batch query packed for another layout' },
   BATCH_TOO_LARGE: { status: 422, title: 'More inputs than the batch plan holds' },
 }

@@ -10,6 +10,7 @@ export interface CallCounts {
   add: number
   addPlain: number
   square: number
+  multiply: number
   rescale: number
   modSwitch: number
   /** Rotations by level. */
@@ -28,6 +29,7 @@ export function createCountingBackend<C>(
     add: 0,
     addPlain: 0,
     square: 0,
+    multiply: 0,
     rescale: 0,
     modSwitch: 0,
     rotationsByLevel: {},
@@ -46,9 +48,9 @@ export function createCountingBackend<C>(
       counts.multiplyPlain++
       return inner.multiplyPlain(x, id)
     },
-    addInPlace(a, b) {
+    addInPlace(a, b, correlated) {
       counts.add++
-      inner.addInPlace(a, b)
+      inner.addInPlace(a, b, correlated)
     },
     addPlainInPlace(x, id) {
       counts.addPlain++
@@ -58,6 +60,11 @@ export function createCountingBackend<C>(
       counts.square++
       inner.squareInPlace(x)
     },
+    multiplyInPlace(a, b) {
+      counts.multiply++
+      inner.multiplyInPlace(a, b)
+    },
+    levelOf: (x) => inner.levelOf(x),
     rescaleInPlace(x) {
       counts.rescale++
       inner.rescaleInPlace(x)

@@ -56,6 +56,8 @@ export function float32Tolerance(model: LayerModel, input: ArrayLike<number>): F
       value = nextValue
       error = nextError
     } else {
+      if (layer.kind !== 'poly')
+        throw new Error(`float32 tolerance: ${layer.kind} layers unsupported`)
       const c = layer.coefficients
       const degree = c.length - 1
       error = error.map((e, i) => {

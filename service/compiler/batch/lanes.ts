@@ -50,6 +50,8 @@ export function expandToLanes(virtual: HePlan, lanes: number): HePlan {
       case 'square':
       case 'rescale':
       case 'modSwitchTo':
+      // Element-wise with per-slot coefficient plaintexts, expanded to the lanes like the others.
+      case 'chebyshev':
         return op
       default:
         return unreachable(op)

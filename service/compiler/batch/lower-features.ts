@@ -4,6 +4,7 @@
  * lazy-rescale decisions as the single-input plan (rescale-policy.ts), so both plans walk the same
  * scales and run on the same parameters.
  */
+import { PrivinferError } from '../../../core/errors.ts'
 import { unreachable } from '../../../core/unreachable.ts'
 import type { FeatureOp, FeaturePlan } from '../plan/feature-plan.ts'
 import { isLazyProduct, type RescalePolicy } from '../rescale-policy.ts'
@@ -58,6 +59,11 @@ export function lowerFeatureSteps(
         ops.push({ kind: 'rescale', layer: step.name })
         depth++
         return
+      case 'chebyshev':
+        throw new PrivinferError(
+          'PLAN_INVALID',
+          `${step.name}: features packing does not evaluate fitted or high-degree polynomials; use --packing lanes`,
+        )
       default:
         return unreachable(step)
     }

@@ -1,16 +1,18 @@
 /**
- * LayerChain: the layers emitted so far and the frontier they end at. Lowerings ask it for an
- * affine view of an activation; a degree >= 2 polynomial is then committed as layers.
+ * LayerChain: the layers emitted so far and the frontier they end at. Importers ask it for an
+ * affine view of an activation; a polynomial of degree >= 2 or a non-polynomial function is then
+ * committed as layers.
  */
 import type { Layer } from '../ir.ts'
 import { applyAffinePolynomial, identityMap, isIdentityMap, type AffineMap } from './affine-map.ts'
 import { NodeProblem } from './node-problem.ts'
+import { polynomialOf } from '../elementwise.ts'
 import { polynomialDegree, trimPolynomial } from './polynomial.ts'
 import { linearActivation, type ActivationValue } from './symbolic-value.ts'
 
 export class LayerChain {
   readonly layers: Layer[] = []
-  /** Increments at every committed polynomial layer. */
+  /** Increments at every committed activation (polynomial or function) layer. */
   generation = 0
 
   /** @throws NodeProblem when the value was computed before the latest activation layer. */
@@ -24,24 +26,28 @@ export class LayerChain {
   }
 
   /**
-   * The affine map (of the frontier) that equals `value`. A degree >= 2 polynomial is committed
-   * first: LinearLayer(base) unless the base is the identity, then PolyLayer(p); the frontier moves.
+   * The affine map (of the frontier) that equals `value`. Anything but a polynomial of degree
+   * <= 1 is committed first: LinearLayer(base) unless the base is the identity, then
+   * PolyLayer(p) or ActivationLayer(f); the frontier moves.
    */
   affineOf(value: ActivationValue): AffineMap {
     const current = this.commit(value)
-    return applyAffinePolynomial(current.base, current.polynomial, current.polynomialNodes)
+    const polynomial = polynomialOf(current.elementwise) ?? [0, 1]
+    return applyAffinePolynomial(current.base, polynomial, current.elementwiseNodes)
   }
 
-  /** Emits a degree >= 2 polynomial as layers and returns the value on the new frontier. */
+  /** Emits a non-affine function as layers and returns the value on the new frontier. */
   commit(value: ActivationValue): ActivationValue {
     this.assertCurrent(value)
-    if (polynomialDegree(value.polynomial) < 2) return value
+    const polynomial = polynomialOf(value.elementwise)
+    if (polynomial !== undefined && polynomialDegree(polynomial) < 2) return value
     this.emitLinear(value.base)
-    this.layers.push({
-      kind: 'poly',
-      name: value.polynomialNodes.join('+'),
-      coefficients: trimPolynomial(value.polynomial),
-    })
+    const name = value.elementwiseNodes.join('+')
+    this.layers.push(
+      polynomial !== undefined
+        ? { kind: 'poly', name, coefficients: trimPolynomial(polynomial) }
+        : { kind: 'activation', name, function: value.elementwise },
+    )
     this.generation++
     return linearActivation(identityMap(value.base.outSize), value.shape, this.generation)
   }

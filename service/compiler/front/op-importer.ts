@@ -6,6 +6,7 @@
  */
 import { intsAttribute } from '../../../onnx/attributes.ts'
 import type { OnnxNode } from '../../../onnx/graph.ts'
+import type { Elementwise } from '../elementwise.ts'
 import type { ConstantTensor } from './constant-tensor.ts'
 import type { LayerChain } from './layer-chain.ts'
 import { NodeProblem } from './node-problem.ts'
@@ -65,13 +66,13 @@ export function withLayout(
   return transposed ? { ...copy, transposed: true } : copy
 }
 
-/** `value` with its polynomial replaced, `node` recorded among the nodes that built it. */
-export function withPolynomial(
+/** `value` with its element-wise function replaced, `node` recorded among its nodes. */
+export function withElementwise(
   value: ActivationValue,
-  polynomial: number[],
+  elementwise: Elementwise,
   node: OnnxNode,
 ): ActivationValue {
-  return { ...value, polynomial, polynomialNodes: [...value.polynomialNodes, node.name] }
+  return { ...value, elementwise, elementwiseNodes: [...value.elementwiseNodes, node.name] }
 }
 
 /** Shape after dropping the batch, checking the batch stayed first and single. */

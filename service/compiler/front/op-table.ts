@@ -7,6 +7,7 @@
  * Adding an op: write its importer in the family file under ops/ (or a new file), add one line
  * here, regenerate docs/onnx-ops.md (`node scripts/write-onnx-ops-doc.ts`).
  */
+import { erf, gelu, leakyRelu, relu, sigmoid, tanh } from './ops/activations.ts'
 import { add, div, mul, neg, pow, sub } from './ops/arithmetic.ts'
 import { cast, concat, constant, gather, shape } from './ops/constants.ts'
 import { gemm, matMul } from './ops/linear.ts'
@@ -41,7 +42,9 @@ const supported = (importer: OpImporter, notes: string): SupportedOp => ({
 const unsupported = (reason: string): UnsupportedOp => ({ kind: 'unsupported', reason })
 
 const NON_POLYNOMIAL =
-  'not a polynomial: train with a polynomial activation (x*x, a*x*x + b*x) or fit one in its place'
+  'not a polynomial, and not among the activations the compiler fits (Relu, LeakyRelu, Sigmoid, ' +
+  'Tanh, Erf, Gelu): use one of those, or a polynomial activation (x*x, a*x*x + b*x)'
+const FITTED = 'fitted by a polynomial on the calibrated range of each feature'
 const LINEAR_NOT_IMPORTED =
   'linear, but not lowered by this front end: export it as Gemm/MatMul on the flattened input'
 const MOVES_DATA = 'moves data: not supported on activations'
@@ -96,17 +99,17 @@ export const ONNX_OPS: Readonly<Record<string, OpEntry>> = {
   Gather: supported(gather, 'of constants'),
   Concat: supported(concat, 'of constants'),
   Cast: supported(cast, 'of constants; of an activation to a float type'),
-  // activations that are not polynomials
-  Relu: unsupported(NON_POLYNOMIAL),
-  LeakyRelu: unsupported(NON_POLYNOMIAL),
+  // activations that are not polynomials, fitted by the compiler (ops/activations.ts)
+  Relu: supported(relu, FITTED),
+  LeakyRelu: supported(leakyRelu, `${FITTED}; alpha`),
+  Sigmoid: supported(sigmoid, `${FITTED}; at the output: post-processing on the client`),
+  Tanh: supported(tanh, FITTED),
+  Erf: supported(erf, `${FITTED} (torch's GELU: Div, Erf, Add, Mul, Mul)`),
+  Gelu: supported(gelu, `${FITTED}; approximate none or tanh`),
   PRelu: unsupported(NON_POLYNOMIAL),
   Elu: unsupported(NON_POLYNOMIAL),
   Selu: unsupported(NON_POLYNOMIAL),
-  Sigmoid: unsupported(NON_POLYNOMIAL),
   HardSigmoid: unsupported(NON_POLYNOMIAL),
-  Tanh: unsupported(NON_POLYNOMIAL),
-  Gelu: unsupported(NON_POLYNOMIAL),
-  Erf: unsupported(NON_POLYNOMIAL),
   Softplus: unsupported(NON_POLYNOMIAL),
   Exp: unsupported(NON_POLYNOMIAL),
   Log: unsupported(NON_POLYNOMIAL),
@@ -117,8 +120,12 @@ export const ONNX_OPS: Readonly<Record<string, OpEntry>> = {
   Min: unsupported(NON_POLYNOMIAL),
   MaxPool: unsupported(MAX_POOL),
   GlobalMaxPool: unsupported(MAX_POOL),
-  Softmax: unsupported('not a polynomial (exp and division)'),
-  LogSoftmax: unsupported('not a polynomial (exp, log and division)'),
+  Softmax: unsupported(
+    'not a polynomial (exp and division); at the graph output it is post-processing the client applies',
+  ),
+  LogSoftmax: unsupported(
+    'not a polynomial (exp, log and division); at the graph output it is post-processing the client applies',
+  ),
   ArgMax: unsupported('not a polynomial (comparison)'),
 }
 

@@ -13,10 +13,19 @@ export interface HeBackend<C> {
   rotate(x: C, steps: number): C
   /** x ⊙ plaintext(id). */
   multiplyPlain(x: C, plaintext: number): C
-  addInPlace(accumulator: C, x: C): void
+  /**
+   * accumulator ← accumulator + x (same level and scale). `correlated`: the two errors derive
+   * from the same ciphertext (a polynomial's terms), which the noise model must add linearly; x
+   * may then be the accumulator itself (doubling).
+   */
+  addInPlace(accumulator: C, x: C, correlated?: boolean): void
   addPlainInPlace(x: C, plaintext: number): void
   /** x ← x² followed by relinearization. */
   squareInPlace(x: C): void
+  /** accumulator ← accumulator ⊙ x (same level) followed by relinearization. */
+  multiplyInPlace(accumulator: C, x: C): void
+  /** The level of x (the number of data primes it carries minus one). */
+  levelOf(x: C): number
   rescaleInPlace(x: C): void
   modSwitchToInPlace(x: C, level: number): void
   clone(x: C): C

@@ -1,6 +1,6 @@
 /**
  * The exact float64 HeBackend: slot vectors in plain float64 arithmetic, with no scale, no level
- * and no noise (rescale and mod-switch are no-ops). With executePlan it is the reference
+ * and no noise (rescale and mod-switch are no-ops, every value reads as level 0). With executePlan it is the reference
  * interpretation of a plan that the compiler uses before parameters exist (measure-ranges.ts) and
  * that tests compare the lowering with; service/runtime/plain/float64-backend.ts adds SEAL's level
  * and scale bookkeeping on top of the same arithmetic.
@@ -14,7 +14,9 @@ export function createExactBackend(plan: Pick<HePlan, 'plaintexts'>): HeBackend<
     rotate: (x, steps) => rotate(x, steps),
     multiplyPlain(x, id) {
       const values = plan.plaintexts[id]
-      return x.map((v, s) => v * values[s])
+      const product = new Float64Array(x.length)
+      for (let s = 0; s < x.length; s++) product[s] = x[s] * values[s]
+      return product
     },
     addInPlace(accumulator, x) {
       for (let s = 0; s < accumulator.length; s++) accumulator[s] += x[s]
@@ -26,6 +28,10 @@ export function createExactBackend(plan: Pick<HePlan, 'plaintexts'>): HeBackend<
     squareInPlace(x) {
       for (let s = 0; s < x.length; s++) x[s] *= x[s]
     },
+    multiplyInPlace(accumulator, x) {
+      for (let s = 0; s < accumulator.length; s++) accumulator[s] *= x[s]
+    },
+    levelOf: () => 0,
     rescaleInPlace() {},
     modSwitchToInPlace() {},
     clone: (x) => Float64Array.from(x),

@@ -6,7 +6,8 @@
 import type { FoldStage } from '../../../core/layout/fold.ts'
 import { unreachable } from '../../../core/unreachable.ts'
 import type { HeBackend } from './backend.ts'
-import { hornerPlan, type HePlan, type MatVecOp, type PlanOp } from './plan.ts'
+import { depthOf, type ChebyshevNode } from './chebyshev.ts'
+import { hornerPlan, type ChebyshevOp, type HePlan, type MatVecOp, type PlanOp } from './plan.ts'
 
 export interface OpTiming {
   opIndex: number
@@ -87,6 +88,64 @@ function runFold<C>(backend: HeBackend<C>, stages: readonly FoldStage[], z: C): 
   return current
 }
 
+/**
+ * p(x) of a ChebyshevOp (chebyshev.ts): the giants T_{2^j} first, then the tree, each node computed
+ * at the level its parent needs (inputs mod-switched down first, so later products are cheaper).
+ * Consumes nothing: x stays owned by the caller; returns a new ciphertext.
+ */
+function runChebyshev<C>(backend: HeBackend<C>, op: ChebyshevOp, x: C): C {
+  const inputLevel = backend.levelOf(x)
+  const giants: C[] = [backend.clone(x)]
+  try {
+    for (let j = 1; j <= op.giants; j++) {
+      const next = backend.clone(giants[j - 1])
+      backend.squareInPlace(next)
+      backend.rescaleInPlace(next)
+      backend.addInPlace(next, next, true)
+      backend.addPlainInPlace(next, op.minusOnes[j - 1])
+      giants.push(next)
+    }
+    /** A copy of giant j at `drop` levels below the input. */
+    const giantAt = (j: number, drop: number): C => {
+      const copy = backend.clone(giants[j])
+      if (drop > j) backend.modSwitchToInPlace(copy, inputLevel - drop)
+      return copy
+    }
+    const evaluate = (node: ChebyshevNode, drop: number): C => {
+      let result: C
+      switch (node.kind) {
+        case 'term': {
+          const giant = giantAt(node.giant, drop - 1)
+          result = backend.multiplyPlain(giant, node.factor)
+          backend.free(giant)
+          backend.rescaleInPlace(result)
+          break
+        }
+        case 'split': {
+          result = evaluate(node.quotient, drop - 1)
+          const giant = giantAt(node.giant, drop - 1)
+          backend.multiplyInPlace(result, giant)
+          backend.free(giant)
+          backend.rescaleInPlace(result)
+          break
+        }
+        default:
+          return unreachable(node)
+      }
+      if (node.remainder !== undefined) {
+        const remainder = evaluate(node.remainder, drop)
+        backend.addInPlace(result, remainder, true)
+        backend.free(remainder)
+      }
+      if (node.constant !== undefined) backend.addPlainInPlace(result, node.constant)
+      return result
+    }
+    return evaluate(op.tree, depthOf(op.tree))
+  } finally {
+    for (const giant of giants) backend.free(giant)
+  }
+}
+
 /** Runs every op of the plan on `input` and returns the output ciphertext. */
 export function executePlan<C>(
   plan: HePlan,
@@ -120,6 +179,12 @@ export function executePlan<C>(
           } else {
             backend.squareInPlace(current)
           }
+          break
+        }
+        case 'chebyshev': {
+          const next = runChebyshev(backend, op, current)
+          backend.free(current)
+          current = next
           break
         }
         case 'rescale':

@@ -15,6 +15,7 @@
 import type { InputLayout, OutputLayout } from '../../../core/card.ts'
 import type { FoldStage } from '../../../core/layout/fold.ts'
 import { unreachable } from '../../../core/unreachable.ts'
+import { depthOf, nodesOf, type ChebyshevNode } from './chebyshev.ts'
 
 /**
  * How a product's plaintext is scaled.
@@ -97,7 +98,23 @@ export interface ModSwitchOp {
   level: number
 }
 
-export type PlanOp = MatVecOp | FoldOp | AddPlainOp | SquareOp | RescaleOp | ModSwitchOp
+/**
+ * x ← p(x) element-wise, p in the Chebyshev basis on [-1, 1] (chebyshev.ts): the input is already
+ * normalized to [-1, 1] by the previous layer. `giants` giant steps T_2 .. T_{2^giants} are
+ * computed first, each T_2k = 2 T_k² − 1 with the per-slot −1 of `minusOnes[j − 1]`; the tree
+ * then combines them. The result is `depthOf(tree)` levels below the input, at the hidden scale.
+ */
+export interface ChebyshevOp {
+  kind: 'chebyshev'
+  layer: string
+  giants: number
+  /** Plaintext id of the −1 constant of giant j (index j − 1). */
+  minusOnes: number[]
+  tree: ChebyshevNode
+}
+
+export type PlanOp =
+  MatVecOp | FoldOp | AddPlainOp | SquareOp | ChebyshevOp | RescaleOp | ModSwitchOp
 
 export interface HePlan {
   formatVersion: 1
@@ -166,6 +183,7 @@ export function galoisStepsOf(ops: readonly PlanOp[]): number[] {
         break
       case 'addPlain':
       case 'square':
+      case 'chebyshev':
       case 'rescale':
       case 'modSwitchTo':
         break
@@ -213,6 +231,9 @@ export function countOps(plan: Pick<HePlan, 'ops'>): Record<string, number> {
           counts.ciphertextAdds++
         }
         break
+      case 'chebyshev':
+        countChebyshev(op, counts)
+        break
       case 'rescale':
         counts.rescales++
         break
@@ -224,4 +245,33 @@ export function countOps(plan: Pick<HePlan, 'ops'>): Record<string, number> {
     }
   }
   return counts
+}
+
+/** Operation counts of a Chebyshev evaluation (giants, then the tree; execute-plan.ts). */
+function countChebyshev(op: ChebyshevOp, counts: Record<string, number>): void {
+  counts.ciphertextProducts += op.giants
+  counts.ciphertextAdds += op.giants
+  counts.plaintextAdds += op.giants
+  counts.rescales += op.giants
+  for (const node of nodesOf(op.tree)) {
+    if (node.constant !== undefined) counts.plaintextAdds++
+    if (node.remainder !== undefined) counts.ciphertextAdds++
+    switch (node.kind) {
+      case 'term':
+        counts.plaintextProducts++
+        counts.rescales++
+        break
+      case 'split':
+        counts.ciphertextProducts++
+        counts.rescales++
+        break
+      default:
+        return unreachable(node)
+    }
+  }
+}
+
+/** Levels a Chebyshev op consumes. */
+export function depthOfChebyshev(op: ChebyshevOp): number {
+  return depthOf(op.tree)
 }

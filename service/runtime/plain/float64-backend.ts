@@ -42,7 +42,8 @@ export function createFloat64Backend(
 ): Float64Backend {
   const schedule = scheduleScales(plan, parameters, primes)
   let live = 0
-  const make = (slots: Float64Array, level: number, scale: number): PlainCiphertext => {
+  /** SEAL's decryption fails silently when |value| · scale reaches half the modulus. */
+  const checkRange = ({ slots, level, scale }: PlainCiphertext) => {
     const maxAbs = slots.reduce((max, v) => Math.max(max, Math.abs(v)), 0)
     if (maxAbs > 0 && Math.log2(maxAbs) + Math.log2(scale) + 1 >= modulusBits(primes, level)) {
       throw new PrivinferError(
@@ -50,8 +51,12 @@ export function createFloat64Backend(
         `value ${maxAbs.toPrecision(3)} at scale 2^${Math.log2(scale).toFixed(1)} overflows level ${level}`,
       )
     }
+  }
+  const make = (slots: Float64Array, level: number, scale: number): PlainCiphertext => {
+    const value = { slots, level, scale }
+    checkRange(value)
     live++
-    return { slots, level, scale }
+    return value
   }
   const checkSame = (a: PlainCiphertext, b: { level: number; scale: number }, what: string) => {
     if (a.level !== b.level)
@@ -106,7 +111,19 @@ export function createFloat64Backend(
     squareInPlace(x) {
       for (let s = 0; s < x.slots.length; s++) x.slots[s] *= x.slots[s]
       x.scale *= x.scale
+      checkRange(x)
     },
+    multiplyInPlace(accumulator, x) {
+      if (accumulator.level !== x.level)
+        throw new PrivinferError(
+          'PLAN_INVALID',
+          `multiply: levels ${accumulator.level} and ${x.level} differ`,
+        )
+      for (let s = 0; s < x.slots.length; s++) accumulator.slots[s] *= x.slots[s]
+      accumulator.scale *= x.scale
+      checkRange(accumulator)
+    },
+    levelOf: (x) => x.level,
     rescaleInPlace(x) {
       if (x.level === 0) throw new PrivinferError('PLAN_INVALID', 'rescale at level 0')
       x.scale /= primes[x.level]

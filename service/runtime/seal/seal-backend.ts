@@ -18,6 +18,14 @@ export function createSealBackend(
 ): SealBackend {
   const { seal, evaluator } = loaded.ctx
   let live = 0
+  const relinKeys = () => {
+    if (keys.relinKeys === undefined)
+      throw new PrivinferError(
+        'KEYS_MALFORMED',
+        'the plan multiplies ciphertexts but no relinearization keys were given',
+      )
+    return keys.relinKeys
+  }
   const fresh = () => {
     live++
     return new seal.Ciphertext()
@@ -43,14 +51,14 @@ export function createSealBackend(
       evaluator.addPlainInplace(x, loaded.plaintexts[id])
     },
     squareInPlace(x) {
-      if (keys.relinKeys === undefined)
-        throw new PrivinferError(
-          'KEYS_MALFORMED',
-          'the plan squares but no relinearization keys were given',
-        )
       evaluator.squareInplace(x)
-      evaluator.relinearizeInplace(x, keys.relinKeys)
+      evaluator.relinearizeInplace(x, relinKeys())
     },
+    multiplyInPlace(accumulator, x) {
+      evaluator.multiplyInplace(accumulator, x)
+      evaluator.relinearizeInplace(accumulator, relinKeys())
+    },
+    levelOf: (x) => loaded.ctx.levelOf(x),
     rescaleInPlace(x) {
       evaluator.rescaleToNextInplace(x)
     },
@@ -59,7 +67,9 @@ export function createSealBackend(
     },
     clone(x) {
       live++
-      return x.clone()
+      // A deep copy: node-seal's embind clone() only adds a handle to the same ciphertext, so an
+      // in-place op on the "clone" changed the original (executePlan's input, the giants).
+      return x.copy()
     },
     free(x) {
       live--

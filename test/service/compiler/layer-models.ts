@@ -53,8 +53,10 @@ export function evaluateDense(model: LayerModel, input: ArrayLike<number>): Floa
           y[i] += layer.weights[i * layer.inFeatures + j] * x[j]
       }
       x = y
-    } else {
+    } else if (layer.kind === 'poly') {
       x = x.map((v) => layer.coefficients.reduceRight((acc, c) => acc * v + c, 0))
+    } else {
+      throw new Error(`evaluateDense: ${layer.kind} layers are not handled`)
     }
   }
   return x

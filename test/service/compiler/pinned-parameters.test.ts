@@ -8,7 +8,7 @@ describe('compileLayerModel with pinned parameters', () => {
   const model = mlp([64, 32, 10], [[0, 0, 1], undefined])
 
   it('reuses a pinned lazy-output chain (depth 1) without options', () => {
-    const lazy = compileLayerModel(model, { calibration, lazyOutput: true })
+    const lazy = compileLayerModel(model, { calibration, lazyOutput: true, outputPrecision: 0.05 })
     expect(lazy.depth).toBe(1)
     const again = compileLayerModel(model, { calibration, parameters: lazy.parameters })
     expect(again.depth).toBe(1)
@@ -16,7 +16,11 @@ describe('compileLayerModel with pinned parameters', () => {
   })
 
   it('loads a two-level chain pinned before lazy output became the default (options recorded as {})', () => {
-    const standard = compileLayerModel(model, { calibration, lazyOutput: false })
+    const standard = compileLayerModel(model, {
+      calibration,
+      lazyOutput: false,
+      outputPrecision: 0.05,
+    })
     expect(standard.depth).toBe(2)
     const again = compileLayerModel(model, { calibration, parameters: standard.parameters })
     expect(again.depth).toBe(2)
@@ -24,10 +28,15 @@ describe('compileLayerModel with pinned parameters', () => {
   })
 
   it('rejects a pinned chain that fits no candidate plan with PLAN_INVALID', () => {
-    const standard = compileLayerModel(model, { calibration, lazyOutput: false })
+    const standard = compileLayerModel(model, {
+      calibration,
+      lazyOutput: false,
+      outputPrecision: 0.05,
+    })
     const tooDeep = {
       ...standard.parameters,
-      coeffModulusBits: [40, 30, 30, 30, 40],
+      // Four levels: the candidate plans have 1 (lazy output), 2 and 3 (eager).
+      coeffModulusBits: [40, 30, 30, 30, 30, 40],
     }
     expect(() => compileLayerModel(model, { calibration, parameters: tooDeep })).toThrow(
       expect.objectContaining({ code: 'PLAN_INVALID' }),

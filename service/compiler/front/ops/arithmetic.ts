@@ -23,17 +23,17 @@ import {
   constantInput,
   fullDims,
   required,
+  withElementwise,
   withLayout,
-  withPolynomial,
   type OpImporter,
 } from '../op-importer.ts'
 import {
-  addPolynomials,
-  multiplyPolynomials,
-  polynomialDegree,
-  powerOfPolynomial,
-  scalePolynomial,
-} from '../polynomial.ts'
+  addElementwise,
+  multiplyElementwise,
+  polynomialElementwise,
+  polynomialOf,
+} from '../../elementwise.ts'
+import { polynomialDegree, powerOfPolynomial } from '../polynomial.ts'
 import {
   OPAQUE,
   constantValue,
@@ -79,7 +79,7 @@ function arithmeticWithConstant(
       `constant of shape [${constant.dims.join(', ')}] broadcasts the activation of shape [batch, ${activation.shape.join(', ')}]`,
     )
   }
-  const p = activation.polynomial
+  const f = activation.elementwise
   const scalar = scalarValue(constant)
   if (scalar === undefined && activation.transposed) {
     throw new NodeProblem(
@@ -87,23 +87,25 @@ function arithmeticWithConstant(
     )
   }
   if (scalar !== undefined) {
-    // A scalar keeps the base, so 0.25*x*x + 0.5*x stays one polynomial of one tensor.
+    // A scalar keeps the base, so 0.25*x*x + 0.5*x stays one polynomial of one tensor (and
+    // 0.5*x*(1 + erf(x/1.414)) one function of one tensor).
+    const constant = (c: number) => polynomialElementwise([c])
     switch (op) {
       case 'Add':
-        return withPolynomial(activation, addPolynomials(p, [scalar]), node)
+        return withElementwise(activation, addElementwise(f, constant(scalar)), node)
       case 'Sub':
-        return withPolynomial(
+        return withElementwise(
           activation,
           activationFirst
-            ? addPolynomials(p, [-scalar])
-            : addPolynomials(scalePolynomial(p, -1), [scalar]),
+            ? addElementwise(f, constant(-scalar))
+            : addElementwise(multiplyElementwise(f, constant(-1)), constant(scalar)),
           node,
         )
       case 'Mul':
-        return withPolynomial(activation, scalePolynomial(p, scalar), node)
+        return withElementwise(activation, multiplyElementwise(f, constant(scalar)), node)
       case 'Div':
         if (scalar === 0) throw new NodeProblem('divides by zero')
-        return withPolynomial(activation, scalePolynomial(p, 1 / scalar), node)
+        return withElementwise(activation, multiplyElementwise(f, constant(1 / scalar)), node)
     }
   }
   // A per-element constant: an affine step (commits a degree >= 2 polynomial first).
@@ -171,23 +173,29 @@ function arithmeticOfActivations(
     )
   }
   if (op === 'Div') throw new NodeProblem('divides by a computed tensor: not a polynomial')
-  const nodes = [...new Set([...left.polynomialNodes, ...right.polynomialNodes, node.name])]
+  const nodes = [...new Set([...left.elementwiseNodes, ...right.elementwiseNodes, node.name])]
   if (left.base === right.base) {
-    const polynomial =
+    const elementwise =
       op === 'Mul'
-        ? multiplyPolynomials(left.polynomial, right.polynomial)
-        : addPolynomials(
-            left.polynomial,
-            op === 'Sub' ? scalePolynomial(right.polynomial, -1) : right.polynomial,
+        ? multiplyElementwise(left.elementwise, right.elementwise)
+        : addElementwise(
+            left.elementwise,
+            op === 'Sub'
+              ? multiplyElementwise(right.elementwise, polynomialElementwise([-1]))
+              : right.elementwise,
           )
-    return { ...left, polynomial, polynomialNodes: nodes }
+    return { ...left, elementwise, elementwiseNodes: nodes }
   }
   if (op === 'Mul') {
     throw new NodeProblem(
       'multiplies two different tensors: only element-wise polynomials of one tensor (x*x, a*x*x + b*x) are supported',
     )
   }
-  if (polynomialDegree(left.polynomial) > 1 || polynomialDegree(right.polynomial) > 1) {
+  const isAffine = (value: ActivationValue) => {
+    const polynomial = polynomialOf(value.elementwise)
+    return polynomial !== undefined && polynomialDegree(polynomial) <= 1
+  }
+  if (!isAffine(left) || !isAffine(right)) {
     throw new NodeProblem(
       'adds a polynomial of one tensor to a different tensor: not a chain of layers',
     )
@@ -263,5 +271,10 @@ export const pow: OpImporter = (node, inputs, chain) => {
   }
   if (base.kind === 'opaque') return [OPAQUE]
   chain.assertCurrent(base)
-  return [withPolynomial(base, powerOfPolynomial(base.polynomial, exponent), node)]
+  const polynomial = polynomialOf(base.elementwise)
+  let power = polynomialElementwise([1])
+  if (polynomial !== undefined)
+    power = polynomialElementwise(powerOfPolynomial(polynomial, exponent))
+  else for (let k = 0; k < exponent; k++) power = multiplyElementwise(power, base.elementwise)
+  return [withElementwise(base, power, node)]
 }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { PrivinferError } from '../../../../core/errors.ts'
+import { applyPostprocessing } from '../../../../core/postprocessing.ts'
 import { attr } from '../../../../onnx/attributes.ts'
 import { OnnxModelBuilder } from '../../../../onnx/builder.ts'
 import { SUPPORTED_OPS, ONNX_OPS } from '../../../../service/compiler/front/op-table.ts'
@@ -32,11 +33,11 @@ describe('unsupported models', () => {
     builder.addInput('x', ['batch', 1, 4, 4])
     builder.addInitializer('kernel', [2, 1, 3, 3], ones(18))
     builder.addNode('Conv', ['x', 'kernel'], ['c'], { dilations: attr.ints([2, 2]) }, 'conv1')
-    builder.addNode('Relu', ['c'], ['r'], {}, 'relu1')
+    builder.addNode('Elu', ['c'], ['r'], {}, 'elu1')
     builder.addNode('Flatten', ['r'], ['f'], {}, 'flatten')
     builder.addInitializer('W1', [8, 8], ones(64))
     builder.addNode('Gemm', ['f', 'W1'], ['h'], { transB: attr.int(1) }, 'fc1')
-    builder.addNode('Sigmoid', ['h'], ['s'], {}, 'sigmoid1')
+    builder.addNode('Softplus', ['h'], ['s'], {}, 'softplus1')
     builder.addInitializer('W2', [8, 8], ones(64))
     builder.addNode('MatMul', ['s', 'W2'], ['g'], {}, 'fc2')
     builder.addNode('MatMul', ['g', 'h'], ['gh'], {}, 'attention')
@@ -51,8 +52,8 @@ describe('unsupported models', () => {
     expect(unsupported.code).toBe('UNSUPPORTED_MODEL')
     expect(unsupported.unsupported.map((problem) => [problem.node, problem.opType])).toEqual([
       ['conv1', 'Conv'],
-      ['relu1', 'Relu'],
-      ['sigmoid1', 'Sigmoid'],
+      ['elu1', 'Elu'],
+      ['softplus1', 'Softplus'],
       ['attention', 'MatMul'],
       ['vector_pow', 'Pow'],
       ['softmax_over_batch', 'Softmax'],
@@ -60,8 +61,8 @@ describe('unsupported models', () => {
     const message = unsupported.message
     for (const name of [
       'conv1',
-      'relu1',
-      'sigmoid1',
+      'elu1',
+      'softplus1',
       'attention',
       'vector_pow',
       'softmax_over_batch',
@@ -268,40 +269,63 @@ describe('unsupported models', () => {
   })
 })
 
-describe('a trailing Softmax (argmax-preserving)', () => {
-  function withSoftmax(): Uint8Array {
+describe('a trailing Softmax, LogSoftmax or Sigmoid is post-processing, not HE', () => {
+  function withOutputOp(opType: string, axis?: number): Uint8Array {
     const builder = new OnnxModelBuilder({ opset: 13 })
     builder.addInput('x', ['batch', 6])
     builder.addInitializer('W', [4, 6], ones(24))
     builder.addInitializer('b', [4], [0.1, -0.2, 0.3, 0])
     builder.addNode('Gemm', ['x', 'W', 'b'], ['logits'], { transB: attr.int(1) }, 'fc')
-    builder.addNode('Softmax', ['logits'], ['probabilities'], { axis: attr.int(-1) }, 'softmax')
+    const attributes: Record<string, ReturnType<typeof attr.int>> = axis === undefined
+      ? {}
+      : { axis: attr.int(axis) }
+    builder.addNode(opType, ['logits'], ['probabilities'], attributes, 'output_op')
     builder.addOutput('probabilities', ['batch', 4])
     return builder.toBytes()
   }
 
-  it('is rejected by default with a hint', () => {
-    expect(() => importOnnx(withSoftmax())).toThrow(
-      /softmax \(Softmax\): .*dropArgmaxPreservingOutputOps/,
+  it.each([
+    ['Softmax', -1, 'softmax'],
+    ['LogSoftmax', 1, 'logSoftmax'],
+    ['Sigmoid', undefined, 'sigmoid'],
+  ] as const)(
+    '%s: the layer model stops before it, names it, and applying it reproduces onnxruntime',
+    async (opType, axis, postprocessing) => {
+      const bytes = withOutputOp(opType, axis)
+      const { model, droppedOutputNodes } = importOnnxWithReport(bytes)
+      expect(droppedOutputNodes).toEqual(['output_op'])
+      expect(model.postprocessing).toBe(postprocessing)
+      expect(model.layers).toHaveLength(1)
+      const plain = await createPlainModel(bytes)
+      const inputs = randomInputs(16, 6, 3)
+      const expected = await plain.run(inputs)
+      await plain.close()
+      inputs.forEach((input, n) => {
+        const got = applyPostprocessing(model.postprocessing, evaluateLayerModel(model, input))
+        got.forEach((value, j) => expect(value).toBeCloseTo(expected[n][j], 5))
+      })
+    },
+  )
+
+  it('a Softmax over the batch axis is not post-processing: rejected with its reason', () => {
+    expect(() => importOnnx(withOutputOp('Softmax', 0))).toThrow(
+      /output_op \(Softmax\): not a polynomial/,
     )
   })
 
-  it('is dropped on request, reported, and the argmax agrees with onnxruntime', async () => {
-    const bytes = withSoftmax()
-    const { model, droppedOutputNodes } = importOnnxWithReport(bytes, {
+  it('a trailing ArgMax is rejected with a hint, and dropped on request', () => {
+    const builder = new OnnxModelBuilder({ opset: 13 })
+    builder.addInput('x', ['batch', 6])
+    builder.addInitializer('W', [4, 6], ones(24))
+    builder.addNode('Gemm', ['x', 'W'], ['logits'], { transB: attr.int(1) }, 'fc')
+    builder.addNode('ArgMax', ['logits'], ['class'], { axis: attr.int(1) }, 'argmax')
+    builder.addOutput('class', ['batch', 1])
+    const bytes = builder.toBytes()
+    expect(() => importOnnx(bytes)).toThrow(/argmax \(ArgMax\): .*dropArgmaxPreservingOutputOps/)
+    const { droppedOutputNodes } = importOnnxWithReport(bytes, {
       dropArgmaxPreservingOutputOps: true,
     })
-    expect(droppedOutputNodes).toEqual(['softmax'])
-    expect(model.layers).toHaveLength(1)
-    const plain = await createPlainModel(bytes)
-    const inputs = randomInputs(32, 6, 3)
-    const probabilities = await plain.run(inputs)
-    await plain.close()
-    const argmax = (values: ArrayLike<number>): number =>
-      Array.from(values).reduce((best, value, i, all) => (value > all[best] ? i : best), 0)
-    inputs.forEach((input, n) =>
-      expect(argmax(evaluateLayerModel(model, input))).toBe(argmax(probabilities[n])),
-    )
+    expect(droppedOutputNodes).toEqual(['argmax'])
   })
 })
 
