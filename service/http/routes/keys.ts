@@ -5,7 +5,8 @@
  *
  * Keys are validated in a worker against the model's parameters before they are stored.
  */
-import { Router } from 'express'
+import { Router, type Request } from 'express'
+import type { ModelCard } from '../../../core/card.ts'
 import type { Logger } from 'pino'
 import { PrivinferError } from '../../../core/errors.ts'
 import type { EvaluationKeyBytes, KeyStore } from '../../keystore/key-store.ts'
@@ -32,85 +33,24 @@ export interface KeysRouteDeps {
 export function keysRouter(deps: KeysRouteDeps): Router {
   const { models, keyStore, executor, logger, metrics, quota } = deps
   const router = Router()
-  // The model is named inside the body, so multer gets the largest limit over all models and the
-  // exact one is checked once modelId is known.
-  const largestKeyBytes = () =>
-    Math.max(
-      1,
-      ...models.list().map(({ card }) => {
-        const limits = uploadLimitsFor(card)
-        return Math.max(limits.galoisKeyBytes, limits.relinKeyBytes, limits.publicKeyBytes)
-      }),
-    )
   router.post(
     '/v1/keys',
+    // The model is named inside the body, so multer gets the largest limit over all models and the
+    // exact one is checked once modelId is known.
     (req, res, next) =>
       parseMultipart({
         files: ['galoisKeys', 'relinKeys', 'publicKey'],
         fields: ['modelId'],
-        maxFileBytes: largestKeyBytes(),
+        maxFileBytes: largestKeyBytes(models),
       })(req, res, next),
     async (req, res) => {
       const started = performance.now()
       const model = findModel(models, requireField(req, 'modelId'))
-      const { he } = model.card
-      const limits = uploadLimitsFor(model.card)
-      const galoisKeys = optionalFile(req, 'galoisKeys')
-      const relinKeys = optionalFile(req, 'relinKeys')
-      const publicKey = optionalFile(req, 'publicKey')
-      if (galoisKeys === undefined && he.galoisSteps.length > 0) {
-        throw new PrivinferError(
-          'FIELD_MISSING',
-          `the multipart file 'galoisKeys' is required for model '${model.id}'`,
-          {
-            field: 'galoisKeys',
-          },
-        )
-      }
-      if (relinKeys === undefined && he.needsRelinKeys) {
-        throw new PrivinferError(
-          'FIELD_MISSING',
-          `the multipart file 'relinKeys' is required for model '${model.id}'`,
-          {
-            field: 'relinKeys',
-          },
-        )
-      }
-      if (relinKeys !== undefined && !he.needsRelinKeys) {
-        throw new PrivinferError(
-          'BAD_REQUEST',
-          `model '${model.id}' needs no relinearization keys; do not upload them`,
-          {
-            field: 'relinKeys',
-          },
-        )
-      }
-      checkPublicKeyField(model.id, he.flooding !== undefined, publicKey)
-      for (const [field, bytes, limit] of [
-        ['galoisKeys', galoisKeys, limits.galoisKeyBytes],
-        ['relinKeys', relinKeys, limits.relinKeyBytes],
-        ['publicKey', publicKey, limits.publicKeyBytes],
-      ] as const) {
-        if (bytes !== undefined && bytes.byteLength > limit) {
-          throw new PrivinferError(
-            'BODY_TOO_LARGE',
-            `'${field}' is ${bytes.byteLength} bytes, at most ${limit} for this model`,
-            {
-              field,
-              bytes: bytes.byteLength,
-              limit,
-            },
-          )
-        }
-      }
-      const keys: EvaluationKeyBytes = {
-        galoisKeys: galoisKeys ?? new Uint8Array(0),
-        ...(relinKeys ? { relinKeys } : {}),
-        ...(publicKey ? { publicKey } : {}),
-      }
+      const keys = uploadedKeys(req, model)
       const galoisKeyBytes = keys.galoisKeys.byteLength
       const relinKeyBytes = keys.relinKeys?.byteLength ?? 0
       const publicKeyBytes = keys.publicKey?.byteLength ?? 0
+      const totalBytes = galoisKeyBytes + relinKeyBytes + publicKeyBytes
       metrics.uploadBytes.observe({ kind: 'galoisKeys' }, galoisKeyBytes)
       if (relinKeyBytes > 0) metrics.uploadBytes.observe({ kind: 'relinKeys' }, relinKeyBytes)
       // The store gets copies: the validation transfers (detaches) the buffers it is given.
@@ -122,9 +62,9 @@ export function keysRouter(deps: KeysRouteDeps): Router {
         { maxKeySetsPerClient: quota.sets, maxKeyBytesPerClient: quota.bytes, maxTotalKeyBytes: 0 },
         await keyStore.usage(owner),
         0,
-        galoisKeyBytes + relinKeyBytes + publicKeyBytes,
+        totalBytes,
       )
-      if (verdict) throw quotaError(verdict, galoisKeyBytes + relinKeyBytes + publicKeyBytes)
+      if (verdict) throw quotaError(verdict, totalBytes)
       await executor.validateKeys(model.id, keys)
       const { keyId, expiresAt } = await keyStore.put(model.id, toStore, { owner })
       logger.info(
@@ -142,6 +82,69 @@ export function keysRouter(deps: KeysRouteDeps): Router {
     },
   )
   return router
+}
+
+/** The largest key file any served model accepts (multer's limit before the model is known). */
+function largestKeyBytes(models: ModelCatalog): number {
+  return Math.max(
+    1,
+    ...models.list().map(({ card }) => {
+      const limits = uploadLimitsFor(card)
+      return Math.max(limits.galoisKeyBytes, limits.relinKeyBytes, limits.publicKeyBytes)
+    }),
+  )
+}
+
+/**
+ * The uploaded key files, checked against what the model needs: each file present exactly when the
+ * model uses it, and no larger than the model's limit.
+ */
+function uploadedKeys(req: Request, model: { id: string; card: ModelCard }): EvaluationKeyBytes {
+  const { he } = model.card
+  const limits = uploadLimitsFor(model.card)
+  const galoisKeys = optionalFile(req, 'galoisKeys')
+  const relinKeys = optionalFile(req, 'relinKeys')
+  const publicKey = optionalFile(req, 'publicKey')
+  if (galoisKeys === undefined && he.galoisSteps.length > 0) {
+    throw new PrivinferError(
+      'FIELD_MISSING',
+      `the multipart file 'galoisKeys' is required for model '${model.id}'`,
+      { field: 'galoisKeys' },
+    )
+  }
+  if (relinKeys === undefined && he.needsRelinKeys) {
+    throw new PrivinferError(
+      'FIELD_MISSING',
+      `the multipart file 'relinKeys' is required for model '${model.id}'`,
+      { field: 'relinKeys' },
+    )
+  }
+  if (relinKeys !== undefined && !he.needsRelinKeys) {
+    throw new PrivinferError(
+      'BAD_REQUEST',
+      `model '${model.id}' needs no relinearization keys; do not upload them`,
+      { field: 'relinKeys' },
+    )
+  }
+  checkPublicKeyField(model.id, he.flooding !== undefined, publicKey)
+  for (const [field, bytes, limit] of [
+    ['galoisKeys', galoisKeys, limits.galoisKeyBytes],
+    ['relinKeys', relinKeys, limits.relinKeyBytes],
+    ['publicKey', publicKey, limits.publicKeyBytes],
+  ] as const) {
+    if (bytes !== undefined && bytes.byteLength > limit) {
+      throw new PrivinferError(
+        'BODY_TOO_LARGE',
+        `'${field}' is ${bytes.byteLength} bytes, at most ${limit} for this model`,
+        { field, bytes: bytes.byteLength, limit },
+      )
+    }
+  }
+  return {
+    galoisKeys: galoisKeys ?? new Uint8Array(0),
+    ...(relinKeys ? { relinKeys } : {}),
+    ...(publicKey ? { publicKey } : {}),
+  }
 }
 
 /** A public key is uploaded exactly for the models that flood their results with it. */
