@@ -92,109 +92,139 @@ const LOG_LEVELS: readonly LogLevel[] = [
  * @example loadConfig({ PORT: '9000', ENABLE_PLAIN: 'true' }).port === 9000
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const problems: string[] = []
-  const text = (name: string): string | undefined => {
-    const raw = env[name]
-    return raw === undefined || raw.trim() === '' ? undefined : raw.trim()
+  const read = envReader(env)
+  const { integer, boolean, text } = read
+  const logLevel = text('LOG_LEVEL') ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    read.problem(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`)
   }
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = text(name)
-    if (raw === undefined) return fallback
-    const value = Number(raw)
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer in [${min}, ${max}], got '${raw}'`)
-      return fallback
-    }
-    return value
-  }
-  const boolean = (name: string, fallback: boolean): boolean => {
-    const raw = text(name)?.toLowerCase()
-    if (raw === undefined) return fallback
-    if (['1', 'true', 'yes', 'on'].includes(raw)) return true
-    if (['0', 'false', 'no', 'off'].includes(raw)) return false
-    problems.push(`${name} must be true or false, got '${raw}'`)
-    return fallback
-  }
-
-  const logLevelRaw = text('LOG_LEVEL') ?? 'info'
-  if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
-    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevelRaw}'`)
-  }
-  const authTokens = (text('AUTH_TOKEN') ?? '')
-    .split(',')
-    .map((token) => token.trim())
-    .filter((token) => token.length > 0)
-  if (authTokens.some((token) => token.length < 16)) {
-    problems.push('AUTH_TOKEN must be at least 16 characters long (each, when comma separated)')
-  }
-  const host = text('HOST') ?? '127.0.0.1'
-  const allowUnauthenticated = boolean('ALLOW_UNAUTHENTICATED', false)
-  if (!isLoopbackHost(host) && authTokens.length === 0 && !allowUnauthenticated) {
-    problems.push(
-      `HOST=${host} accepts connections from other machines, but AUTH_TOKEN is not set: anyone ` +
-        'who reaches this port could upload keys and run queries. Set AUTH_TOKEN (at least 16 ' +
-        'characters), bind HOST=127.0.0.1, or set ALLOW_UNAUTHENTICATED=1 to serve openly on purpose',
-    )
-  }
-  const corsOrigins = (text('CORS_ORIGINS') ?? '')
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter((origin) => origin.length > 0)
-  for (const origin of corsOrigins) {
-    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      problems.push(
-        `CORS_ORIGINS entry '${origin}' must be '*' or an origin like https://example.org`,
-      )
-    }
-  }
-  const keyStoreRaw = text('KEY_STORE')
-  let keyStoreUrl: string | undefined
-  if (keyStoreRaw !== undefined && keyStoreRaw !== 'file') {
-    keyStoreUrl = keyStoreRaw
-    const problem = redisUrlProblem(keyStoreRaw)
-    if (problem) problems.push(`KEY_STORE ${problem}`)
-  }
+  const access = accessSettings(read)
   const defaultModel = text('DEFAULT_MODEL')
   if (defaultModel !== undefined && !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(defaultModel)) {
-    problems.push(`DEFAULT_MODEL '${defaultModel}' is not a model id`)
+    read.problem(`DEFAULT_MODEL '${defaultModel}' is not a model id`)
   }
-
   const config: Config = {
     port: integer('PORT', 8080, 0, 65535),
-    host,
-    allowUnauthenticated,
+    ...access,
     modelsDir: text('MODELS_DIR') ?? 'models',
     defaultModel,
     keysDir: text('KEYS_DIR') ?? 'keys',
-    keyStoreUrl,
+    keyStoreUrl: keyStoreUrlOf(read),
     keyTtlSeconds: integer('KEY_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
     workers: integer('WORKERS', Math.max(1, availableParallelism()), 1, 256),
     keyCacheBytes: integer('KEY_CACHE_BYTES', 128 * 2 ** 20, 0, 2 ** 40),
     maxQueue: integer('MAX_QUEUE', 256, 0, 1_000_000),
-    corsOrigins: Object.freeze(corsOrigins),
     rateLimitWindowMs: integer('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 24 * 3600 * 1000),
     rateLimitMax: integer('RATE_LIMIT_MAX', 600, 0, 10_000_000),
-    authTokens: Object.freeze(authTokens),
     keyQuotaSets: integer('KEY_QUOTA_SETS', 10, 0, 1_000_000),
     keyQuotaBytes: integer('KEY_QUOTA_BYTES', 128 * 2 ** 20, 0, 2 ** 50),
     keyStoreMaxBytes: integer('KEY_STORE_MAX_BYTES', 4 * 2 ** 30, 0, 2 ** 50),
     keyRateLimitMax: integer('KEY_RATE_LIMIT_MAX', 300, 0, 10_000_000),
     enablePlain: boolean('ENABLE_PLAIN', false),
     serveNonPrivateModels: boolean('SERVE_NON_PRIVATE_MODELS', false),
-    logLevel: logLevelRaw as LogLevel,
+    logLevel: logLevel as LogLevel,
     trustProxyHops: integer('TRUST_PROXY', 0, 0, 10),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
   }
-  if (problems.length > 0) {
+  if (read.problems.length > 0) {
     throw new PrivinferError(
       'CONFIG_INVALID',
-      `invalid configuration:\n  ${problems.join('\n  ')}`,
-      {
-        problems,
-      },
+      `invalid configuration:\n  ${read.problems.join('\n  ')}`,
+      { problems: read.problems },
     )
   }
   return Object.freeze(config)
+}
+
+/** Typed reads of the environment; a bad value is noted in `problems` and the fallback is used. */
+interface EnvReader {
+  readonly problems: string[]
+  problem(message: string): void
+  text(name: string): string | undefined
+  list(name: string): string[]
+  integer(name: string, fallback: number, min: number, max: number): number
+  boolean(name: string, fallback: boolean): boolean
+}
+
+function envReader(env: Readonly<Record<string, string | undefined>>): EnvReader {
+  const problems: string[] = []
+  const text = (name: string): string | undefined => {
+    const raw = env[name]
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim()
+  }
+  return {
+    problems,
+    problem: (message) => void problems.push(message),
+    text,
+    list: (name) =>
+      (text(name) ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0),
+    integer(name, fallback, min, max) {
+      const raw = text(name)
+      if (raw === undefined) return fallback
+      const value = Number(raw)
+      if (!Number.isInteger(value) || value < min || value > max) {
+        problems.push(`${name} must be an integer in [${min}, ${max}], got '${raw}'`)
+        return fallback
+      }
+      return value
+    },
+    boolean(name, fallback) {
+      const raw = text(name)?.toLowerCase()
+      if (raw === undefined) return fallback
+      if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+      if (['0', 'false', 'no', 'off'].includes(raw)) return false
+      problems.push(`${name} must be true or false, got '${raw}'`)
+      return fallback
+    },
+  }
+}
+
+/**
+ * Who may connect: the bind address, the bearer tokens, the origins allowed to call from a browser.
+ * A non-loopback bind without a token is refused unless ALLOW_UNAUTHENTICATED says so.
+ */
+function accessSettings(
+  read: EnvReader,
+): Pick<Config, 'host' | 'allowUnauthenticated' | 'authTokens' | 'corsOrigins'> {
+  const authTokens = read.list('AUTH_TOKEN')
+  if (authTokens.some((token) => token.length < 16)) {
+    read.problem('AUTH_TOKEN must be at least 16 characters long (each, when comma separated)')
+  }
+  const host = read.text('HOST') ?? '127.0.0.1'
+  const allowUnauthenticated = read.boolean('ALLOW_UNAUTHENTICATED', false)
+  if (!isLoopbackHost(host) && authTokens.length === 0 && !allowUnauthenticated) {
+    read.problem(
+      `HOST=${host} accepts connections from other machines, but AUTH_TOKEN is not set: anyone ` +
+        'who reaches this port could upload keys and run queries. Set AUTH_TOKEN (at least 16 ' +
+        'characters), bind HOST=127.0.0.1, or set ALLOW_UNAUTHENTICATED=1 to serve openly on purpose',
+    )
+  }
+  const corsOrigins = read.list('CORS_ORIGINS')
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      read.problem(
+        `CORS_ORIGINS entry '${origin}' must be '*' or an origin like https://example.org`,
+      )
+    }
+  }
+  return {
+    host,
+    allowUnauthenticated,
+    authTokens: Object.freeze(authTokens),
+    corsOrigins: Object.freeze(corsOrigins),
+  }
+}
+
+/** KEY_STORE: unset or 'file' is the embedded file store (undefined), else a redis:// URL. */
+function keyStoreUrlOf(read: EnvReader): string | undefined {
+  const raw = read.text('KEY_STORE')
+  if (raw === undefined || raw === 'file') return undefined
+  const problem = redisUrlProblem(raw)
+  if (problem) read.problem(`KEY_STORE ${problem}`)
+  return raw
 }
 
 /** Why `raw` is not a usable Redis URL (the password is never echoed), or undefined. */
