@@ -181,21 +181,7 @@ export async function startService(
     testImages,
     webDir: WEB_DIR,
   })
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, (error?: Error) =>
-      error ? reject(listenProblem(error, config)) : resolve(listening),
-    )
-  })
-  // Uploads of several MB over slow links: generous, but bounded.
-  server.requestTimeout = 120_000
-  // Idle keep-alive connections stay open longer than common proxies' and clients' idle timeouts
-  // (60 s), so the service is never the side that closes a connection a client is about to reuse
-  // (a POST on a connection closed under it fails, and POSTs are not retried).
-  server.keepAliveTimeout = 65_000
-  server.headersTimeout = 66_000
-  const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
+  const { server, url } = await listen(app, config)
   logger.info(
     { url, access: accessModeOf(config), modelsDir: config.modelsDir, workers: config.workers },
     'listening; compiling models',
@@ -221,23 +207,10 @@ export async function startService(
       return
     }
     executor.target = pool
-    if (config.enablePlain) {
-      for (const model of loaded) {
-        plainModels.set(
-          model.card.id,
-          await createPlainModel(await readFile(join(model.dir, model.card.onnxFile))),
-        )
-      }
-    }
+    if (config.enablePlain) await loadPlainModels(loaded, plainModels)
     catalog.set(loaded.map(({ card }) => ({ id: card.id, card })))
     testImages.target = createTestImageSource(loaded)
-    sweepTimer = setInterval(() => {
-      keyStore.sweepExpired().then(
-        (removed) => removed > 0 && logger.info({ removed }, 'expired keys swept'),
-        (error: unknown) => logger.error({ err: error }, 'key sweep failed'),
-      )
-    }, SWEEP_INTERVAL_MS)
-    sweepTimer.unref()
+    sweepTimer = startKeySweep(keyStore, logger)
     state.ready = true
     logger.info(
       {
@@ -268,6 +241,54 @@ export async function startService(
     return closing
   }
   return { url, server, ready, close }
+}
+
+/** Listens on the configured address with bounded timeouts; the URL a local client would use. */
+async function listen(
+  app: ReturnType<typeof createApp>,
+  config: Config,
+): Promise<{ server: Server; url: string }> {
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, (error?: Error) =>
+      error ? reject(listenProblem(error, config)) : resolve(listening),
+    )
+  })
+  // Uploads of several MB over slow links: generous, but bounded.
+  server.requestTimeout = 120_000
+  // Idle keep-alive connections stay open longer than common proxies' and clients' idle timeouts
+  // (60 s), so the service is never the side that closes a connection a client is about to reuse
+  // (a POST on a connection closed under it fails, and POSTs are not retried).
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
+  return { server, url }
+}
+
+/** onnxruntime sessions of the served models, for the plaintext route (ENABLE_PLAIN). */
+async function loadPlainModels(
+  loaded: readonly LoadedModel[],
+  plainModels: Map<string, PlainModel>,
+): Promise<void> {
+  for (const model of loaded) {
+    plainModels.set(
+      model.card.id,
+      await createPlainModel(await readFile(join(model.dir, model.card.onnxFile))),
+    )
+  }
+}
+
+/** Removes expired key sets every SWEEP_INTERVAL_MS (the Redis store expires its own). */
+function startKeySweep(keyStore: KeyStore, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    keyStore.sweepExpired().then(
+      (removed) => removed > 0 && logger.info({ removed }, 'expired keys swept'),
+      (error: unknown) => logger.error({ err: error }, 'key sweep failed'),
+    )
+  }, SWEEP_INTERVAL_MS)
+  timer.unref()
+  return timer
 }
 
 /** Entry point: config from the environment, signals, exit codes. */
