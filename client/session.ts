@@ -94,7 +94,7 @@ export class PrivinferSession {
     const logits = await timedStep(onStep, 'decrypt', () =>
       decryptOutput(this.#ctx, this.#keys, result, card.output.layout, card.he.outputLevel),
     )
-    return toPrediction(logits, card.labels)
+    return toPrediction(logits, card.labels, card.output.postprocessing)
   }
 
   /** Deletes the remote keys (ignoring KEY_NOT_FOUND / KEY_EXPIRED) and frees the SEAL objects. */

@@ -5,6 +5,7 @@
  *
  * This file is the contract between compiler, trainer, service and client. Extend it; do not rename.
  */
+import type { Postprocessing } from './postprocessing.ts'
 
 /**
  * Public, data-independent preprocessing the client applies before encryption.
@@ -84,6 +85,43 @@ export interface HeComparison {
   argmaxAgreement: number
 }
 
+/** One activation the compiler replaced by polynomials (`privinfer import`, card.approximation). */
+export interface ApproximatedNode {
+  /** The ONNX node names the polynomial stands for, joined by '+' (SiLU: Sigmoid+Mul). */
+  node: string
+  /** Their ONNX op types, in the same order. */
+  ops: string[]
+  /** The function, e.g. "relu(x)" or "x·sigmoid(x)". */
+  function: string
+  /** fit: a least-squares polynomial in place of the function; exact: a trained polynomial. */
+  method: 'fit' | 'exact'
+  degree: number
+  /** Calibrated range of the pre-activations, over all features. */
+  range: [number, number]
+  /** The fitted interval: each feature's range widened by `margin` of its half-width each side. */
+  interval: [number, number]
+  margin: number
+  /** max |polynomial − function| over every feature's interval. */
+  maxFitError: number
+  /** RMS of polynomial − function over the calibration samples, relative to RMS of the function. */
+  relativeRmsError: number
+}
+
+/**
+ * What the compiler approximated, and how the approximated model (float64, no encryption) agrees
+ * with the ONNX model run by onnxruntime on the calibration inputs.
+ */
+export interface ApproximationCard {
+  nodes: ApproximatedNode[]
+  check: {
+    inputs: number
+    /** Fraction of inputs with the same decision (argmax; threshold for one output). */
+    agreement: number
+    /** max |approximated − onnxruntime| over every output (after post-processing). */
+    maxAbsDifference: number
+  }
+}
+
 export interface PrivacyCard {
   epsilon: number
   delta: number
@@ -120,9 +158,19 @@ export interface ModelCard {
      */
     range?: InputRange
   }
-  output: { size: number; layout: OutputLayout }
+  output: {
+    size: number
+    layout: OutputLayout
+    /**
+     * Applied by the client after decryption (core/postprocessing.ts): the ONNX graph's trailing
+     * Softmax / LogSoftmax / Sigmoid, which the plan does not evaluate. Absent: none.
+     */
+    postprocessing?: Postprocessing
+  }
   he: HeCard
   comparison?: HeComparison
+  /** Activations replaced by polynomials (absent when the model is polynomial). */
+  approximation?: ApproximationCard
   privacy?: PrivacyCard | null
   data?: { dataset: string; trainSize: number; testSize: number; testIndicesFile?: string }
   accuracy?: { plaintext: number; he: number; nonPrivateTwin?: number; testExamples: number }

@@ -4,6 +4,8 @@
  * the client applies it after decryption, so its outputs equal the ONNX model's own outputs.
  * Softmax and LogSoftmax are over the output vector; Sigmoid is element-wise.
  */
+import { argmax } from './math/argmax.ts'
+
 export const POSTPROCESSINGS = ['softmax', 'logSoftmax', 'sigmoid'] as const
 
 export type Postprocessing = (typeof POSTPROCESSINGS)[number]
@@ -30,4 +32,14 @@ export function applyPostprocessing(
   for (const v of out) sum += Math.exp(v - max)
   const logSum = max + Math.log(sum)
   return kind === 'logSoftmax' ? out.map((v) => v - logSum) : out.map((v) => Math.exp(v - logSum))
+}
+
+/**
+ * The decision of one output vector: the argmax, or for a single output the class 0/1 by threshold
+ * (0 on a logit, 0.5 once `kind` is 'sigmoid'). `kind` says whether `values` are post-processed.
+ * @example decisionOf([0.2], 'sigmoid') // 0
+ */
+export function decisionOf(values: ArrayLike<number>, kind?: Postprocessing): number {
+  if (values.length === 1) return values[0] > (kind === 'sigmoid' ? 0.5 : 0) ? 1 : 0
+  return argmax(values)
 }

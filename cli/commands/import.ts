@@ -12,9 +12,14 @@ import {
   defaultCalibration,
   type CompileOptions,
 } from '../../service/compiler/compile.ts'
-import { importOnnx } from '../../service/compiler/onnx-import.ts'
-import { compareHeToPlain } from '../../service/models/compare-he.ts'
-import { withCompiledFields } from '../../service/models/he-card.ts'
+import { importOnnxGraph } from '../../service/compiler/onnx-import.ts'
+import { readOnnxModel } from '../../onnx/read.ts'
+import {
+  assertPrecisionMet,
+  compareApproximationToPlain,
+  compareHeToPlain,
+} from '../../service/models/compare-he.ts'
+import { approximationCardOf, withCompiledFields } from '../../service/models/he-card.ts'
 import {
   CARD_FILE,
   encryptionParametersBase64Of,
@@ -146,6 +151,7 @@ export const COMPILE_FLAGS = {
   'fold-radix': { type: 'string' },
   'giant-step': { type: 'string' },
   'lazy-output': { type: 'string' },
+  'output-precision': { type: 'string' },
 } as const
 
 function onOff(value: unknown): boolean {
@@ -169,7 +175,34 @@ export function compileOptionsOf(values: Record<string, unknown>): CompileOption
       ? {}
       : { giantStep: numberOption(values, 'giant-step') }),
     ...(values['lazy-output'] === undefined ? {} : { lazyOutput: onOff(values['lazy-output']) }),
+    ...(values['output-precision'] === undefined
+      ? {}
+      : { outputPrecision: outputPrecisionOf(values) }),
   }
+}
+
+function outputPrecisionOf(values: Record<string, unknown>): number {
+  const precision = numberOption(values, 'output-precision')
+  if (!(precision > 0)) {
+    throw new PrivinferError('OPTION_INVALID', '--output-precision must be a positive number', {
+      option: '--output-precision',
+    })
+  }
+  return precision
+}
+
+/** The approximation report lines of `privinfer import`. */
+function approximationLines(approximation: ModelCard['approximation']): string[] {
+  if (approximation === undefined) return []
+  const { check } = approximation
+  return [
+    `approximated ${approximation.nodes.length} node(s) by polynomials:`,
+    ...approximation.nodes.map(
+      (n) =>
+        `  - ${n.node} (${n.ops.join(', ')}): ${n.function}, ${n.method === 'fit' ? 'fitted' : 'trained'} degree ${n.degree}, range [${n.range.map((v) => v.toPrecision(3)).join(', ')}] fitted on [${n.interval.map((v) => v.toPrecision(3)).join(', ')}] (+${Math.round(100 * n.margin)}% margin), max fit error ${n.maxFitError.toExponential(2)}`,
+    ),
+    `approximated model (float64) vs onnxruntime on ${check.inputs} calibration inputs: decision agreement ${(100 * check.agreement).toFixed(1)}%, max |difference| ${check.maxAbsDifference.toExponential(2)}`,
+  ]
 }
 
 export const command: Command = {
@@ -177,8 +210,12 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--compare N] [--force] [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
+       [--output-precision R] [--compare N] [--force] [--dataset mnist|fashion-mnist]
+       [--test-indices indices.json] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
+  --output-precision  required CKKS error as a fraction of max |output| on the calibration inputs
+                 (default 1e-3); import fails with PRECISION_NOT_MET when no parameters meet it or
+                 the encrypted check on the calibration inputs exceeds it
   --compare      how many calibration inputs to run under encryption (default: all, at most 32)
   --force        replace an existing model folder <models-dir>/<id>: its files are removed and a fresh
                  card is written (nothing of the old card is kept); without it an existing id is refused
@@ -212,7 +249,8 @@ export const command: Command = {
     const replaced = await refuseExistingModel(dir, id, Boolean(values.force))
     const data = await testDataOf(values)
     const onnxBytes = new Uint8Array(await readFile(onnxPath))
-    const layerModel = importOnnx(onnxBytes)
+    const graph = readOnnxModel(onnxBytes)
+    const layerModel = importOnnxGraph(graph)
     const calibration = values.calibration
       ? await readInputVectors(values.calibration as string, layerModel.inputSize)
       : Array.from(defaultCalibration(layerModel.inputSize), (row) => Array.from(row))
@@ -230,6 +268,13 @@ export const command: Command = {
       (done) => progress.tick(done),
     )
     progress.finish()
+    // Refused before anything is written: the measured CKKS error must meet the target.
+    assertPrecisionMet(check)
+    const approximation = approximationCardOf(
+      compiled,
+      graph,
+      await compareApproximationToPlain(compiled, onnxBytes, calibration),
+    )
     // A fresh card: nothing of a replaced model's card (title, privacy, accuracy, preprocessing) may
     // describe this ONNX file.
     const base: ModelCard = {
@@ -258,6 +303,7 @@ export const command: Command = {
         await encryptionParametersBase64Of(compiled.parameters),
       ),
       comparison: check.comparison,
+      ...(approximation ? { approximation } : {}),
       ...(data ? { data: data.card } : {}),
     }
     if (replaced) await removeModelFiles(dir)
@@ -278,6 +324,9 @@ export const command: Command = {
         maxAbsError: check.comparison.maxAbsError,
         tolerance: check.comparison.tolerance,
         argmaxAgreement: check.comparison.argmaxAgreement,
+        precision: check.precision,
+        ...(card.output.postprocessing ? { postprocessing: card.output.postprocessing } : {}),
+        ...(approximation ? { approximation } : {}),
         opCounts: compiled.opCounts,
         reasons: card.he.reasons,
       },
@@ -285,6 +334,11 @@ export const command: Command = {
         [
           `imported ${id} into ${dir}`,
           ...card.he.reasons.map((reason) => `  - ${reason}`),
+          ...approximationLines(approximation),
+          ...(card.output.postprocessing
+            ? [`post-processing after decryption (client): ${card.output.postprocessing}`]
+            : []),
+          `HE vs float64 plan on ${check.comparison.inputs} inputs: max |error| ${check.precision.maxAbsError.toExponential(2)} <= precision target ${check.precision.target.toExponential(2)}`,
           `HE vs onnxruntime on ${check.comparison.inputs} inputs: max |error| ${check.comparison.maxAbsError.toExponential(2)} (tolerance ${check.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * check.comparison.argmaxAgreement).toFixed(1)}%`,
         ].join('\n'),
     )

@@ -15,7 +15,7 @@ import { seededRandom } from './seeded-random.ts'
 import { completeSquares, type CompletedSquares } from './complete-square.ts'
 import { evaluateLayerModel } from './evaluate-layer-model.ts'
 import { lowerSteps, type LowerOptions, type LoweredModel } from './lower.ts'
-import { argmax } from '../../core/math/argmax.ts'
+import { decisionOf } from '../../core/postprocessing.ts'
 import {
   approximateActivations,
   type Approximation,
@@ -79,12 +79,6 @@ export interface ApproximationCheck {
   agreement: number
   /** max |approximated − original| over the outputs. */
   maxAbsDifference: number
-}
-
-/** The predicted class of a plan output: argmax, or 0/1 by sign for a single output (a logit). */
-export function decisionOf(outputs: ArrayLike<number>): number {
-  if (outputs.length === 1) return outputs[0] > 0 ? 1 : 0
-  return argmax(outputs)
 }
 
 function checkApproximation(
@@ -215,7 +209,7 @@ function tryRing(
     rejected:
       options.lazyOutput && isOneOfSeveral
         ? `N=${ring}, lazy output: its q0 cannot hold the output at >= 24-bit input scale`
-        : `N=${ring}: depth ${lowered.plan.depth} does not fit the ${ring}-ring 128-bit budget`,
+        : `${label}: depth ${lowered.plan.depth} does not fit the ${ring}-ring 128-bit budget`,
   }
 }
 

@@ -1,38 +1,94 @@
 /**
  * HE vs onnxruntime on the same inputs: the real encrypted round trip (client keys with the card's
- * steps only, encrypt, validated load, plan, decrypt) against the ONNX file run by onnxruntime-node.
- * Used by `privinfer import` (card.comparison) and `privinfer evaluate`.
+ * steps only, encrypt, validated load, plan, decrypt) against the ONNX file run by onnxruntime-node,
+ * and against the approximated model in float64 (what the plan computes without CKKS noise).
+ * Used by `privinfer import` (card.comparison, card.approximation, the precision check) and
+ * `privinfer evaluate`.
+ *
+ * Outputs are compared as the ONNX model produces them: a trailing Softmax / LogSoftmax / Sigmoid
+ * that the plan leaves to the client (core/postprocessing.ts) is applied to the decrypted and the
+ * float64 outputs first. The precision check compares the plan's own outputs (before it).
  */
 import type { HeComparison } from '../../core/card.ts'
-import { argmax } from '../../core/math/argmax.ts'
+import { PrivinferError } from '../../core/errors.ts'
+import {
+  applyPostprocessing,
+  decisionOf,
+  type Postprocessing,
+} from '../../core/postprocessing.ts'
 import type { CompiledModel } from '../compiler/compile.ts'
+import { evaluateLayerModel } from '../compiler/evaluate-layer-model.ts'
 import { measureRanges } from '../compiler/measure-ranges.ts'
+import { DEFAULT_OUTPUT_PRECISION } from '../compiler/select-parameters.ts'
 import { toleranceFor } from '../compiler/tolerance.ts'
 import { createPlainModel } from '../plain/onnx-runtime.ts'
 import { createLocalRoundTrip, type QueryResult } from '../runtime/seal/local-round-trip.ts'
 
+type PostprocessingKind = Postprocessing | undefined
+
 export interface HeVsPlain {
   comparison: HeComparison
+  /** Decrypted outputs after the card's post-processing: the ONNX model's own outputs. */
   heOutputs: Float64Array[]
+  /** onnxruntime's outputs of the ONNX file. */
   plainOutputs: Float64Array[]
+  /** The approximated model in float64 (fitted activations, no CKKS), after post-processing. */
+  approximatedOutputs: Float64Array[]
+  /** The approximated model against onnxruntime (decision agreement, max |difference|). */
+  approximation: { agreement: number; maxAbsDifference: number }
+  /**
+   * The CKKS error alone: max |decrypted − float64 plan output| (both before post-processing),
+   * and the compiler's target outputPrecision × max |output| on the calibration inputs.
+   */
+  precision: { maxAbsError: number; target: number }
   /** Server time per query (ms). */
   serverMs: number[]
   queries: QueryResult[]
 }
 
-/** Accuracy of the HE and of the onnxruntime outputs' argmax, output r against `labels[r]`. */
+/**
+ * Accuracy of the HE, onnxruntime and approximated outputs' decisions (argmax; threshold for one
+ * output), output r against `labels[r]`.
+ */
 export function labelAccuracy(
-  check: Pick<HeVsPlain, 'heOutputs' | 'plainOutputs'>,
+  check: Pick<HeVsPlain, 'heOutputs' | 'plainOutputs'> & Partial<Pick<HeVsPlain, 'approximatedOutputs'>>,
   labels: ArrayLike<number>,
-): { he: number; plain: number } {
-  let heCorrect = 0
-  let plainCorrect = 0
-  check.heOutputs.forEach((output, r) => {
-    if (argmax(output) === labels[r]) heCorrect++
-    if (argmax(check.plainOutputs[r]) === labels[r]) plainCorrect++
+  postprocessing?: PostprocessingKind,
+): { he: number; plain: number; approximated?: number } {
+  const accuracyOf = (outputs: readonly Float64Array[]) =>
+    outputs.filter((output, r) => decisionOf(output, postprocessing) === labels[r]).length /
+    Math.max(outputs.length, 1)
+  return {
+    he: accuracyOf(check.heOutputs),
+    plain: accuracyOf(check.plainOutputs),
+    ...(check.approximatedOutputs ? { approximated: accuracyOf(check.approximatedOutputs) } : {}),
+  }
+}
+
+/** max |a − b| over every output, and the fraction of rows whose decisions agree. */
+function differences(
+  a: readonly Float64Array[],
+  b: readonly Float64Array[],
+  postprocessing: PostprocessingKind,
+): { maxAbs: number; agreement: number } {
+  let maxAbs = 0
+  let agree = 0
+  a.forEach((row, r) => {
+    for (let j = 0; j < row.length; j++) maxAbs = Math.max(maxAbs, Math.abs(row[j] - b[r][j]))
+    if (decisionOf(row, postprocessing) === decisionOf(b[r], postprocessing)) agree++
   })
-  const count = check.heOutputs.length
-  return { he: heCorrect / count, plain: plainCorrect / count }
+  return { maxAbs, agreement: a.length === 0 ? 1 : agree / a.length }
+}
+
+/**
+ * A softmax / sigmoid moves each output by at most the largest logit error (their Jacobians' row
+ * sums are <= 1/2); a log-softmax by at most twice it.
+ */
+function postprocessedTolerance(
+  tolerance: number,
+  kind: PostprocessingKind,
+): number {
+  return kind === 'logSoftmax' ? 2 * tolerance : tolerance
 }
 
 export async function compareHeToPlain(
@@ -41,6 +97,7 @@ export async function compareHeToPlain(
   inputs: ReadonlyArray<ArrayLike<number>>,
   onProgress?: (done: number, last: QueryResult) => void,
 ): Promise<HeVsPlain> {
+  const post = compiled.layerModel.postprocessing
   const plain = await createPlainModel(onnxBytes)
   let plainOutputs: Float64Array[]
   try {
@@ -48,34 +105,90 @@ export async function compareHeToPlain(
   } finally {
     await plain.close()
   }
+  const planOutputs = inputs.map((x) => evaluateLayerModel(compiled.approximatedModel, x))
   const roundTrip = await createLocalRoundTrip(compiled)
-  const heOutputs: Float64Array[] = []
+  const decrypted: Float64Array[] = []
   const queries: QueryResult[] = []
   try {
     inputs.forEach((x, index) => {
       const result = roundTrip.query(x)
       queries.push(result)
-      heOutputs.push(result.outputs)
+      decrypted.push(result.outputs)
       onProgress?.(index + 1, result)
     })
   } finally {
     roundTrip.delete()
   }
-  let maxAbsError = 0
-  let agree = 0
-  heOutputs.forEach((he, index) => {
-    const reference = plainOutputs[index]
-    for (let j = 0; j < he.length; j++) maxAbsError = Math.max(maxAbsError, Math.abs(he[j] - reference[j]))
-    if (argmax(he) === argmax(reference)) agree++
-  })
+  const heOutputs = decrypted.map((row) => applyPostprocessing(post, row))
+  const approximatedOutputs = planOutputs.map((row) => applyPostprocessing(post, row))
+  const vsPlain = differences(heOutputs, plainOutputs, post)
+  const approximation = differences(approximatedOutputs, plainOutputs, post)
   // The tolerance covers the CKKS error; onnxruntime computes in float32, whose rounding
-  // (~1e-7 relative per operation) is far below it for these sizes.
-  const tolerance = toleranceFor(compiled.parameters, compiled.plan, measureRanges(compiled.plan, inputs))
+  // (~1e-7 relative per operation) is far below it for these sizes. With fitted activations
+  // the comparison with onnxruntime also holds the approximation's own error (card.approximation).
+  const tolerance = toleranceFor(
+    compiled.parameters,
+    compiled.plan,
+    measureRanges(compiled.plan, inputs),
+  )
+  const outputPrecision = compiled.options.outputPrecision ?? DEFAULT_OUTPUT_PRECISION
   return {
-    comparison: { inputs: inputs.length, maxAbsError, tolerance, argmaxAgreement: inputs.length === 0 ? 1 : agree / inputs.length },
+    comparison: {
+      inputs: inputs.length,
+      maxAbsError: vsPlain.maxAbs,
+      // |HE − onnxruntime| <= |HE − plan| + |plan − onnxruntime|: the CKKS tolerance plus the
+      // approximation's measured difference on these inputs (0 up to float32 for polynomials).
+      tolerance: postprocessedTolerance(tolerance, post) + approximation.maxAbs,
+      argmaxAgreement: vsPlain.agreement,
+    },
     heOutputs,
     plainOutputs,
+    approximatedOutputs,
+    approximation: { agreement: approximation.agreement, maxAbsDifference: approximation.maxAbs },
+    precision: {
+      maxAbsError: differences(decrypted, planOutputs, post).maxAbs,
+      target: outputPrecision * compiled.calibration.outputMaxAbs,
+    },
     serverMs: queries.map((query) => query.serverMs),
     queries,
   }
+}
+
+/**
+ * The approximated model (float64) against onnxruntime on `inputs`: no encryption, so it runs on
+ * every calibration input (card.approximation.check).
+ */
+export async function compareApproximationToPlain(
+  compiled: CompiledModel,
+  onnxBytes: Uint8Array,
+  inputs: ReadonlyArray<ArrayLike<number>>,
+): Promise<{ inputs: number; agreement: number; maxAbsDifference: number }> {
+  const post = compiled.layerModel.postprocessing
+  const plain = await createPlainModel(onnxBytes)
+  let plainOutputs: Float64Array[]
+  try {
+    plainOutputs = await plain.run(inputs.map((x) => Float64Array.from(x)))
+  } finally {
+    await plain.close()
+  }
+  const approximated = inputs.map((x) =>
+    applyPostprocessing(post, evaluateLayerModel(compiled.approximatedModel, x)),
+  )
+  const { maxAbs, agreement } = differences(approximated, plainOutputs, post)
+  return { inputs: inputs.length, agreement, maxAbsDifference: maxAbs }
+}
+
+/**
+ * The import check: the CKKS error measured under real encryption must stay within the compiler's
+ * precision target; the compiler chose the parameters by a noise model, this is the measurement.
+ * @throws PrivinferError PRECISION_NOT_MET when it does not.
+ */
+export function assertPrecisionMet(check: Pick<HeVsPlain, 'precision' | 'comparison'>): void {
+  const { maxAbsError, target } = check.precision
+  if (maxAbsError <= target) return
+  throw new PrivinferError(
+    'PRECISION_NOT_MET',
+    `under encryption the outputs are off by up to ${maxAbsError.toExponential(2)} from the float64 plan on ${check.comparison.inputs} calibration inputs, over the precision target ${target.toExponential(2)}: raise --output-precision or let the compiler pick larger parameters`,
+    { maxAbsError, target, inputs: check.comparison.inputs },
+  )
 }

@@ -1,7 +1,8 @@
 /**
  * The HE part of a model card (core/card.ts HeCard) from a compiled model.
  */
-import type { HeCard, ModelCard } from '../../core/card.ts'
+import type { ApproximationCard, HeCard, ModelCard } from '../../core/card.ts'
+import type { OnnxGraph } from '../../onnx/graph.ts'
 import type { CompiledModel } from '../compiler/compile.ts'
 
 /** @param encryptionParametersBase64 from core/ckks/context.ts (needs SEAL). */
@@ -29,7 +30,35 @@ export function withCompiledFields(card: ModelCard, compiled: CompiledModel, enc
   return {
     ...card,
     input: { ...card.input, size: compiled.layerModel.inputSize, layout: compiled.inputLayout },
-    output: { ...card.output, size: compiled.layerModel.outputSize, layout: compiled.outputLayout },
+    output: {
+      ...card.output,
+      size: compiled.layerModel.outputSize,
+      layout: compiled.outputLayout,
+      ...(compiled.layerModel.postprocessing === undefined
+        ? {}
+        : { postprocessing: compiled.layerModel.postprocessing }),
+    },
     he: heCardOf(compiled, encryptionParametersBase64),
+  }
+}
+
+/**
+ * card.approximation: every approximated node with its ONNX op types (from the graph) and the
+ * approximated model's agreement with onnxruntime; undefined when nothing was approximated.
+ */
+export function approximationCardOf(
+  compiled: CompiledModel,
+  graph: OnnxGraph,
+  check: ApproximationCard['check'],
+): ApproximationCard | undefined {
+  if (compiled.approximations.length === 0) return undefined
+  const opOf = new Map(graph.nodes.map((node) => [node.name, node.opType]))
+  return {
+    nodes: compiled.approximations.map(({ layer, ...rest }) => ({
+      node: layer,
+      ops: layer.split('+').map((name) => opOf.get(name) ?? '?'),
+      ...rest,
+    })),
+    check,
   }
 }

@@ -68,4 +68,25 @@ describe('toPrediction', () => {
     expect(prediction.probabilities.every(Number.isFinite)).toBe(true)
     expect(prediction.label).toBe(1)
   })
+
+  it("applies the card's post-processing: the ONNX model's own outputs, then probabilities", () => {
+    const logits = [0, Math.log(3)]
+    const softmax = toPrediction(logits, ['a', 'b'], 'softmax')
+    expect(softmax.logits).toEqual(logits)
+    expect(softmax.outputs[0]).toBeCloseTo(0.25, 12)
+    expect(softmax.probabilities).toEqual(softmax.outputs)
+    const logSoftmax = toPrediction(logits, ['a', 'b'], 'logSoftmax')
+    expect(logSoftmax.outputs[1]).toBeCloseTo(Math.log(0.75), 12)
+    expect(logSoftmax.probabilities[1]).toBeCloseTo(0.75, 12)
+    expect(logSoftmax.label).toBe(1)
+  })
+
+  it('thresholds one sigmoid output at 0.5 and reports [1 - p, p]', () => {
+    const yes = toPrediction([Math.log(4)], ['malignant'], 'sigmoid')
+    expect(yes.outputs[0]).toBeCloseTo(0.8, 12)
+    expect(yes.probabilities[0]).toBeCloseTo(0.2, 12)
+    expect(yes.probabilities[1]).toBeCloseTo(0.8, 12)
+    expect(yes.label).toBe(1)
+    expect(toPrediction([-0.1], ['malignant'], 'sigmoid').label).toBe(0)
+  })
 })
