@@ -29,9 +29,9 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { applyPostprocessing } from '../core/postprocessing.ts'
+import { applyPostprocessing, decisionOf } from '../core/postprocessing.ts'
 import { median } from '../core/math/median.ts'
-import { compileModel, decisionOf } from '../service/compiler/compile.ts'
+import { compileModel } from '../service/compiler/compile.ts'
 import { evaluateLayerModel } from '../service/compiler/evaluate-layer-model.ts'
 import { compareHeToPlain } from '../service/models/compare-he.ts'
 import { createPlainModel } from '../service/plain/onnx-runtime.ts'
@@ -131,12 +131,6 @@ function dataOf(name: string): Data {
   return fashion
 }
 
-/** Argmax, or probability > 0.5 for a single sigmoid output. */
-function decide(outputs: ArrayLike<number>, sigmoid: boolean): number {
-  if (outputs.length === 1 && sigmoid) return outputs[0] > 0.5 ? 1 : 0
-  return decisionOf(outputs)
-}
-
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
 let previous: Row[] = []
 try {
@@ -154,7 +148,6 @@ async function measure(name: string, heCount: number): Promise<Row> {
   const data = dataOf(name)
   const compiled = compileModel(onnxBytes, { calibration: data.calibration })
   const post = compiled.layerModel.postprocessing
-  const sigmoid = post === 'sigmoid'
   let lastReport = performance.now()
   const heInputs = data.inputs.slice(0, Math.min(heCount, data.inputs.length))
   const check =
@@ -177,27 +170,26 @@ async function measure(name: string, heCount: number): Promise<Row> {
   let agreeing = 0
   let approximatedAgreeing = 0
   let maxAbsHeVsOnnx = 0
-  let maxAbsHeVsApproximated = 0
   let maxPlanOutput = 0
   data.inputs.forEach((x, r) => {
     const approximated = evaluateLayerModel(compiled.approximatedModel, x)
     const onnx = onnxOutputs[r]
     const label = data.labels[r]
-    const approximatedDecision = decide(applyPostprocessing(post, approximated), sigmoid)
+    const approximatedDecision = decisionOf(applyPostprocessing(post, approximated), post)
     for (const value of approximated) maxPlanOutput = Math.max(maxPlanOutput, Math.abs(value))
-    if (decide(onnx, sigmoid) === label) plainCorrect++
+    if (decisionOf(onnx, post) === label) plainCorrect++
     if (approximatedDecision === label) approximatedCorrect++
-    if (approximatedDecision === decide(onnx, sigmoid)) approximatedAgreeing++
+    if (approximatedDecision === decisionOf(onnx, post)) approximatedAgreeing++
     if (check === undefined || r >= heInputs.length) return
+    // compareHeToPlain's outputs are post-processed already (the ONNX model's own outputs).
     const he = check.heOutputs[r]
-    const hePost = applyPostprocessing(post, he)
-    for (let j = 0; j < he.length; j++) {
-      maxAbsHeVsApproximated = Math.max(maxAbsHeVsApproximated, Math.abs(he[j] - approximated[j]))
-      maxAbsHeVsOnnx = Math.max(maxAbsHeVsOnnx, Math.abs(hePost[j] - onnx[j]))
-    }
-    if (decide(hePost, sigmoid) === label) heCorrect++
-    if (decide(hePost, sigmoid) === decide(onnx, sigmoid)) agreeing++
+    for (let j = 0; j < he.length; j++)
+      maxAbsHeVsOnnx = Math.max(maxAbsHeVsOnnx, Math.abs(he[j] - onnx[j]))
+    if (decisionOf(he, post) === label) heCorrect++
+    if (decisionOf(he, post) === decisionOf(onnx, post)) agreeing++
   })
+  // Before the post-processing: the CKKS error alone (decrypted vs float64 plan).
+  const maxAbsHeVsApproximated = check?.precision.maxAbsError ?? NaN
   const n = data.inputs.length
   const heN = heInputs.length
   return {

@@ -15,8 +15,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { applyPostprocessing } from '../../../core/postprocessing.ts'
-import { compileModel, decisionOf, type CompiledModel } from '../../../service/compiler/compile.ts'
+import { applyPostprocessing, decisionOf } from '../../../core/postprocessing.ts'
+import { compileModel, type CompiledModel } from '../../../service/compiler/compile.ts'
 import { evaluateLayerModel } from '../../../service/compiler/evaluate-layer-model.ts'
 import {
   evaluatePlanSlots,
@@ -78,12 +78,6 @@ function dataOf(name: string): FixtureData {
   }
 }
 
-/** A decision on post-processed outputs: argmax, or probability > 0.5 for one sigmoid output. */
-function decision(outputs: ArrayLike<number>, sigmoid: boolean): number {
-  if (outputs.length === 1 && sigmoid) return outputs[0] > 0.5 ? 1 : 0
-  return decisionOf(outputs)
-}
-
 function maxAbs(rows: ReadonlyArray<ArrayLike<number>>): number {
   let max = 0
   for (const row of rows) for (let j = 0; j < row.length; j++) max = Math.max(max, Math.abs(row[j]))
@@ -119,12 +113,11 @@ describe.each(FIXTURES)('%s', (name, polynomial, sealInputs) => {
 
   it(`the float64 plan agrees with onnxruntime on the ${inputs.length} sample inputs`, () => {
     const post = compiled.layerModel.postprocessing
-    const sigmoid = post === 'sigmoid'
     const planOutputs = inputs.map((x) =>
       applyPostprocessing(post, readOutput(compiled.plan, evaluatePlanSlots(compiled.plan, x))),
     )
     const agreeing = planOutputs.filter(
-      (output, i) => decision(output, sigmoid) === decision(reference[i], sigmoid),
+      (output, i) => decisionOf(output, post) === decisionOf(reference[i], post),
     ).length
     if (polynomial) {
       // The plan computes the model itself: the error is float64 vs float32 only.
@@ -146,15 +139,12 @@ describe.each(FIXTURES)('%s', (name, polynomial, sealInputs) => {
   it(sealTitle, async () => {
     roundTrip = await createLocalRoundTrip(compiled)
     const post = compiled.layerModel.postprocessing
-    const sigmoid = post === 'sigmoid'
     // Inputs the float64 plan decides like onnxruntime (the check above bounds how few are not).
     const picked = inputs
       .map((x, i) => ({ x, i }))
       .filter(({ x, i }) => {
         const plan = readOutput(compiled.plan, evaluatePlanSlots(compiled.plan, x))
-        return (
-          decision(applyPostprocessing(post, plan), sigmoid) === decision(reference[i], sigmoid)
-        )
+        return decisionOf(applyPostprocessing(post, plan), post) === decisionOf(reference[i], post)
       })
       .slice(0, sealInputs)
     expect(picked).toHaveLength(sealInputs)
@@ -177,8 +167,8 @@ describe.each(FIXTURES)('%s', (name, polynomial, sealInputs) => {
         applyPostprocessing(post, outputs).forEach((value, j) =>
           expect(Math.abs(value - reference[i][j])).toBeLessThanOrEqual(target),
         )
-      expect(decision(applyPostprocessing(post, outputs), sigmoid)).toBe(
-        decision(reference[i], sigmoid),
+      expect(decisionOf(applyPostprocessing(post, outputs), post)).toBe(
+        decisionOf(reference[i], post),
       )
     }
   })
