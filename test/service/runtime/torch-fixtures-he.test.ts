@@ -16,7 +16,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { applyPostprocessing, decisionOf } from '../../../core/postprocessing.ts'
-import { compileModel, type CompiledModel } from '../../../service/compiler/compile.ts'
+import {
+  compileModel,
+  type CompileOptions,
+  type CompiledModel,
+} from '../../../service/compiler/compile.ts'
 import { evaluateLayerModel } from '../../../service/compiler/evaluate-layer-model.ts'
 import {
   evaluatePlanSlots,
@@ -37,14 +41,20 @@ import {
   torchFixtures,
 } from '../../support/torch-fixtures.ts'
 
-/** Fixture -> whether every activation is a trained polynomial, and how many inputs run in SEAL. */
-const FIXTURES: Array<[name: string, polynomial: boolean, sealInputs: number]> = [
+/**
+ * Fixture, whether every activation is a trained polynomial, how many inputs run in SEAL, and
+ * compile options (the ReLU MLP also at degree 2: completed squares, complete-square.ts).
+ */
+const FIXTURES: Array<
+  [name: string, polynomial: boolean, sealInputs: number, options?: CompileOptions]
+> = [
   ['conv-square-gemm', true, 2],
   ['lenet-square', true, 2],
   ['mlp-square', true, 3],
   ['mlp-deep-square', true, 3],
   ['mlp-softmax', true, 3],
   ['mlp-relu', false, 2],
+  ['mlp-relu', false, 2, { approximation: { degree: 2, margin: 1 } }],
   ['mlp-sigmoid', false, 2],
   ['mlp-tanh', false, 2],
   ['mlp-silu', false, 2],
@@ -84,7 +94,17 @@ function maxAbs(rows: ReadonlyArray<ArrayLike<number>>): number {
   return max
 }
 
-describe.each(FIXTURES)('%s', (name, polynomial, sealInputs) => {
+function titleOf(name: string, given: CompileOptions | undefined): string {
+  const degree = given?.approximation?.degree
+  return degree === undefined ? name : `${name}, fitted at degree ${degree}`
+}
+
+const CASES = FIXTURES.map(
+  ([name, polynomial, sealInputs, options]) =>
+    [titleOf(name, options), name, polynomial, sealInputs, options] as const,
+)
+
+describe.each(CASES)('%s', (_title, name, polynomial, sealInputs, compileOptions) => {
   const { calibration, inputs } = dataOf(name)
   let compiled: CompiledModel
   let reference: Float64Array[]
@@ -92,7 +112,7 @@ describe.each(FIXTURES)('%s', (name, polynomial, sealInputs) => {
   afterAll(() => roundTrip?.delete())
 
   it('imports and compiles; the layer model reproduces onnxruntime', async () => {
-    compiled = compileModel(torchFixtureBytes(name), { calibration })
+    compiled = compileModel(torchFixtureBytes(name), { calibration, ...compileOptions })
     const plain = await createPlainModel(torchFixtureBytes(name))
     try {
       reference = await plain.run(inputs)
