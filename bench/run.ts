@@ -11,6 +11,7 @@
  * the ReLU MLP also with its activation fitted at degree 2, 3 and 7.
  *
  * Usage: node bench/run.ts [--reps 10] [--models-dir models] [--variants] [--targets-only]
+ * (--targets-only writes bench/results/speed-targets.md and .json instead)
  */
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -192,4 +193,10 @@ const markdown = [
   ),
   '',
 ].join('\n')
-await writeBenchResult('bench', markdown, { date, machine, reps, rows })
+// --targets-only keeps the full table of bench.md: its rows go to speed-targets.md.
+await writeBenchResult(values['targets-only'] ? 'speed-targets' : 'bench', markdown, {
+  date,
+  machine,
+  reps,
+  rows,
+})
