@@ -9,7 +9,8 @@
 # ---- dependencies ---------------------------------------------------------------------------
 FROM node:24-slim AS deps
 WORKDIR /app
-# .npmrc carries onnxruntime-node-install=skip (no GPU download).
+# package.json's allowScripts and --ignore-scripts below keep onnxruntime-node's install script (a
+# CUDA download) from running; its CPU binaries ship inside the package.
 COPY package.json package-lock.json .npmrc ./
 # --omit=dev drops the `node` devDependency (the npm-packaged Node 24 for the Node 20 dev machine):
 # the base image already is Node 24. --ignore-scripts: no production dependency needs an install
@@ -32,6 +33,11 @@ RUN node web/build.ts
 
 # ---- runtime --------------------------------------------------------------------------------
 FROM node:24-slim AS runtime
+# Fashion-MNIST's public test split (Debian's dataset-fashion-mnist, /usr/share/datasets/fashion-mnist)
+# for GET /v1/models/{id}/test-image on fashion-mnist-dp; nothing else comes from apt.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends dataset-fashion-mnist \
+ && rm -rf /var/lib/apt/lists/*
 # MALLOC_ARENA_MAX=2: the worker threads' freed buffers go back to two shared glibc arenas instead of
 # stranding in per-thread ones (RSS stays in a band under load; docs/load.md).
 ENV NODE_ENV=production \

@@ -14,6 +14,7 @@ import { createCkksContext } from '../../core/ckks/context.ts'
 import { compileModel, type CompiledModel } from '../compiler/compile.ts'
 import type { CompileOptions } from '../compiler/compile.ts'
 import type { HeParameters } from '../compiler/he-parameters.ts'
+import type { ChebyshevLayer } from '../compiler/ir.ts'
 import { withCompiledFields } from './he-card.ts'
 
 export const CARD_FILE = 'card.json'
@@ -26,6 +27,46 @@ export interface CompileRecord {
   parameters: HeParameters
   /** The reasons of the original compilation (with its calibration). */
   reasons: string[]
+  /**
+   * The fitted activations (ChebyshevLayers of compiled.approximations' method 'fit') as plain
+   * arrays: the loader evaluates these, not a fit on other calibration data.
+   */
+  fitted?: FittedLayerRecord[]
+}
+
+export interface FittedLayerRecord {
+  name: string
+  center: number[]
+  halfWidth: number[]
+  coefficients: number[][]
+}
+
+function fittedLayersOf(compiled: CompiledModel): FittedLayerRecord[] {
+  const fits = new Set(
+    compiled.approximations.filter((a) => a.method === 'fit').map((a) => a.layer),
+  )
+  return compiled.approximatedModel.layers.flatMap((layer) =>
+    layer.kind === 'chebyshev' && fits.has(layer.name)
+      ? [
+          {
+            name: layer.name,
+            center: Array.from(layer.center),
+            halfWidth: Array.from(layer.halfWidth),
+            coefficients: layer.coefficients.map((c) => Array.from(c)),
+          },
+        ]
+      : [],
+  )
+}
+
+function chebyshevLayersOf(records: readonly FittedLayerRecord[]): ChebyshevLayer[] {
+  return records.map((record) => ({
+    kind: 'chebyshev',
+    name: record.name,
+    center: Float64Array.from(record.center),
+    halfWidth: Float64Array.from(record.halfWidth),
+    coefficients: record.coefficients.map((c) => Float64Array.from(c)),
+  }))
 }
 
 export interface ModelDirectory {
@@ -83,7 +124,18 @@ export async function loadModelDirectory(dir: string): Promise<ModelDirectory> {
     () => undefined,
   )
   if (pinned !== undefined && pinned.onnxSha256 === onnxSha256) {
-    compiled = compileModel(onnxBytes, { ...pinned.options, parameters: pinned.parameters })
+    compiled = compileModel(onnxBytes, {
+      ...pinned.options,
+      ...(pinned.fitted === undefined
+        ? {}
+        : {
+            approximation: {
+              ...pinned.options.approximation,
+              fitted: chebyshevLayersOf(pinned.fitted),
+            },
+          }),
+      parameters: pinned.parameters,
+    })
     compiled.reasons = pinned.reasons
   }
   if (compiled === undefined) {
@@ -107,11 +159,15 @@ export async function writeModelDirectory(
 ): Promise<void> {
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, files.card.onnxFile), files.onnxBytes)
+  const fitted = fittedLayersOf(files.compiled)
+  const { approximation, ...options } = files.compiled.options
+  const { fitted: _kept, ...approximationOptions } = approximation ?? {}
   const record: CompileRecord = {
     onnxSha256: sha256Hex(files.onnxBytes),
-    options: files.compiled.options,
+    options: approximation === undefined ? options : { ...options, approximation: approximationOptions },
     parameters: files.compiled.parameters,
     reasons: files.compiled.reasons,
+    ...(fitted.length > 0 ? { fitted } : {}),
   }
   await writeFile(join(dir, COMPILE_FILE), JSON.stringify(record, null, 2) + '\n')
   await writeFile(join(dir, CARD_FILE), JSON.stringify(files.card, null, 2) + '\n')

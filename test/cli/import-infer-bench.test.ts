@@ -10,6 +10,9 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildMlpOnnx, randomInputs } from '../support/onnx-fixtures.ts'
 import { createPlainModel } from '../../service/plain/onnx-runtime.ts'
+import { importOnnx } from '../../service/compiler/onnx-import.ts'
+import { defaultCalibration } from '../../service/compiler/compile.ts'
+import { float32Tolerance } from '../support/float32-tolerance.ts'
 
 const run = promisify(execFile)
 const NODE = process.execPath
@@ -55,9 +58,25 @@ describe('privinfer import / infer / bench', () => {
       '3',
     )
     expect(result.polyModulusDegree).toBe(8192)
-    expect(result.depth).toBe(1)
+    // The smallest chain meeting the precision target: the lazy-output chain (depth 1) misses it
+    // for this model (its reasons say so), the eager one (depth 3) meets it.
+    const reasons = result.reasons as string[]
+    expect(reasons.some((r) => /lazy output: best tolerance .* > precision target/.test(r))).toBe(
+      true,
+    )
+    expect(result.depth).toBe(3)
+    const precision = result.precision as { maxAbsError: number; target: number }
+    expect(precision.maxAbsError).toBeLessThanOrEqual(precision.target)
     expect(result.galoisSteps).toEqual(expect.arrayContaining([1]))
-    expect(result.maxAbsError as number).toBeLessThan(result.tolerance as number)
+    // The CKKS tolerance plus the float64-vs-onnxruntime difference it measured; onnxruntime's own
+    // float32 rounding on top (at scale 2^43 it is the larger part).
+    const model = importOnnx(onnx)
+    const float32 = Math.max(
+      ...defaultCalibration(64)
+        .slice(0, 3)
+        .flatMap((x) => Array.from(float32Tolerance(model, x))),
+    )
+    expect(result.maxAbsError as number).toBeLessThan((result.tolerance as number) + float32)
     const card = JSON.parse(await readFile(join(dir, 'tiny', 'card.json'), 'utf8'))
     expect(card.he.galoisSteps).toEqual(result.galoisSteps)
     expect(card.input.layout.slotCount).toBe(4096)
@@ -78,14 +97,19 @@ describe('privinfer import / infer / bench', () => {
     const plain = await createPlainModel(onnx)
     const expected = await plain.run(inputs)
     await plain.close()
-    // The card's tolerance: toleranceFor(parameters, plan), written by import.
+    // The card's tolerance (toleranceFor(parameters, plan), written by import) covers the CKKS
+    // error; onnxruntime's float32 rounding comes on top (at scale 2^43 it is the larger).
     const card = JSON.parse(await readFile(join(dir, 'tiny', 'card.json'), 'utf8'))
+    const model = importOnnx(onnx)
     expect(outputs).toHaveLength(2)
-    outputs.forEach((row, i) =>
+    outputs.forEach((row, i) => {
+      const float32 = float32Tolerance(model, inputs[i])
       row.forEach((value, j) =>
-        expect(Math.abs(value - expected[i][j])).toBeLessThan(card.comparison.tolerance),
-      ),
-    )
+        expect(Math.abs(value - expected[i][j])).toBeLessThan(
+          card.comparison.tolerance + float32[j],
+        ),
+      )
+    })
   })
 
   it('bench reports server time and sizes as sent', async () => {

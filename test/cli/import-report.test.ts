@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelCard } from '../../core/card.ts'
 import { createPlainModel } from '../../service/plain/onnx-runtime.ts'
+import { loadModelDirectory } from '../../service/models/index.ts'
 import { buildMlpOnnx } from '../support/onnx-fixtures.ts'
 import {
   breastCancer,
@@ -105,6 +106,18 @@ describe('privinfer import reports approximations and post-processing', () => {
     expect(approximation.check.maxAbsDifference).toBeLessThan(1)
     const precision = result.precision as { maxAbsError: number; target: number }
     expect(precision.maxAbsError).toBeLessThanOrEqual(precision.target)
+
+    // The loader evaluates the polynomials import fitted and checked (compile.json keeps them), not
+    // a new fit on other calibration data.
+    const record = JSON.parse(await readFile(join(dir, 'cancer', 'compile.json'), 'utf8')) as {
+      fitted: Array<{ name: string; coefficients: number[][] }>
+    }
+    expect(record.fitted.map((f) => f.name)).toEqual([relu.node])
+    const loaded = await loadModelDirectory(join(dir, 'cancer'))
+    const layer = loaded.compiled.approximatedModel.layers.find((l) => l.kind === 'chebyshev')
+    expect(layer?.kind === 'chebyshev' && layer.coefficients.map((c) => Array.from(c))).toEqual(
+      record.fitted[0].coefficients,
+    )
 
     const rows = data.testRows.slice(0, 3).map((r) => data.features[r])
     await writeFile(join(dir, 'cancer-rows.json'), JSON.stringify(rows))

@@ -6,11 +6,17 @@
 import { describe, expect, it } from 'vitest'
 import { buildChebyshevTree } from '../../../service/compiler/chebyshev-tree.ts'
 import { evaluateChebyshev, powerToChebyshev } from '../../../service/compiler/chebyshev-fit.ts'
-import { approximateActivations } from '../../../service/compiler/approximate-activations.ts'
+import {
+  approximateActivations,
+  FIT_MARGIN,
+} from '../../../service/compiler/approximate-activations.ts'
 import { compileLayerModel } from '../../../service/compiler/compile.ts'
 import { applyFunction, polynomialElementwise } from '../../../service/compiler/elementwise.ts'
-import { evaluateLayerModel } from '../../../service/compiler/evaluate-layer-model.ts'
-import type { LayerModel } from '../../../service/compiler/ir.ts'
+import {
+  evaluateChebyshevLayer,
+  evaluateLayerModel,
+} from '../../../service/compiler/evaluate-layer-model.ts'
+import type { ChebyshevLayer, LayerModel } from '../../../service/compiler/ir.ts'
 import { lowerLayerModel } from '../../../service/compiler/lower.ts'
 import { evaluatePlanSlots, readOutput } from '../../../service/compiler/measure-ranges.ts'
 import { depthOf } from '../../../service/compiler/plan/chebyshev.ts'
@@ -103,8 +109,10 @@ describe('fitted activations', () => {
     '%s at degree %i: max fit error on the calibrated interval < %d, plan = approximated model',
     (fn, degree, bound) => {
       const model = activationModel(fn)
+      // The fit on each feature's calibrated range + 30% (the default margin is wider: below).
       const { model: approximated, approximations } = approximateActivations(model, calibration, {
         degree,
+        margin: 0.3,
       })
       expect(approximations).toHaveLength(1)
       expect(approximations[0]).toMatchObject({ method: 'fit', degree, function: `${fn}(x)` })
@@ -119,6 +127,27 @@ describe('fitted activations', () => {
       }
     },
   )
+
+  it('fits on 1 + FIT_MARGIN times each feature range by default, and stays bounded there', () => {
+    const model = activationModel('sigmoid')
+    const { model: approximated, approximations } = approximateActivations(model, calibration)
+    const [{ range, interval, margin }] = approximations
+    expect(margin).toBe(FIT_MARGIN)
+    expect(interval[0]).toBeLessThan(range[0] - ((range[1] - range[0]) / 2) * 0.5)
+    expect(interval[1]).toBeGreaterThan(range[1] + ((range[1] - range[0]) / 2) * 0.5)
+    // Pre-activations up to 1 + FIT_MARGIN half-ranges from a feature's center are inside its
+    // interval, where the error is at most the reported fit error.
+    const layer = approximated.layers[1] as ChebyshevLayer
+    for (let j = 0; j < layer.center.length; j++) {
+      for (const t of [-1, -0.5, 0.5, 1]) {
+        const x = layer.center[j] + t * layer.halfWidth[j]
+        const exact = 1 / (1 + Math.exp(-x))
+        expect(Math.abs(evaluateChebyshevLayer(layer, j, x) - exact)).toBeLessThanOrEqual(
+          approximations[0].maxFitError + 1e-12,
+        )
+      }
+    }
+  })
 
   it('chooses the degree from the error target (a tighter target, a higher degree)', () => {
     const model = activationModel('relu')
