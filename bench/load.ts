@@ -12,17 +12,23 @@
  * 3. Memory: 1,000 sequential queries; the service process's RSS (main thread + worker threads, from
  *    /metrics process_resident_memory_bytes) sampled every 50 queries; least-squares slope after a
  *    100-query warm-up.
- * Results: docs/load.md and docs/load.json. Only 127.0.0.1 is contacted; all loops are bounded.
- *
  * 4. Key sets: LOAD_KEY_SETS distinct evaluation-key sets (each made, uploaded, used to encrypt one
  *    input, then freed here), then LOAD_KEY_SET_QUERIES queries round-robin over them: every query
  *    misses a worker's key cache (bounded in bytes, KEY_CACHE_BYTES) once the sets outnumber it, the
  *    worst case for memory. The service's RSS is sampled every 50 queries and compared with the bound
  *    documented in docs/load.md: RSS after warm-up + WORKERS x (KEY_CACHE_BYTES + 2 loaded key sets).
+ * 5. Batch queries (bench/load-phases.ts): LOAD_BATCH_QUERIES queries of card.maxBatch inputs on
+ *    the model's batch plan (one is compiled into the temporary copy when the folder has none),
+ *    `workers` in flight; inputs per second, latency quantiles, every input checked.
+ * Phases 2 and 5 also report where the time goes: the service's CPU (main thread + workers), the
+ * workers' HE time, the rest of the service, and this process's CPU (the load generator and client,
+ * sharing the cores), with the load average before and after.
+ * Results: docs/load.md and docs/load.json. Only 127.0.0.1 is contacted; all loops are bounded.
+ *
  *
  * Options (env): LOAD_CONCURRENT (default 200), LOAD_SEQUENTIAL (default 1000), LOAD_KEY_SETS
- * (default 100), LOAD_KEY_SET_QUERIES (default 2000), KEY_CACHE_BYTES (default the service's),
- * WORKERS.
+ * (default 100), LOAD_KEY_SET_QUERIES (default 2000), KEY_CACHE_BYTES (default the
+ * service's), LOAD_BATCH_QUERIES (default 4; 0 skips phase 5), WORKERS.
  */
 import { spawn } from 'node:child_process'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -46,9 +52,11 @@ import { galoisKeysBytes, relinKeysBytes } from '../core/wire/sizes.ts'
 import { createPlainModel } from '../service/plain/onnx-runtime.ts'
 import { loadModelDirectory } from '../service/models/index.ts'
 import { loadMnist } from '../training/data/mnist.ts'
+import { ensureBatchPlan, runBatchPhase, withCost, type BatchPhase } from './load-phases.ts'
 
 const CONCURRENT = Number(process.env.LOAD_CONCURRENT ?? 200)
 const SEQUENTIAL = Number(process.env.LOAD_SEQUENTIAL ?? 1000)
+const BATCH_QUERIES = Number(process.env.LOAD_BATCH_QUERIES ?? 4)
 const KEY_SETS = Number(process.env.LOAD_KEY_SETS ?? 100)
 const KEY_SET_QUERIES = Number(process.env.LOAD_KEY_SET_QUERIES ?? 2000)
 const KEY_CACHE_BYTES = Number(process.env.KEY_CACHE_BYTES ?? 128 * 2 ** 20)
@@ -73,6 +81,9 @@ for (const id of ['mnist-dp', 'mnist-mlp']) {
 if (!modelId) throw new Error('no loadable MNIST model in models/')
 const root = await mkdtemp(join(tmpdir(), 'privinfer-load-'))
 await cp(join('models', modelId), join(root, 'models', modelId), { recursive: true })
+const batchPlanAdded =
+  BATCH_QUERIES > 0 &&
+  (await ensureBatchPlan(join('models', modelId), join(root, 'models', modelId)))
 const workers = Number(process.env.WORKERS ?? cpus().length)
 const port = await freeLoopbackPort()
 const baseUrl = `http://127.0.0.1:${port}`
@@ -163,12 +174,14 @@ try {
   const lag = monitorEventLoopDelay({ resolution: 10 })
   lag.enable()
   const burstStart = performance.now()
-  const settled = await Promise.allSettled(
-    encrypted.map(async (input) => {
-      const t0 = performance.now()
-      const output = await client.api.infer(modelId, session.keyId, input)
-      return { output, ms: performance.now() - t0 }
-    }),
+  const { result: settled, cost: burstCost } = await withCost(baseUrl, scrape, () =>
+    Promise.allSettled(
+      encrypted.map(async (input) => {
+        const t0 = performance.now()
+        const output = await client.api.infer(modelId, session.keyId, input)
+        return { output, ms: performance.now() - t0 }
+      }),
+    ),
   )
   const burstMs = performance.now() - burstStart
   lag.disable()
@@ -213,8 +226,42 @@ try {
       p99: round(lag.percentile(99) / 1e6, 1),
     },
     argmaxAgreementWithOnnxruntime: round(agree / CONCURRENT, 4),
+    cost: burstCost,
   }
   process.stderr.write(`burst: ${JSON.stringify(burst)}\n`)
+
+  // ---- batch queries ------------------------------------------------------------------------
+  let batchPhase: BatchPhase | undefined
+  if (BATCH_QUERIES > 0 && card.batch !== undefined) {
+    const count = BATCH_QUERIES * card.batch.maxBatch
+    const batchRows = Array.from({ length: count }, (_, i) => (i * 37 + 11) % mnist.count)
+    const batchInputs = batchRows.map((row) =>
+      preprocessInput(
+        card.input.preprocessing,
+        mnist.inputs.subarray(row * 784, (row + 1) * 784),
+        card.input.rawSize,
+      ),
+    )
+    const reference = await createPlainModel(
+      new Uint8Array(await readFile(join('models', modelId, card.onnxFile))),
+    )
+    const batchExpected = (await reference.run(batchInputs)).map((logits) => argmax(logits))
+    await reference.close()
+    batchPhase = await runBatchPhase({
+      url: baseUrl,
+      scrape,
+      client,
+      session,
+      card,
+      ctx: ctx!,
+      keys: keys!,
+      modelInputs: batchInputs,
+      expected: batchExpected,
+      queries: BATCH_QUERIES,
+      concurrency: workers,
+    })
+    process.stderr.write(`batch: ${JSON.stringify(batchPhase)}\n`)
+  }
 
   // ---- 1,000 sequential: RSS ----------------------------------------------------------------
   const samples: Array<{ query: number; rssMb: number; heapUsedMb: number }> = []
@@ -367,6 +414,8 @@ try {
     mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? '2',
     inputBytes: encrypted[0].byteLength,
     burst,
+    batch: batchPhase,
+    batchPlanAdded,
     memory,
     keySetMemory,
   }
@@ -475,6 +524,8 @@ queue. The worst single turn (max) also reflects that the main thread shares the
 threads and with other jobs on this machine, and that ${b.queries} uploads of ${Math.round(r.inputBytes / 1024)} KB arrive at once
 at the start of the burst. WORKERS = cores - 1 leaves a core to the event loop at some cost in throughput.
 
+${costSection(r)}
+${batchSection(r)}
 ## RSS over ${m.queries} sequential queries
 
 | queries | failures | ms / query | RSS after warm-up | RSS at the end | max | slope after ${RSS_WARMUP} queries | slope over the last half |
@@ -498,5 +549,57 @@ being validated per worker.
 RSS samples (every ${RSS_EVERY} queries, MB): ${k.samples.map((s: { rssMb: number }) => s.rssMb).join(', ')}.
 
 Raw figures: docs/load.json.
+`
+}
+
+/** Where the time goes: server-side and client-side CPU per query, with the load averages. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function costSection(r: any): string {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const ms = (seconds: number, count: number) => ((seconds * 1000) / count).toFixed(1)
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const row = (name: string, count: number, c: any) =>
+    `| ${name} | ${ms(c.wallSeconds, count)} | ${ms(c.serviceCpuSeconds, count)} | ${ms(c.workerHeSeconds, count)} | ${ms(c.serviceOtherCpuSeconds, count)} | ${ms(c.clientCpuSeconds, count)} | ${c.loadAverage1m.start} → ${c.loadAverage1m.end} |`
+  const rows = [
+    row(`${r.burst.queries} concurrent single queries, per query`, r.burst.queries, r.burst.cost),
+  ]
+  if (r.batch) {
+    rows.push(
+      row(
+        `${r.batch.queries} batch queries, per input`,
+        r.batch.queries * r.batch.inputsPerQuery,
+        r.batch.cost,
+      ),
+    )
+  }
+  return `## Where the time goes
+
+Milliseconds per query (or per input), from the service's process CPU time (process_cpu_seconds_total:
+main thread and worker threads), the workers' own engine time (privinfer_worker_busy_seconds_total:
+ciphertext validation, the plan, serialization), and this process's CPU (process.cpuUsage: the load
+generator and the client library: HTTP client, multipart, decryption is after the timed phases).
+"Service other" is the service CPU that is not engine time: HTTP parsing, multipart, key store reads,
+messages to and from the workers, key loading.
+
+| phase | wall ms | service CPU ms | workers' HE ms | service other CPU ms | client CPU ms | load average 1 min |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`
+}
+
+/** The batch phase's table. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function batchSection(r: any): string {
+  const b = r.batch
+  if (!b) return ''
+  return `## Batch queries (${b.queries} queries of ${b.inputsPerQuery} inputs, ${b.concurrency} in flight)
+
+${r.batchPlanAdded ? 'The model folder had no batch plan: the bench compiled a features batch plan (same parameters and keys) into its temporary copy.\n' : ''}
+| inputs | failures | wall s | inputs/s | query latency p50 / p99 / max ms | client encrypt / decrypt ms per query | upload / answer per query | argmax = onnxruntime |
+|---|---|---|---|---|---|---|---|
+| ${b.queries * b.inputsPerQuery} | ${b.failures} | ${b.wallSeconds} | ${b.inputsPerSecond} | ${b.latencyMs.p50} / ${b.latencyMs.p99} / ${b.latencyMs.max} | ${b.clientEncryptMsPerQuery} / ${b.clientDecryptMsPerQuery} | ${(b.inputBytesPerQuery / 2 ** 20).toFixed(1)} MB / ${(b.outputBytesPerQuery / 2 ** 20).toFixed(2)} MB | ${(100 * b.argmaxAgreementWithOnnxruntime).toFixed(2)}% |
+
+Client encryption happens before the timed phase and decryption after it (their times are listed);
+the throughput is the service's, with the load generator sending on the same machine.
 `
 }

@@ -23,7 +23,7 @@ const { values } = parseArgs({
     n: { type: 'string', default: '200' },
     models: {
       type: 'string',
-      default: 'mnist-dp,mnist-nonprivate,fashion-mnist-dp,fashion-mnist-nonprivate,mnist-mlp',
+      default: 'mnist-dp,fashion-mnist-dp,mnist-mlp',
     },
     'models-dir': { type: 'string', default: 'models' },
     out: { type: 'string', default: 'docs/he-error' },

@@ -110,11 +110,15 @@ export class PrivinferClient {
           : createClientKeys(ctx, {
               galoisSteps: card.he.galoisSteps,
               relin: card.he.needsRelinKeys,
+              publicKey: card.he.flooding !== undefined,
             })
       }
       // Galois keys are generated on the first evaluationKeyBundle() call: part of make-keys.
       const bundle = keys.evaluationKeyBundle()
-      const bundleBytes = bundle.galoisKeys.byteLength + (bundle.relinKeys?.byteLength ?? 0)
+      const bundleBytes =
+        bundle.galoisKeys.byteLength +
+        (bundle.relinKeys?.byteLength ?? 0) +
+        (bundle.publicKey?.byteLength ?? 0)
       onStep?.({ step: 'make-keys', ms: performance.now() - started, bytes: bundleBytes })
       const { keyId, expiresAt } = await timedStep(
         onStep,

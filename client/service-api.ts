@@ -4,7 +4,8 @@
  * keys; it has no secret-key field) and an `EncryptedInput` (a ciphertext). Nothing here can send a
  * secret key or a decrypted value (the plain route takes only explicitly public data, {@link PublicInput}).
  */
-import type { ModelCard, ModelSummary } from '../core/card.ts'
+import type { BatchCard, ModelCard, ModelSummary } from '../core/card.ts'
+import { splitSealObjects } from '../core/wire/concatenated.ts'
 import { PrivinferError } from '../core/errors.ts'
 import type { EncryptedInput, EvaluationKeyBundle } from '../core/he/index.ts'
 import type { TestImage } from '../core/test-image.ts'
@@ -132,6 +133,8 @@ export class ServiceApi {
     form.append('galoisKeys', blobOf(bundle.galoisKeys), 'galois-keys.seal')
     if (bundle.relinKeys !== undefined)
       form.append('relinKeys', blobOf(bundle.relinKeys), 'relin-keys.seal')
+    if (bundle.publicKey !== undefined)
+      form.append('publicKey', blobOf(bundle.publicKey), 'public-key.seal')
     return jsonOf(await this.#request('POST', '/v1/keys', form, undefined, 'upload'))
   }
 
@@ -162,6 +165,32 @@ export class ServiceApi {
       form,
     )
     return new Uint8Array(await response.arrayBuffer()) as EncryptedOutput
+  }
+
+  /**
+   * POST /v1/models/{id}/infer as a batch query (docs/api.md "Batch queries"): the batch plan's
+   * input ciphertexts as `input` parts in order, declared by `packing` and `maxBatch`; the result
+   * ciphertexts come back concatenated and are split here.
+   */
+  async inferBatch(
+    modelId: string,
+    keyId: string,
+    batch: Pick<BatchCard, 'packing' | 'maxBatch'>,
+    inputs: readonly EncryptedInput[],
+    expectedOutputs: number,
+  ): Promise<EncryptedOutput[]> {
+    const form = new FormData()
+    form.append('keyId', keyId)
+    form.append('packing', batch.packing)
+    form.append('maxBatch', String(batch.maxBatch))
+    inputs.forEach((input, index) => form.append('input', blobOf(input), `input-${index}.seal`))
+    const response = await this.#request(
+      'POST',
+      `/v1/models/${encodeURIComponent(modelId)}/infer`,
+      form,
+    )
+    const body = new Uint8Array(await response.arrayBuffer())
+    return splitSealObjects(body, expectedOutputs) as EncryptedOutput[]
   }
 
   /** POST /v1/models/{id}/plain (public test data only, see {@link markPublic}; the service must enable it). */

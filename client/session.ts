@@ -6,6 +6,7 @@ import type { ModelCard } from '../core/card.ts'
 import type { CkksContext } from '../core/ckks/context.ts'
 import { PrivinferError } from '../core/errors.ts'
 import { type ClientKeys, decryptOutput, encryptInput } from '../core/he/index.ts'
+import { decryptBatch, encryptBatch, outputCiphertextsOf } from '../core/he/encrypt-batch.ts'
 import { toPrediction, type Prediction } from './prediction.ts'
 import { checkInputRange } from './input-range.ts'
 import { preprocessInput } from './preprocess.ts'
@@ -15,6 +16,13 @@ import { timedStep, type OnSessionStep } from './steps.ts'
 export interface InferOptions {
   /** Reports the encrypt, server and decrypt steps (time, query and result bytes). */
   onStep?: OnSessionStep
+}
+
+export interface InferBatchOptions {
+  /** Called after each query with the inputs answered so far and the total. */
+  onProgress?: (done: number, total: number) => void
+  /** Queries in flight at once (default 2: the next query is encrypted while one is served). */
+  concurrency?: number
 }
 
 export interface CloseOptions {
@@ -95,6 +103,108 @@ export class PrivinferSession {
       decryptOutput(this.#ctx, this.#keys, result, card.output.layout, card.he.outputLevel),
     )
     return toPrediction(logits, card.labels, card.output.postprocessing)
+  }
+
+  /**
+   * Predictions for many inputs, one per input, in order. With a batch plan (card.batch) the inputs
+   * are packed into queries of up to card.maxBatch (the last one partial); otherwise each input is
+   * one query. Queries are pipelined: the next one is encrypted while earlier ones are served.
+   * Every input is checked and preprocessed before anything is sent.
+   * @param inputs raw inputs, card.input.rawSize numbers each.
+   * @throws PrivinferError INPUT_INVALID (naming the input's index); the service's problem codes.
+   */
+  async inferBatch(
+    inputs: ReadonlyArray<ArrayLike<number>>,
+    options: InferBatchOptions = {},
+  ): Promise<Prediction[]> {
+    this.#assertOpen()
+    const { card } = this
+    const modelInputs = inputs.map((input, index) => {
+      try {
+        checkInputRange(card.input, input)
+        return preprocessInput(card.input.preprocessing, input, card.input.rawSize)
+      } catch (error) {
+        if (error instanceof PrivinferError) {
+          throw new PrivinferError(
+            error.code,
+            `input ${index}: ${error.message}`,
+            { ...error.details, inputIndex: index },
+            { cause: error },
+          )
+        }
+        throw error
+      }
+    })
+    const batch = card.batch
+    const perQuery = batch?.maxBatch ?? 1
+    const chunks: Array<ArrayLike<number>[]> = []
+    for (let start = 0; start < modelInputs.length; start += perQuery)
+      chunks.push(modelInputs.slice(start, start + perQuery))
+    const predictions: Prediction[][] = new Array(chunks.length)
+    const concurrency = Math.max(1, options.concurrency ?? 2)
+    let done = 0
+    let failure: { error: unknown } | undefined
+    const inFlight = new Set<Promise<void>>()
+    for (const [index, chunk] of chunks.entries()) {
+      while (inFlight.size >= concurrency) await Promise.race(inFlight)
+      if (failure !== undefined) break
+      // Encryption runs here, on this thread, while the queries already sent are being served.
+      const query =
+        batch === undefined
+          ? this.#singleQuery(chunk[0])
+          : this.#batchQuery(encryptBatch(this.#ctx, this.#keys, batch, chunk), chunk.length)
+      const tracked: Promise<void> = query
+        .then(
+          (result) => {
+            predictions[index] = result
+            done += chunk.length
+            options.onProgress?.(done, modelInputs.length)
+          },
+          (error: unknown) => {
+            failure ??= { error }
+          },
+        )
+        .finally(() => inFlight.delete(tracked))
+      inFlight.add(tracked)
+    }
+    await Promise.all(inFlight)
+    if (failure !== undefined) throw failure.error
+    return predictions.flat()
+  }
+
+  async #singleQuery(modelInput: ArrayLike<number>): Promise<Prediction[]> {
+    const { card } = this
+    const encrypted = encryptInput(this.#ctx, this.#keys, card.input.layout, modelInput, {
+      level: card.he.inputLevel,
+    })
+    const result = await this.#api.infer(card.id, this.keyId, encrypted)
+    const logits = decryptOutput(
+      this.#ctx,
+      this.#keys,
+      result,
+      card.output.layout,
+      card.he.outputLevel,
+    )
+    return [toPrediction(logits, card.labels, card.output.postprocessing)]
+  }
+
+  async #batchQuery(
+    encrypted: ReturnType<typeof encryptBatch>,
+    count: number,
+  ): Promise<Prediction[]> {
+    const { card } = this
+    const batch = card.batch
+    if (batch === undefined) throw new Error('no batch plan')
+    const results = await this.#api.inferBatch(
+      card.id,
+      this.keyId,
+      batch,
+      encrypted,
+      outputCiphertextsOf(batch),
+    )
+    return decryptBatch(this.#ctx, this.#keys, batch, results, count).map((logits) =>
+      toPrediction(logits, card.labels, card.output.postprocessing),
+    )
   }
 
   /** Deletes the remote keys (ignoring KEY_NOT_FOUND / KEY_EXPIRED) and frees the SEAL objects. */

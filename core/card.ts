@@ -73,7 +73,75 @@ export interface HeCard {
   reasons: string[]
   /** Counted from the plan: rotations, plaintext products, ciphertext products, rescales. */
   opCounts: Record<string, number>
+  /**
+   * Present when the service floods every result (compile option floodNoise; docs/threat-model.md):
+   * the client then uploads its public key with the evaluation keys.
+   */
+  flooding?: FloodingCard
 }
+
+/** Noise flooding of results and its cost (service/compiler/flooding.ts derives every field). */
+export interface FloodingCard {
+  /** λ: the flood is 2^λ times the circuit noise bound. */
+  securityBits: number
+  /** log2 of the circuit noise bound B_c per coefficient of the decrypted polynomial. */
+  noiseBoundBits: number
+  /** k: the flood is uniform in [-2^k, 2^k) per coefficient. */
+  floodBits: number
+  /** log2 of the statistical distance per result from a weight-independent law: log2(N) - λ - 1. */
+  statisticalDistanceLog2: number
+  /** Output tolerance without the flood (value units, 6 standard deviations). */
+  circuitTolerance: number
+  /** Standard deviation the flood adds to each output (value units). */
+  floodDeviation: number
+  /** Output tolerance with the flood: the precision the client gets. */
+  outputTolerance: number
+  /** Modulus bits left at the output level above the flooded result. */
+  headroomBits: number
+  /** Extra modulus bits that would keep the unflooded precision: about (depth + 1)·(λ + 2). */
+  extraModulusBitsForSamePrecision: number
+}
+
+/**
+ * A model's batch plan (`privinfer import --batch K`): up to `maxBatch` inputs of ONE key holder per
+ * query, on the same CKKS parameters and key set as the single-input plan (`he`), whose Galois steps
+ * already include the batch plan's. Two packings (docs/api.md "Batch queries" has the exact packing):
+ * - lanes (block packing): one ciphertext; input k of the batch sits in lane k, i.e. virtual slot v
+ *   of `input.layout` (slotCount = N/2 / lanes) is real slot v·lanes + k; outputs likewise per
+ *   `output.layout` (virtual slots). Rotations by multiples of `lanes` never mix inputs.
+ * - features ("one input per slot", CryptoNets): `inputCiphertexts` ciphertexts, ciphertext i holding
+ *   feature i (after preprocessing) of input k in slot k; `outputCiphertexts` results, result j
+ *   holding output j of input k in slot k. No rotations.
+ * Slots of unused batch positions (a partial batch) are 0 on input and meaningless on output.
+ */
+export type BatchCard = (
+  | {
+      packing: 'lanes'
+      maxBatch: number
+      lanes: number
+      input: { layout: InputLayout }
+      output: { layout: OutputLayout }
+      inputLevel: number
+      outputLevel: number
+      opCounts: Record<string, number>
+      reasons: string[]
+    }
+  | {
+      packing: 'features'
+      maxBatch: number
+      inputCiphertexts: number
+      outputCiphertexts: number
+      inputLevel: number
+      outputLevel: number
+      opCounts: Record<string, number>
+      reasons: string[]
+    }
+) & {
+  /** The batch plan under encryption vs onnxruntime (privinfer import), when measured. */
+  comparison?: HeComparison
+}
+
+export type BatchPacking = BatchCard['packing']
 
 export interface HeComparison {
   /** Number of calibration/test inputs compared. */
@@ -134,6 +202,28 @@ export interface PrivacyCard {
   epochs: number
   clippingNorm: number
   notes?: string[]
+  /** How the noise is drawn and added (e.g. discrete Gaussian on a grid, full batch). */
+  mechanism?: string
+  /** Public training-set size that fixes q, the steps and the normalizer. */
+  nominalTrainSize?: number
+  /**
+   * The record set the model trained on and every release from it, with the total epsilon of what a
+   * default deployment serves and of everything in the repository (training/record-sets.ts).
+   */
+  recordSet?: {
+    id: string
+    description: string
+    records: number
+    releases: Array<{
+      release: string
+      epsilon: number | null
+      delta: number | null
+      servedByDefault: boolean
+    }>
+    totalServedByDefault: { epsilon: number; delta: number }
+    totalInRepository: { epsilon: number | null; delta: number | null }
+    notes: string[]
+  }
 }
 
 export interface ModelCard {
@@ -168,6 +258,10 @@ export interface ModelCard {
     postprocessing?: Postprocessing
   }
   he: HeCard
+  /** Most inputs per query (1, or card.batch.maxBatch when the model has a batch plan). */
+  maxBatch?: number
+  /** The batch plan, when the model was imported with --batch K. */
+  batch?: BatchCard
   comparison?: HeComparison
   /** Activations replaced by polynomials (absent when the model is polynomial). */
   approximation?: ApproximationCard
@@ -197,6 +291,8 @@ export interface ModelSummary {
   epsilon: number | null
   delta: number | null
   accuracy: ModelCard['accuracy'] | null
+  /** "DP epsilon=3.00, delta=1e-5" or "NON-PRIVATE" (privacyLabel). */
+  privacyLabel: string
   /** The dataset of the model's public test split (card.data.dataset), when known. */
   dataset: string | null
   he: Pick<
@@ -221,6 +317,7 @@ export function summarizeCard(card: ModelCard, isDefault = false): ModelSummary 
     epsilon: card.privacy?.epsilon ?? null,
     delta: card.privacy?.delta ?? null,
     accuracy: card.accuracy ?? null,
+    privacyLabel: privacyLabel(card),
     dataset: card.data?.dataset ?? null,
     he: {
       coeffModulusBits: card.he.coeffModulusBits,
@@ -232,4 +329,35 @@ export function summarizeCard(card: ModelCard, isDefault = false): ModelSummary 
     },
     default: isDefault,
   }
+}
+
+/**
+ * The one-line privacy status shown beside every result: "DP epsilon=3.00, delta=1e-5" for a model
+ * with a DP guarantee, "NON-PRIVATE" otherwise.
+ */
+export function privacyLabel(card: Pick<ModelCard, 'nonPrivate' | 'privacy'>): string {
+  const privacy = card.privacy
+  if (card.nonPrivate || !privacy || !Number.isFinite(privacy.epsilon)) return 'NON-PRIVATE'
+  return `DP epsilon=${privacy.epsilon.toFixed(2)}, delta=${privacy.delta.toExponential()}`
+}
+
+/** The guarantee a model needs to be served by default (docs/privacy.md). */
+export const DEFAULT_PRIVACY_POLICY = { maxEpsilon: 3, maxDelta: 1e-5 } as const
+
+/**
+ * Whether the service loads the model without the operator opting in: a DP guarantee with finite
+ * epsilon <= 3 (calibration lands a hair below) at delta <= 1e-5.
+ */
+export function meetsDefaultPrivacyPolicy(
+  card: Pick<ModelCard, 'nonPrivate' | 'privacy'>,
+): boolean {
+  const privacy = card.privacy
+  return (
+    !card.nonPrivate &&
+    privacy !== null &&
+    privacy !== undefined &&
+    Number.isFinite(privacy.epsilon) &&
+    privacy.epsilon <= DEFAULT_PRIVACY_POLICY.maxEpsilon &&
+    privacy.delta <= DEFAULT_PRIVACY_POLICY.maxDelta
+  )
 }

@@ -58,6 +58,9 @@ export const ERROR_CODES = [
   'MODEL_EXISTS',
   // compilation (appended)
   'PRECISION_NOT_MET',
+  // batch queries (appended)
+  'BATCH_LAYOUT_MISMATCH',
+  'BATCH_TOO_LARGE',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

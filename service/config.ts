@@ -64,6 +64,11 @@ export interface Config {
   readonly keyRateLimitMax: number
   /** Enables POST /v1/models/{id}/plain (ENABLE_PLAIN=true; default false). */
   readonly enablePlain: boolean
+  /**
+   * Also serve models without a DP guarantee of epsilon <= 3 at delta <= 1e-5, e.g. the non-private
+   * benchmark model mnist-mlp (SERVE_NON_PRIVATE_MODELS=true; default false; logged as a warning).
+   */
+  readonly serveNonPrivateModels: boolean
   /** pino log level (LOG_LEVEL, default info). */
   readonly logLevel: LogLevel
   /** Trust X-Forwarded-For from this many proxies, for rate limiting (TRUST_PROXY, default 0). */
@@ -175,6 +180,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     keyStoreMaxBytes: integer('KEY_STORE_MAX_BYTES', 4 * 2 ** 30, 0, 2 ** 50),
     keyRateLimitMax: integer('KEY_RATE_LIMIT_MAX', 300, 0, 10_000_000),
     enablePlain: boolean('ENABLE_PLAIN', false),
+    serveNonPrivateModels: boolean('SERVE_NON_PRIVATE_MODELS', false),
     logLevel: logLevelRaw as LogLevel,
     trustProxyHops: integer('TRUST_PROXY', 0, 0, 10),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),

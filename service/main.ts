@@ -20,7 +20,7 @@ import type { ModelCatalog, PlainRunner, ServedModel } from './http/deps.ts'
 import { FileKeyStore } from './keystore/file-key-store.ts'
 import type { KeyStore } from './keystore/key-store.ts'
 import { RedisKeyStore } from './keystore/redis-key-store.ts'
-import type { HeExecutor, InferRequest } from './pool/he-executor.ts'
+import type { BatchInferRequest, HeExecutor, InferRequest } from './pool/he-executor.ts'
 import type { WindowCounter } from './http/rate-limit.ts'
 import { WorkerPool } from './pool/worker-pool.ts'
 import { loadServedModels, type LoadedModel } from './pool/served-models.ts'
@@ -75,8 +75,14 @@ class DeferredExecutor implements HeExecutor {
   infer(request: InferRequest): Promise<Uint8Array> {
     return this.#get().infer(request)
   }
+  inferBatch(request: BatchInferRequest): Promise<Uint8Array[]> {
+    return this.#get().inferBatch(request)
+  }
   queueSize(): number {
     return this.target?.queueSize() ?? 0
+  }
+  workerBusySeconds(): number {
+    return this.target?.workerBusySeconds?.() ?? 0
   }
   async close(): Promise<void> {
     await this.target?.close()
@@ -202,6 +208,7 @@ export async function startService(
       config.modelsDir,
       config.defaultModel,
       logger,
+      { serveNonPrivateModels: config.serveNonPrivateModels },
     )
     const pool = await WorkerPool.start({
       models: loaded.map(({ card, compiled }) => ({ card, compiled })),

@@ -13,7 +13,13 @@ import { evaluateMlp } from './dp-sgd/evaluate.ts'
 import { createMlp, type ActivationKind, type Mlp } from './dp-sgd/mlp.ts'
 import type { OptimizerKind } from './dp-sgd/optimizer.ts'
 import type { PrivacyPlan } from './dp-sgd/privacy-budget.ts'
-import { stepsFor, trainMlp, type StepReport, type TrainResult } from './dp-sgd/train-mlp.ts'
+import {
+  stepsFor,
+  trainMlp,
+  type StepObserver,
+  type StepReport,
+  type TrainResult,
+} from './dp-sgd/train-mlp.ts'
 import { checkOnnxAgainstTrainer, type OnnxAgreement } from './onnx-check.ts'
 import { exportMlpToOnnx } from './onnx-export.ts'
 
@@ -21,7 +27,11 @@ import { exportMlpToOnnx } from './onnx-export.ts'
 export const PUBLIC_NORMALIZATION: Record<string, { mean: number; std: number }> = {
   mnist: { mean: 0.1307, std: 0.3081 },
   'fashion-mnist': { mean: 0.286, std: 0.353 },
+  'fashion-mnist-proxy': { mean: 0.286, std: 0.353 },
 }
+
+/** The client-side input transform: raw pixels (optionally average-pooled) or scattering features. */
+export type FeatureKind = 'pixels' | 'scatter28-v1'
 
 export interface TrainingConfig {
   dataset: string
@@ -30,8 +40,15 @@ export interface TrainingConfig {
   /** Hidden layer widths, e.g. [64]. */
   hidden: number[]
   activation: ActivationKind
-  /** Average-pooling factor of the public input transform (1 = none). */
+  /** Average-pooling factor of the public input transform (1 = none; pixels only). */
   pool: number
+  /** Input transform (default 'pixels'); scatter28-v1 features are normalized per image already. */
+  features?: FeatureKind
+  /**
+   * Public training-set size n0 fixing q = batchSize / n0, the steps and the normalizer (default:
+   * the actual size). Published in the card, so (q, sigma, steps) do not depend on the private data.
+   */
+  nominalTrainSize?: number
   epochs: number
   /** Expected batch size (private) or batch size (non-private). */
   batchSize: number
@@ -72,24 +89,56 @@ export interface TrainingOutcome {
 
 export interface PipelineHooks {
   onStep?: (report: StepReport, epsilonSpent: number) => void
+  /** Feature computation progress (scattering: minutes for 60,000 images; cached afterwards). */
+  onFeatures?: (part: 'train' | 'test', done: number, total: number) => void
   /** Skip the audit (sweeps). */
   skipAudit?: boolean
+  /**
+   * Non-private runs only: clip per-example gradients as DP training does but add no noise (the
+   * sweep's no-noise reference point, so it differs from the DP points by the noise alone).
+   */
+  clipWithoutNoise?: boolean
+}
+
+/** The card's input preprocessing for a training configuration. */
+export function preprocessingOf(config: TrainingConfig): InputPreprocessing {
+  if (config.features === 'scatter28-v1')
+    return { kind: 'scattering', transform: 'scatter28-v1', height: 28, width: 28 }
+  if (config.pool !== 1 && 28 % config.pool !== 0) {
+    throw new PrivinferError('BAD_REQUEST', `--pool must divide 28, got ${config.pool}`)
+  }
+  return config.pool === 1
+    ? { kind: 'none' }
+    : { kind: 'avgpool', height: 28, width: 28, pool: config.pool }
+}
+
+/**
+ * Whether a dataset's training records are a private record set (a served model trains on them): no
+ * exact statistic of them (member scores, clipped fractions, batch sizes) may be released.
+ */
+export function isPrivateRecordSet(dataset: string): boolean {
+  return dataset !== 'fashion-mnist-proxy'
 }
 
 export async function runTraining(
   config: TrainingConfig,
   hooks: PipelineHooks = {},
 ): Promise<TrainingOutcome> {
-  const splits = loadSplits(config.dataset)
-  const preprocessing: InputPreprocessing =
-    config.pool === 1
-      ? { kind: 'none' }
-      : { kind: 'avgpool', height: 28, width: 28, pool: config.pool }
-  if (config.pool !== 1 && 28 % config.pool !== 0) {
-    throw new PrivinferError('BAD_REQUEST', `--pool must divide 28, got ${config.pool}`)
+  if (config.validationFraction !== undefined && isPrivateRecordSet(config.dataset)) {
+    throw new PrivinferError(
+      'BAD_REQUEST',
+      `tuning on '${config.dataset}' would release exact validation accuracies of its training records, uncounted in epsilon: tune on --dataset fashion-mnist-proxy (public, disjoint from every served training set)`,
+      { dataset: config.dataset },
+    )
   }
-  let train = preprocessDataset(splits.train, preprocessing)
-  let evaluation = preprocessDataset(splits.test, preprocessing)
+  const splits = loadSplits(config.dataset)
+  const preprocessing = preprocessingOf(config)
+  let train = preprocessDataset(splits.train, preprocessing, {
+    onProgress: (done, total) => hooks.onFeatures?.('train', done, total),
+  })
+  let evaluation = preprocessDataset(splits.test, preprocessing, {
+    onProgress: (done, total) => hooks.onFeatures?.('test', done, total),
+  })
   let evaluationName: 'test' | 'validation' = 'test'
   if (config.validationFraction !== undefined) {
     const { carveValidation } = await import('./data/load.ts')
@@ -98,8 +147,9 @@ export async function runTraining(
     evaluation = carved.validation
     evaluationName = 'validation'
   }
-  const steps = stepsFor(config.epochs, train.count, config.batchSize)
-  const sampleRate = Math.min(1, config.batchSize / train.count)
+  const nominal = config.nominalTrainSize ?? train.count
+  const steps = stepsFor(config.epochs, nominal, config.batchSize)
+  const sampleRate = Math.min(1, config.batchSize / nominal)
   let privacy: PrivacyPlan | null = null
   let epsilonAfter: (steps: number) => number = () => Infinity
   if (config.privacy) {
@@ -120,15 +170,18 @@ export async function runTraining(
   const { model, result } = trainWithConfig(
     config,
     train,
-    privacy?.noiseMultiplier,
+    privacy?.noiseMultiplier ?? (hooks.clipWithoutNoise ? 0 : undefined),
     hooks.onStep ? (report) => hooks.onStep?.(report, epsilonAfter(report.step)) : undefined,
   )
   const trainSeconds = (Date.now() - started) / 1000
   const onnxBytes = exportMlpToOnnx(model)
   const onnx = await checkOnnxAgainstTrainer(onnxBytes, model, evaluation)
   const trainerAccuracy = evaluateMlp(model, evaluation).accuracy
+  // A loss-threshold attack scores every member: an exact statistic of the training records, so it
+  // runs only where those records are public (the proxy); served models are audited by canaries on
+  // the proxy instead (training/audit/served-audit.ts).
   const audit =
-    hooks.skipAudit || evaluationName !== 'test'
+    hooks.skipAudit || evaluationName !== 'test' || isPrivateRecordSet(config.dataset)
       ? null
       : lossThresholdAttack(model, train, evaluation, config.seed + 2)
   return {
@@ -159,8 +212,11 @@ export function trainWithConfig(
   train: Dataset,
   noiseMultiplier: number | undefined,
   onStep?: (report: StepReport) => void,
+  observe?: StepObserver,
 ): { model: Mlp; result: TrainResult } {
-  const normalization = PUBLIC_NORMALIZATION[config.dataset]
+  // scatter28-v1 features are normalized per image by the transform itself.
+  const normalization =
+    config.features === 'scatter28-v1' ? { mean: 0, std: 1 } : PUBLIC_NORMALIZATION[config.dataset]
   const inputMean = config.inputMean ?? normalization.mean
   const inputStd = config.inputStd ?? normalization.std
   const model = createMlp(
@@ -182,10 +238,15 @@ export function trainWithConfig(
       schedule: config.schedule,
       seed: config.seed,
       emaDecay: config.emaDecay,
+      observe,
       dp:
         noiseMultiplier === undefined
           ? undefined
-          : { noiseMultiplier, clippingNorm: config.clippingNorm },
+          : {
+              noiseMultiplier,
+              clippingNorm: config.clippingNorm,
+              nominalSize: config.nominalTrainSize,
+            },
     },
     onStep,
   )

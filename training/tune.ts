@@ -1,10 +1,11 @@
 /**
- * Hyperparameter choice on a VALIDATION split carved from the training set (never the test set), by
- * coordinate search: start from a base configuration, try each value of one axis at a time (mean
- * validation accuracy over `repeats` runs, fresh DP noise each), keep the best, move to the next axis.
- * Every run is recorded. Tuning runs are not counted in epsilon (stated in the card).
+ * Hyperparameter choice on a VALIDATION split carved from the PUBLIC proxy's training part (never a
+ * served training set, never a test split), by coordinate search: start from a base configuration,
+ * try each value of one axis at a time (mean validation accuracy over `repeats` runs, fresh DP noise
+ * each), keep the best, move to the next axis. Every run is recorded. Private record sets are refused
+ * (runTraining): their validation accuracies would be uncounted releases.
  *
- *   nice -n 10 node training/tune.ts --dataset mnist --epsilon 3 [--repeats 2] [--out training/tuning/mnist-dp.json]
+ *   nice -n 10 node training/tune.ts --dataset fashion-mnist-proxy --epsilon 3 [--repeats 2] [--out training/tuning/proxy.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -29,7 +30,7 @@ export interface TuningRecord {
 
 const { values } = parseArgs({
   options: {
-    dataset: { type: 'string', default: 'mnist' },
+    dataset: { type: 'string', default: 'fashion-mnist-proxy' },
     epsilon: { type: 'string' },
     repeats: { type: 'string', default: '2' },
     out: { type: 'string' },

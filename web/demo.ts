@@ -4,7 +4,8 @@
  * layouts, keys, decoding) comes from its card through the client library; the page only turns the
  * canvas into 784 raw pixels. The secret key never leaves this page.
  *
- * Test interface (kept through redesigns): #server, #model, #connect, #pad (what is encrypted is read
+ * Test interface (kept through redesigns): #server, #model, #token (bearer token, sent only as an
+ * Authorization header, never put in the URL), #connect, #pad (what is encrypted is read
  * from its pixels), #predict, #clear, #status[data-state = idle | busy | ready | error],
  * #result[data-label = the last predicted label].
  */
@@ -33,6 +34,7 @@ type StepId = (typeof STEPS)[number][0]
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
 const serverField = byId<HTMLInputElement>('server')
 const modelField = byId<HTMLInputElement>('model')
+const tokenField = byId<HTMLInputElement>('token')
 const statusLine = byId<HTMLParagraphElement>('status')
 const resultBox = byId<HTMLDivElement>('result')
 const stepList = byId<HTMLOListElement>('steps')
@@ -41,7 +43,7 @@ const sampleInfo = byId<HTMLParagraphElement>('sample-info')
 const buttons = ['connect', 'predict', 'clear', 'sample'].map((id) => byId<HTMLButtonElement>(id))
 const pad = createPad(byId<HTMLCanvasElement>('pad'))
 
-let client: { baseUrl: string; client: PrivinferClient } | undefined
+let client: { baseUrl: string; token: string; client: PrivinferClient } | undefined
 let session: PrivinferSession | undefined
 let models: ModelSummary[] = []
 let shownTestImage: { label: string } | undefined
@@ -191,13 +193,14 @@ function renderCatalog(): void {
 /** The client for the service field's URL (SEAL is loaded once; the step shows its time). */
 async function clientForField(): Promise<PrivinferClient> {
   const baseUrl = serverField.value.trim()
-  if (client?.baseUrl === baseUrl) return client.client
+  const token = tokenField.value.trim()
+  if (client?.baseUrl === baseUrl && client.token === token) return client.client
   markStep('load-seal', 'running')
   await nextFrame()
   const started = performance.now()
-  const created = await PrivinferClient.create({ baseUrl })
+  const created = await PrivinferClient.create({ baseUrl, ...(token ? { token } : {}) })
   markStep('load-seal', 'done', performance.now() - started)
-  client = { baseUrl, client: created }
+  client = { baseUrl, token, client: created }
   return created
 }
 

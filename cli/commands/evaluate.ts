@@ -11,7 +11,11 @@ import { join } from 'node:path'
 import { PrivinferError } from '../../core/errors.ts'
 import { preprocessInput } from '../../client/preprocess.ts'
 import { loadTestSource } from './test-data.ts'
-import { compareHeToPlain, labelAccuracy } from '../../service/models/compare-he.ts'
+import {
+  compareBatchHeToPlain,
+  compareHeToPlain,
+  labelAccuracy,
+} from '../../service/models/compare-he.ts'
 import { median } from '../../core/math/median.ts'
 import { emit, numberOption, parseCommandArgs } from '../args.ts'
 import { createProgress } from '../progress.ts'
@@ -58,8 +62,9 @@ export const command: Command = {
   name: 'evaluate',
   summary: 'HE vs onnxruntime accuracy on test data (locally or --server)',
   usage:
-    'usage: privinfer evaluate --model <id> [--n 100] [--models-dir models] [--plot out.svg] [--json] [--server URL]\n' +
-    '  --plot  SVG: histogram of |HE - onnxruntime| over every output, accuracy plaintext vs HE',
+    'usage: privinfer evaluate --model <id> [--n 100] [--models-dir models] [--single] [--plot out.svg] [--json] [--server URL]\n' +
+    '  --plot  SVG: histogram of |HE - onnxruntime| over every output, accuracy plaintext vs HE\n' +
+    '  a model with a batch plan is evaluated with batch queries (card.maxBatch inputs each) unless --single',
   async run(argv) {
     const parsed = parseCommandArgs(argv, {
       model: { type: 'string' },
@@ -67,6 +72,7 @@ export const command: Command = {
       'models-dir': { type: 'string' },
       server: { type: 'string' },
       token: { type: 'string' },
+      single: { type: 'boolean' },
       plot: { type: 'string' },
     })
     const values = parsed.values as Record<string, unknown>
@@ -92,17 +98,27 @@ export const command: Command = {
     const labels = indices.map((row) => digits.labels[row])
     const onnxBytes = new Uint8Array(await readFile(join(dir, card.onnxFile)))
     const progress = createProgress('encrypted queries', inputs.length)
-    const check = await compareHeToPlain(compiled, onnxBytes, inputs, (done, last) =>
-      progress.tick(done, { ms: last.serverMs }),
-    )
+    const started = performance.now()
+    const batched = compiled.batch !== undefined && !values.single
+    const check = batched
+      ? await compareBatchHeToPlain(compiled, onnxBytes, inputs, (done) =>
+          progress.tick(done, {
+            'inputs/s': done / ((performance.now() - started) / 1000),
+          }),
+        )
+      : await compareHeToPlain(compiled, onnxBytes, inputs, (done, last) =>
+          progress.tick(done, { ms: last.serverMs }),
+        )
     progress.finish()
     const accuracy = labelAccuracy(check, labels, compiled.layerModel.postprocessing)
+    const serverTotal = check.serverMs.reduce((sum, ms) => sum + ms, 0)
     const result = {
       model: card.id,
       dataset: digits.name,
       examples: inputs.length,
       /** The test rows evaluated (evenly spread over the held-out split). */
       indices,
+      packing: batched ? compiled.batch?.packing : 'single',
       /** onnxruntime on the ONNX file. */
       plainAccuracy: accuracy.plain,
       /** The approximated model in float64: fitted activations, no encryption. */
@@ -116,8 +132,10 @@ export const command: Command = {
       serverMsMedian: median(check.serverMs),
       /** Server time of every query, in the order of the examples. */
       serverMs: check.serverMs,
-      inputBytes: check.queries[0]?.inputBytes,
-      outputBytes: check.queries[0]?.outputBytes,
+      /** Server time per input (all queries' time / examples). */
+      serverMsPerInput: serverTotal / inputs.length,
+      inputBytes: 'queries' in check ? check.queries[0]?.inputBytes : undefined,
+      outputBytes: 'queries' in check ? check.queries[0]?.outputBytes : undefined,
     }
     if (typeof values.plot === 'string') {
       await writeFile(
@@ -139,7 +157,7 @@ export const command: Command = {
         `${card.id} on ${result.examples} ${result.dataset} test images`,
         `  accuracy: onnxruntime ${(100 * result.plainAccuracy).toFixed(2)}%, approximated (float64) ${(100 * result.approximatedAccuracy).toFixed(2)}%, encrypted ${(100 * result.heAccuracy).toFixed(2)}%`,
         `  argmax agreement ${(100 * result.argmaxAgreement).toFixed(2)}%, max |HE − onnxruntime| ${result.maxAbsError.toExponential(2)} (tolerance ${result.tolerance.toExponential(2)})`,
-        `  server time median ${result.serverMsMedian.toFixed(1)} ms per query (min ${Math.min(...result.serverMs).toFixed(1)}, max ${Math.max(...result.serverMs).toFixed(1)})`,
+        `  server time median ${result.serverMsMedian.toFixed(1)} ms per query (min ${Math.min(...result.serverMs).toFixed(1)}, max ${Math.max(...result.serverMs).toFixed(1)}), ${result.serverMsPerInput.toFixed(2)} ms per input (${result.packing})`,
       ].join('\n'),
     )
   },

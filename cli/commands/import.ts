@@ -17,6 +17,7 @@ import { readOnnxModel } from '../../onnx/read.ts'
 import {
   assertPrecisionMet,
   compareApproximationToPlain,
+  compareBatchHeToPlain,
   compareHeToPlain,
 } from '../../service/models/compare-he.ts'
 import { approximationCardOf, withCompiledFields } from '../../service/models/he-card.ts'
@@ -25,7 +26,7 @@ import {
   encryptionParametersBase64Of,
   writeModelDirectory,
 } from '../../service/models/index.ts'
-import { emit, numberOption, parseCommandArgs, requireString } from '../args.ts'
+import { emit, integerOption, numberOption, parseCommandArgs, requireString } from '../args.ts'
 import { createProgress } from '../progress.ts'
 import type { Command } from './index.ts'
 
@@ -152,12 +153,34 @@ export const COMPILE_FLAGS = {
   'giant-step': { type: 'string' },
   'lazy-output': { type: 'string' },
   'output-precision': { type: 'string' },
+  'flood-noise': { type: 'string' },
+  batch: { type: 'string' },
+  packing: { type: 'string' },
 } as const
 
 function onOff(value: unknown): boolean {
   if (value === 'on') return true
   if (value === 'off') return false
   throw new PrivinferError('OPTION_INVALID', '--lazy-output must be on or off')
+}
+
+/** --batch K [--packing lanes|features]: the batch plan options. */
+function batchOptionsOf(
+  values: Record<string, unknown>,
+): Pick<CompileOptions, 'batch' | 'packing'> {
+  const packing = values.packing
+  if (packing !== undefined && packing !== 'lanes' && packing !== 'features') {
+    throw new PrivinferError('BAD_REQUEST', '--packing must be lanes or features')
+  }
+  if (values.batch === undefined) {
+    if (packing !== undefined) throw new PrivinferError('BAD_REQUEST', '--packing needs --batch K')
+    return {}
+  }
+  const batch = numberOption(values, 'batch')
+  if (!Number.isInteger(batch) || batch < 1) {
+    throw new PrivinferError('BAD_REQUEST', `--batch must be a positive integer, got ${batch}`)
+  }
+  return { batch, ...(packing === undefined ? {} : { packing }) }
 }
 
 export function compileOptionsOf(values: Record<string, unknown>): CompileOptions {
@@ -178,6 +201,10 @@ export function compileOptionsOf(values: Record<string, unknown>): CompileOption
     ...(values['output-precision'] === undefined
       ? {}
       : { outputPrecision: outputPrecisionOf(values) }),
+    ...(values['flood-noise'] === undefined
+      ? {}
+      : { floodNoise: { securityBits: integerOption(values, 'flood-noise', 0, 60)! } }),
+    ...batchOptionsOf(values),
   }
 }
 
@@ -210,13 +237,17 @@ export const command: Command = {
   summary: 'compile an ONNX model into an HE plan and model card',
   usage: `usage: privinfer import <model.onnx> --id <id> [--calibration inputs.json] [--models-dir models]
        [--strategy optimized|baseline] [--client-fold] [--fold-radix R] [--lazy-output on|off]
-       [--output-precision R] [--compare N] [--force] [--dataset mnist|fashion-mnist]
-       [--test-indices indices.json] [--json]
+       [--output-precision R] [--batch K [--packing lanes|features]] [--flood-noise BITS]
+       [--compare N] [--force]
+       [--dataset mnist|fashion-mnist] [--test-indices indices.json] [--json]
   --calibration  JSON array of input vectors (value ranges and the HE check); default: 16 random in [0, 1]
   --output-precision  required CKKS error as a fraction of max |output| on the calibration inputs
                  (default 1e-3); import fails with PRECISION_NOT_MET when no parameters meet it or
                  the encrypted check on the calibration inputs exceeds it
   --compare      how many calibration inputs to run under encryption (default: all, at most 32)
+  --flood-noise  noise flooding of every result at BITS bits (docs/threat-model.md; costs precision)
+  --batch K      also compile a batch plan for up to K inputs per query (card maxBatch); --packing
+                 forces block packing (lanes) or one input per slot (features), else the faster
   --force        replace an existing model folder <models-dir>/<id>: its files are removed and a fresh
                  card is written (nothing of the old card is kept); without it an existing id is refused
   --dataset      the test data \`privinfer evaluate\` draws from (card.data.dataset; default mnist)
@@ -275,6 +306,10 @@ export const command: Command = {
       graph,
       await compareApproximationToPlain(compiled, onnxBytes, calibration),
     )
+    const batchCheck =
+      compiled.batch === undefined
+        ? undefined
+        : await compareBatchHeToPlain(compiled, onnxBytes, calibration.slice(0, compareCount))
     // A fresh card: nothing of a replaced model's card (title, privacy, accuracy, preprocessing) may
     // describe this ONNX file.
     const base: ModelCard = {
@@ -296,12 +331,16 @@ export const command: Command = {
       privacy: null,
       createdAt: new Date().toISOString(),
     }
+    const compiledCard = withCompiledFields(
+      base,
+      compiled,
+      await encryptionParametersBase64Of(compiled.parameters),
+    )
     const card: ModelCard = {
-      ...withCompiledFields(
-        base,
-        compiled,
-        await encryptionParametersBase64Of(compiled.parameters),
-      ),
+      ...compiledCard,
+      ...(compiledCard.batch === undefined || batchCheck === undefined
+        ? {}
+        : { batch: { ...compiledCard.batch, comparison: batchCheck.comparison } }),
       comparison: check.comparison,
       ...(approximation ? { approximation } : {}),
       ...(data ? { data: data.card } : {}),
@@ -321,12 +360,15 @@ export const command: Command = {
         scaleBits: parameters.scaleBits,
         galoisSteps: compiled.galoisSteps,
         depth: compiled.depth,
+        maxBatch: card.maxBatch ?? 1,
+        ...(card.batch === undefined ? {} : { packing: card.batch.packing }),
         maxAbsError: check.comparison.maxAbsError,
         tolerance: check.comparison.tolerance,
         argmaxAgreement: check.comparison.argmaxAgreement,
         precision: check.precision,
         ...(card.output.postprocessing ? { postprocessing: card.output.postprocessing } : {}),
         ...(approximation ? { approximation } : {}),
+        ...(batchCheck === undefined ? {} : { batchComparison: batchCheck.comparison }),
         opCounts: compiled.opCounts,
         reasons: card.he.reasons,
       },
@@ -340,6 +382,11 @@ export const command: Command = {
             : []),
           `HE vs float64 plan on ${check.comparison.inputs} inputs: max |error| ${check.precision.maxAbsError.toExponential(2)} <= precision target ${check.precision.target.toExponential(2)}`,
           `HE vs onnxruntime on ${check.comparison.inputs} inputs: max |error| ${check.comparison.maxAbsError.toExponential(2)} (tolerance ${check.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * check.comparison.argmaxAgreement).toFixed(1)}%`,
+          ...(batchCheck === undefined || card.batch === undefined
+            ? []
+            : [
+                `batch plan (${card.batch.packing}, up to ${card.batch.maxBatch} inputs per query) vs onnxruntime: max |error| ${batchCheck.comparison.maxAbsError.toExponential(2)} (tolerance ${batchCheck.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * batchCheck.comparison.argmaxAgreement).toFixed(1)}%`,
+              ]),
         ].join('\n'),
     )
   },

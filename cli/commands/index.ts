@@ -39,4 +39,8 @@ export const COMMANDS: Record<
     summary: 'encrypted prediction through a running service',
     load: () => import('./predict.ts'),
   },
+  models: {
+    summary: 'list models with their DP status and accuracies (local or --server)',
+    load: () => import('./models.ts'),
+  },
 }

@@ -6,15 +6,20 @@
  * here; the remote keys are deleted at the end.
  * --image: a PNG, converted to 28x28 intensities in [0, 1] (client/node/png-image.ts: luminance,
  *   inverted when the background is light, area-averaged resize).
- * --input: a JSON array of card.input.rawSize numbers, or an array of such arrays.
+ * --input: a JSON array of card.input.rawSize numbers, or an array of such arrays; or a CSV file
+ *   (*.csv, one input per row, comma-separated numbers; a first row that is not numeric is a header).
+ * Many inputs go through session.inferBatch: packed into the model's batch queries when it has a
+ * batch plan (card.maxBatch per query), pipelined, with progress and throughput on stderr.
  */
 import { readFile } from 'node:fs/promises'
 import type { Command } from './index.ts'
 import { emit, parseCommandArgs, requireString } from '../args.ts'
+import { privacyLabel } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import { PrivinferClient, type Prediction } from '../../client/index.ts'
 import { pngToInput } from '../../client/node/png-image.ts'
 import { fitInputsToCard } from '../input-check.ts'
+import { createProgress } from '../progress.ts'
 
 export const command: Command = {
   name: 'predict',
@@ -24,7 +29,8 @@ export const command: Command = {
     '',
     '--image   PNG of a digit: grayscale, inverted if the background is light, resized to 28x28 by area averaging',
     "--input   JSON: one input vector (card.input.rawSize numbers in the card's input range) or an array of vectors;",
-    '          0-255 pixels for a [0, 1] model are scaled by 1/255 (with a note on stderr)',
+    '          or CSV (file.csv: one input per row, an optional header row); many inputs are packed into the',
+    "          model's batch queries (card.maxBatch inputs each); 0-255 pixels for a [0, 1] model are scaled by 1/255",
     '--token   bearer token when the service sets AUTH_TOKEN (default: $PRIVINFER_TOKEN)',
   ].join('\n'),
   async run(argv) {
@@ -52,16 +58,44 @@ export const command: Command = {
     })
     const session = await client.openSession(modelId)
     const predictions: Array<Prediction & { ms: number }> = []
+    const started = performance.now()
+    let queries = 0
     try {
-      for (const input of fitted) {
-        const started = performance.now()
-        const prediction = await session.infer(input)
+      if (fitted.length === 1) {
+        const prediction = await session.infer(fitted[0])
         predictions.push({ ...prediction, ms: Math.round(performance.now() - started) })
+        queries = 1
+      } else {
+        const progress = createProgress('predict', fitted.length)
+        const batched = await session.inferBatch(fitted, {
+          onProgress: (done) => {
+            queries++
+            const seconds = (performance.now() - started) / 1000
+            progress.tick(done, { 'inputs/s': done / Math.max(seconds, 1e-3) })
+          },
+        })
+        progress.finish()
+        const share = Math.round((performance.now() - started) / fitted.length)
+        for (const prediction of batched) predictions.push({ ...prediction, ms: share })
       }
     } finally {
       await session.close()
     }
-    emit(Boolean(values.json), { model: modelId, predictions }, () =>
+    const seconds = (performance.now() - started) / 1000
+    const throughput = {
+      inputs: predictions.length,
+      queries,
+      maxBatch: session.card.maxBatch ?? 1,
+      seconds,
+      inputsPerSecond: predictions.length / seconds,
+    }
+    if (fitted.length > 1 && !values.json) {
+      process.stderr.write(
+        `${throughput.inputs} inputs in ${queries} queries (up to ${throughput.maxBatch} per query), ${seconds.toFixed(1)} s, ${throughput.inputsPerSecond.toFixed(1)} inputs/s\n`,
+      )
+    }
+    const privacy = privacyLabel(session.card)
+    emit(Boolean(values.json), { model: modelId, privacy, predictions, throughput }, () =>
       predictions
         .map((p, i) => {
           const top = p.probabilities
@@ -70,7 +104,7 @@ export const command: Command = {
             .slice(0, 3)
           return `#${i}: label ${p.labelName} (p=${p.probabilities[p.label].toFixed(3)}; top-3 ${top
             .map((t) => `${session.card.labels[t.label] ?? t.label}:${t.prob.toFixed(3)}`)
-            .join(' ')}) in ${p.ms} ms`
+            .join(' ')}) in ${p.ms} ms  [${privacy}]`
         })
         .join('\n'),
     )
@@ -88,6 +122,7 @@ async function readInputs(
     )
   }
   if (image !== undefined) return [Array.from(pngToInput(new Uint8Array(await readFile(image))))]
+  if (input!.toLowerCase().endsWith('.csv')) return parseCsvInputs(await readFile(input!, 'utf8'))
   let parsed: unknown
   try {
     parsed = JSON.parse(await readFile(input!, 'utf8'))
@@ -105,4 +140,34 @@ async function readInputs(
     'INPUT_INVALID',
     '--input must hold an array of numbers or an array of such arrays',
   )
+}
+
+/**
+ * Rows of a CSV file as input vectors: comma-separated numbers, blank lines skipped, a first row
+ * that does not parse as numbers taken as a header.
+ * @throws PrivinferError INPUT_INVALID naming the first bad row.
+ */
+export function parseCsvInputs(text: string): number[][] {
+  const rows = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .map((line) => line.split(',').map((cell) => cell.trim()))
+  const numeric = (row: string[]) =>
+    row.every((cell) => cell !== '' && Number.isFinite(Number(cell)))
+  const body = rows.length > 0 && !numeric(rows[0]) ? rows.slice(1) : rows
+  if (body.length === 0)
+    throw new PrivinferError('INPUT_INVALID', '--input: the CSV file has no rows')
+  return body.map((row, index) => {
+    if (!numeric(row)) {
+      throw new PrivinferError(
+        'INPUT_INVALID',
+        `--input: CSV row ${index + 1} is not all numbers`,
+        {
+          row: index + 1,
+        },
+      )
+    }
+    return row.map(Number)
+  })
 }

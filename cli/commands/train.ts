@@ -12,13 +12,26 @@ import { buildTrainingCard } from '../../training/card/training-card.ts'
 import type { AttackResult } from '../../training/audit/loss-threshold.ts'
 import { shadowModelAudit } from '../../training/audit/shadow-audit.ts'
 import { writeModelFolder } from '../../training/model-folder.ts'
-import { runTraining, type TrainingConfig, type TrainingOutcome } from '../../training/pipeline.ts'
+import {
+  isPrivateRecordSet,
+  runTraining,
+  type TrainingConfig,
+  type TrainingOutcome,
+} from '../../training/pipeline.ts'
+import { auditServedRecipe, type ServedAudit } from '../../training/audit/served-audit.ts'
+import type { PrivacyPlan } from '../../training/dp-sgd/privacy-budget.ts'
+import { RECIPES } from '../../training/recipes.ts'
 import { evaluateHe, type HeEvaluation } from './he-evaluation.ts'
 import { emit, numberOption, parseCommandArgs } from '../args.ts'
 import { createProgress, type Progress } from '../progress.ts'
 import type { Command } from './index.ts'
 
-const USAGE = `usage: privinfer train --dataset mnist|fashion-mnist (--epsilon E --delta D | --non-private) [options] [--json]
+const USAGE = `usage: privinfer train --recipe mnist-dp|fashion-mnist-dp|fashion-mnist-proxy-dp [--no-audit] [--json]
+       privinfer train --dataset mnist|fashion-mnist|fashion-mnist-proxy (--epsilon E --delta D | --non-private) [options] [--json]
+
+  --recipe NAME         a served model's recipe (training/recipes.ts): scatter28-v1 features, linear,
+                        full-batch DP gradient descent; writes models/NAME with the canary audit of the
+                        recipe on the public proxy (--no-audit skips it)
 
   --id ID               model folder name (default <dataset>-dp or <dataset>-nonprivate)
   --hidden 64           hidden layer widths, comma-separated
@@ -46,10 +59,17 @@ export const command: Command = {
     const values = parsed.values as Record<string, string | boolean | undefined>
     const text = (name: string): string | undefined => textOption(values, name)
     const json = Boolean(values.json)
-    const config = trainingConfigOf(values)
+    const recipeName = text('recipe')
+    if (recipeName !== undefined && RECIPES[recipeName] === undefined) {
+      throw new PrivinferError(
+        'BAD_REQUEST',
+        `unknown --recipe '${recipeName}' (known: ${Object.keys(RECIPES).join(', ')})`,
+      )
+    }
+    const config = recipeName !== undefined ? RECIPES[recipeName] : trainingConfigOf(values)
     const nonPrivate = config.privacy === undefined
     const dataset = config.dataset
-    const id = text('id') ?? `${dataset}-${nonPrivate ? 'nonprivate' : 'dp'}`
+    const id = text('id') ?? recipeName ?? `${dataset}-${nonPrivate ? 'nonprivate' : 'dp'}`
     const modelsDir = text('models-dir') ?? 'models'
 
     const outcome = await trainWithProgress(config, id)
@@ -74,7 +94,11 @@ export const command: Command = {
       return
     }
 
-    const shadows = numberOption(values, 'shadows', 8)
+    // Shadow-model attacks score the training records themselves: only on public record sets.
+    // A recipe run is audited by canaries instead (default 0 shadows).
+    const shadows = isPrivateRecordSet(dataset)
+      ? 0
+      : numberOption(values, 'shadows', recipeName === undefined ? 8 : 0)
     const extraAttacks: AttackResult[] = []
     if (shadows > 0) {
       const shadowProgress = createProgress('LiRA shadow models', shadows)
@@ -85,6 +109,10 @@ export const command: Command = {
     const he = values['no-he']
       ? null
       : await evaluateHe(outcome, { limit: heLimit, createProgress })
+    const servedAudit =
+      recipeName !== undefined && outcome.privacy !== null && !values['no-audit']
+        ? auditWithProgress(config, outcome.privacy)
+        : undefined
     // Read the twin's card last: it may be finishing in parallel.
     const twinId = text('twin')
     const twinCard = twinId ? readCard(join(modelsDir, twinId, 'card.json')) : undefined
@@ -104,6 +132,11 @@ export const command: Command = {
               ...(JSON.parse(readFileSync(text('tuning') as string, 'utf8')) as object),
             },
       twinAudit: (twinCard?.audit as { attacks?: never[] } | undefined)?.attacks,
+      servedAudit,
+      command:
+        recipeName !== undefined
+          ? `nice -n 10 npx privinfer train --recipe ${recipeName}`
+          : undefined,
     })
     const merged = he ? he.mergeInto(card) : card
     if (he && merged.accuracy)
@@ -142,6 +175,8 @@ export const command: Command = {
 type OptionValues = Record<string, string | boolean | undefined>
 
 const TRAIN_OPTIONS = {
+  recipe: { type: 'string' },
+  'no-audit': { type: 'boolean' },
   dataset: { type: 'string' },
   epsilon: { type: 'string' },
   delta: { type: 'string' },
@@ -216,17 +251,45 @@ function trainingConfigOf(values: OptionValues): TrainingConfig {
   }
 }
 
+/** The served recipe's canary audit on the proxy, with progress bars. */
+function auditWithProgress(config: TrainingConfig, privacy: PrivacyPlan): ServedAudit {
+  let features: Progress | undefined
+  const steps = createProgress('audit (canaries, proxy)', config.epochs)
+  const audit = auditServedRecipe(config, privacy, {
+    onFeatures: (done, total) => {
+      features ??= createProgress('proxy features', total)
+      if (done === total) features.finish()
+      else features.tick(done)
+    },
+    onStep: (step) => steps.tick(step),
+  })
+  steps.finish({ epsilonLowerBound: Number(audit.canary.oneRun.epsilonLowerBound.toFixed(3)) })
+  return audit
+}
+
 /** Runs the training with a progress bar (epoch, batch loss and accuracy, epsilon spent). */
 function trainWithProgress(config: TrainingConfig, id: string): ReturnType<typeof runTraining> {
   let progress: Progress | undefined
+  let features: Progress | undefined
   return runTraining(config, {
+    onFeatures(part, done, total) {
+      features ??= createProgress(`features (${part})`, total)
+      if (done === total) {
+        features.finish()
+        features = undefined
+      } else features.tick(done)
+    },
     onStep(report, epsilonSpent) {
       progress ??= createProgress(`train ${id}`, report.steps)
-      const fields: Record<string, string | number> = {
-        epoch: Number(report.epoch.toFixed(2)),
-        loss: report.batchLoss,
-        acc: report.batchAccuracy,
-      }
+      // The batch loss and accuracy are exact statistics of the training records: shown only for
+      // public record sets (a private run shows the steps and the epsilon spent).
+      const fields: Record<string, string | number> = isPrivateRecordSet(config.dataset)
+        ? { epoch: Number(report.epoch.toFixed(2)) }
+        : {
+            epoch: Number(report.epoch.toFixed(2)),
+            loss: report.batchLoss,
+            acc: report.batchAccuracy,
+          }
       if (config.privacy !== undefined) fields.eps = epsilonSpent
       if (report.step === report.steps) progress.finish(fields)
       else progress.tick(report.step, fields)

@@ -218,7 +218,11 @@ export async function prepareSessionKeys(
   card: ModelCard,
   baseUrl?: string,
 ): Promise<PreparedSessionKeys> {
-  const options = { galoisSteps: card.he.galoisSteps, relin: card.he.needsRelinKeys }
+  const options = {
+    galoisSteps: card.he.galoisSteps,
+    relin: card.he.needsRelinKeys,
+    publicKey: card.he.flooding !== undefined,
+  }
   const parametersBase64 = ctx.encryptionParametersBase64()
   let stored: StoredSessionKeys | undefined
   try {

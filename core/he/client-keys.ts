@@ -50,6 +50,11 @@ export interface ClientKeyOptions {
   galoisSteps: readonly number[]
   /** Whether the model needs relinearization keys (card.he.needsRelinKeys). */
   relin: boolean
+  /**
+   * Whether the model floods its results (card.he.flooding): the evaluation key bundle then carries
+   * the public key too.
+   */
+  publicKey?: boolean
 }
 
 /** Evaluation keys as SEAL objects, for in-process use (tests, `privinfer infer`). */
@@ -78,6 +83,7 @@ export class ClientKeys {
   readonly context: CkksContext
   readonly galoisSteps: readonly number[]
   readonly relin: boolean
+  readonly publicKey: boolean
   #keyGenerator: KeyGenerator | undefined
   #publicKey: PublicKey | undefined
   #encryptor: Encryptor | undefined
@@ -101,6 +107,7 @@ export class ClientKeys {
     this.galoisSteps = Object.freeze([...new Set(options.galoisSteps)])
     for (const step of this.galoisSteps) galoisElementForStep(ctx.params, step)
     this.relin = options.relin
+    this.publicKey = options.publicKey ?? false
     const { seal } = ctx
     const keyGenerator =
       existingSecretKey === undefined
@@ -153,9 +160,29 @@ export class ClientKeys {
         relin.delete()
       }
     }
-    const bundle = toEvaluationKeyBundle(relinKeys ? { galoisKeys, relinKeys } : { galoisKeys })
+    const bundle = toEvaluationKeyBundle({
+      galoisKeys,
+      ...(relinKeys ? { relinKeys } : {}),
+      ...(this.publicKey ? { publicKey: this.publicKeyBytes(compression) } : {}),
+    })
     this.#bundles.set(compression, bundle)
     return bundle
+  }
+
+  /**
+   * The public key (an encryption of zero under the secret key; seed-compressed, serialized with
+   * `compression`), uploaded only to a model served with noise flooding (card.he.flooding), whose
+   * service re-randomizes each result with a fresh encryption of zero under it. It reveals nothing
+   * about the secret key beyond what the evaluation keys already do (RLWE).
+   */
+  publicKeyBytes(compression: CompressionMode = UPLOAD_COMPRESSION): Uint8Array {
+    const keyGenerator = this.#live(this.#keyGenerator)
+    const serializable = keyGenerator.createPublicKeySerializable()
+    try {
+      return copyBytes(serializable.saveToArray(sealComprMode(this.context.seal, compression)))
+    } finally {
+      serializable.delete()
+    }
   }
 
   /**

@@ -3,15 +3,17 @@
  * against the model's context (core/wire/keys.ts).
  */
 import type { CkksContext } from '../ckks/context.ts'
-import type { GaloisKeys, RelinKeys } from '../seal/load.ts'
+import type { GaloisKeys, PublicKey, RelinKeys } from '../seal/load.ts'
 import { KeysMalformedError } from '../wire/errors.ts'
 import type { ReceivedKeyBytes } from '../wire/evaluation-key-bundle.ts'
-import { loadGaloisKeys, loadRelinKeys } from '../wire/keys.ts'
+import { loadGaloisKeys, loadPublicKey, loadRelinKeys } from '../wire/keys.ts'
 
 /** Loaded evaluation keys; the caller frees them with `delete()`. */
 export interface EvaluationKeys {
   readonly galoisKeys: GaloisKeys
   readonly relinKeys?: RelinKeys
+  /** The client's public key, for noise flooding (service/runtime/seal/flood-noise.ts). */
+  readonly publicKey?: PublicKey
   /** Frees the keys. Idempotent. */
   delete(): void
 }
@@ -21,6 +23,8 @@ export interface EvaluationKeyRequirements {
   galoisSteps: readonly number[]
   /** card.he.needsRelinKeys: relinearization keys must be present and valid. */
   relin: boolean
+  /** card.he.flooding present: a public key must be present and valid. */
+  publicKey?: boolean
 }
 
 /**
@@ -37,28 +41,40 @@ export function loadEvaluationKeys(
   if (requirements.relin && (bundle.relinKeys === undefined || bundle.relinKeys.length === 0)) {
     throw new KeysMalformedError('relinKeys', 'missing, and the model needs them')
   }
+  if (requirements.publicKey && (bundle.publicKey === undefined || bundle.publicKey.length === 0)) {
+    throw new KeysMalformedError('publicKey', 'missing, and the model floods its results with it')
+  }
   const galoisKeys = loadGaloisKeys(ctx, bundle.galoisKeys, requirements.galoisSteps)
   let relinKeys: RelinKeys | undefined
+  let publicKey: PublicKey | undefined
   try {
     relinKeys = requirements.relin ? loadRelinKeys(ctx, bundle.relinKeys!) : undefined
+    publicKey = requirements.publicKey ? loadPublicKey(ctx, bundle.publicKey!) : undefined
   } catch (error) {
     galoisKeys.delete()
+    relinKeys?.delete()
     throw error
   }
-  return ownEvaluationKeys(galoisKeys, relinKeys)
+  return ownEvaluationKeys(galoisKeys, relinKeys, publicKey)
 }
 
 /** Wraps SEAL key objects so that one idempotent `delete()` frees them all. */
-export function ownEvaluationKeys(galoisKeys: GaloisKeys, relinKeys?: RelinKeys): EvaluationKeys {
+export function ownEvaluationKeys(
+  galoisKeys: GaloisKeys,
+  relinKeys?: RelinKeys,
+  publicKey?: PublicKey,
+): EvaluationKeys {
   let isDeleted = false
   return {
     galoisKeys,
     relinKeys,
+    ...(publicKey ? { publicKey } : {}),
     delete() {
       if (isDeleted) return
       isDeleted = true
       galoisKeys.delete()
       relinKeys?.delete()
+      publicKey?.delete()
     },
   }
 }

@@ -76,7 +76,10 @@ export function assignDiagonals(input: AssignDiagonalsInput): DiagonalAssignment
   return { diagonals, rowPeriod, maxCopyIndex, uncovered }
 }
 
-/** Y = Σ_r p_r ⊙ rot(x, r) on plain slot vectors (reference for tests and calibration). */
+/**
+ * Y = Σ_r p_r ⊙ rot(x, r) on plain slot vectors (reference for tests and calibration); r may be
+ * negative (the placed-output diagonals of placed-diagonals.ts), rotations are cyclic.
+ */
 export function applyDiagonals(
   diagonals: Map<number, Float64Array>,
   slots: Float64Array,
@@ -86,7 +89,7 @@ export function applyDiagonals(
   for (const [r, diagonal] of diagonals) {
     for (let s = 0; s < n; s++) {
       const weight = diagonal[s]
-      if (weight !== 0) out[s] += weight * slots[(s + r) % n]
+      if (weight !== 0) out[s] += weight * slots[(((s + r) % n) + n) % n]
     }
   }
   return out

@@ -122,19 +122,3 @@ export function assignPlacedDiagonals(input: PlacedDiagonalsInput): PlacedDiagon
   }
   return { diagonals, uncovered }
 }
-
-/** Y = Σ_r p_r ⊙ rot(x, r) on plain slot vectors (reference for tests). */
-export function applySignedDiagonals(
-  diagonals: Map<number, Float64Array>,
-  slots: Float64Array,
-): Float64Array {
-  const n = slots.length
-  const out = new Float64Array(n)
-  for (const [r, diagonal] of diagonals) {
-    for (let s = 0; s < n; s++) {
-      const weight = diagonal[s]
-      if (weight !== 0) out[s] += weight * slots[(((s + r) % n) + n) % n]
-    }
-  }
-  return out
-}

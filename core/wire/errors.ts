@@ -5,7 +5,7 @@
 import { PrivinferError } from '../errors.ts'
 
 /** What kind of SEAL object was being loaded (for messages and details). */
-export type KeyKind = 'galoisKeys' | 'relinKeys'
+export type KeyKind = 'galoisKeys' | 'relinKeys' | 'publicKey'
 
 /** Bytes that are not a SEAL ciphertext of an acceptable shape (CIPHERTEXT_MALFORMED). */
 export class CiphertextMalformedError extends PrivinferError {

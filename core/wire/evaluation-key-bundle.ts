@@ -14,6 +14,8 @@ declare const evaluationKeyBundleBrand: unique symbol
 export interface EvaluationKeyBundle {
   readonly galoisKeys: Uint8Array
   readonly relinKeys?: Uint8Array
+  /** The public key, only for a model served with noise flooding (card.he.flooding). */
+  readonly publicKey?: Uint8Array
   readonly [evaluationKeyBundleBrand]: true
 }
 
@@ -21,6 +23,7 @@ export interface EvaluationKeyBundle {
 export interface ReceivedKeyBytes {
   galoisKeys: Uint8Array
   relinKeys?: Uint8Array
+  publicKey?: Uint8Array
 }
 
 /** Wraps serialized evaluation keys (for ClientKeys only). */

@@ -10,7 +10,7 @@
  */
 import type { CkksContext } from '../ckks/context.ts'
 import type { ParameterSet } from '../ckks/parameter-set.ts'
-import type { GaloisKeys, RelinKeys } from '../seal/load.ts'
+import type { GaloisKeys, PublicKey, RelinKeys } from '../seal/load.ts'
 import {
   KeysMalformedError,
   KeysMissingStepsError,
@@ -20,7 +20,7 @@ import {
 import { inflatePrefix } from './inflate.ts'
 import { loadUntrusted } from './load-untrusted.ts'
 import { parseSealHeader, readParmsIdKey } from './seal-header.ts'
-import { galoisKeysBytes, relinKeysBytes, SEAL_HEADER_BYTES } from './sizes.ts'
+import { galoisKeysBytes, publicKeyBytes, relinKeysBytes, SEAL_HEADER_BYTES } from './sizes.ts'
 
 /** SEAL's generator of the rotation group (GaloisTool::generator_). */
 const GALOIS_GENERATOR = 3n
@@ -105,6 +105,29 @@ export function loadRelinKeys(ctx: CkksContext, bytes: Uint8Array): RelinKeys {
         throw new KeysMalformedError('relinKeys', 'not exactly the relinearization key for s^2')
     },
   )
+}
+
+/**
+ * Loads an untrusted public key (uploaded only for models served with noise flooding:
+ * service/runtime/seal/flood-noise.ts encrypts zero with it). The caller owns (and must delete) it.
+ * @throws KeysMalformedError (KEYS_MALFORMED) for bytes that are not a public key of this context.
+ * @throws KeysWrongParametersError (KEYS_WRONG_PARAMETERS) for a key of other parameters.
+ */
+export function loadPublicKey(ctx: CkksContext, bytes: Uint8Array): PublicKey {
+  return loadUntrusted(ctx, bytes, {
+    maxUncompressedBytes: publicKeyBytes(ctx.params),
+    checkMetadata(uncompressed) {
+      if (readParmsIdKey(uncompressed) !== ctx.keyParmsIdKey)
+        throw new KeysWrongParametersError('publicKey')
+    },
+    refusedBeforeSeal: (problem) =>
+      hasOtherParmsId(ctx, bytes)
+        ? new KeysWrongParametersError('publicKey')
+        : new KeysMalformedError('publicKey', problem.message),
+    create: () => new ctx.seal.PublicKey(),
+    refusedBySeal: (info) =>
+      new KeysMalformedError('publicKey', `SEAL refused it (${info.message})`),
+  })
 }
 
 function loadKSwitchKeys<T extends GaloisKeys | RelinKeys>(

@@ -69,6 +69,14 @@ export function relinKeysBytes(params: ParameterSet): number {
 }
 
 /**
+ * Bytes of a public key (a size-2 ciphertext at the key level: all data primes and the special one),
+ * compression none, not seed-compressed.
+ */
+export function publicKeyBytes(params: ParameterSet): number {
+  return serializedCiphertextBytes(params.polyModulusDegree, dataPrimeCount(params) + 1, 2)
+}
+
+/**
  * Largest size a compressor may turn `uncompressedBytes` into: zstd's ZSTD_compressBound adds
  * n/256 + a few bytes, zlib's deflateBound about n/4096 + 13; 1 KiB covers the constants.
  */
@@ -92,6 +100,11 @@ export function maxGaloisKeyBytes(params: ParameterSet, stepCount: number): numb
 /** Upload limit, in bytes, for relinearization keys, in any compression mode. */
 export function maxRelinKeyBytes(params: ParameterSet): number {
   return compressedBound(relinKeysBytes(params))
+}
+
+/** Upload limit, in bytes, for a public key, in any compression mode. */
+export function maxPublicKeyBytes(params: ParameterSet): number {
+  return compressedBound(publicKeyBytes(params))
 }
 
 /**

@@ -15,6 +15,7 @@
  * margin is garbage: the margin (FIT_MARGIN, measured below) is the guard, and the card reports
  * the interval (docs/design.md "Outside the calibrated range").
  */
+import type { ApproximatedNode } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import { unreachable } from '../../core/unreachable.ts'
 import {
@@ -47,24 +48,11 @@ export interface ApproximationOptions {
   fitted?: readonly ChebyshevLayer[]
 }
 
-/** What was approximated, for `privinfer import` and the model card. */
-export interface Approximation {
-  layer: string
-  /** The imported function, e.g. "relu(x)" or "x·sigmoid(x)". */
-  function: string
-  /** fit: a least-squares polynomial in place of the function; exact: a trained polynomial. */
-  method: 'fit' | 'exact'
-  degree: number
-  /** Calibrated range of the inputs, over all features. */
-  range: [number, number]
-  /** Union of the features' intervals (range and margin). */
-  interval: [number, number]
-  margin: number
-  /** max |p − f| over every feature's interval (a 201-point grid each). */
-  maxFitError: number
-  /** RMS of p − f over the calibration samples over RMS of f. */
-  relativeRmsError: number
-}
+/**
+ * What was approximated, for `privinfer import` and the model card (core/card.ts ApproximatedNode,
+ * which adds the ONNX op types): `layer` is the layer name, the ONNX node names joined by '+'.
+ */
+export type Approximation = Omit<ApproximatedNode, 'node' | 'ops'> & { layer: string }
 
 export interface ApproximatedModel {
   model: LayerModel

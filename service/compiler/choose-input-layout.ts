@@ -92,7 +92,7 @@ export function chooseInputLayout(step: DenseStep, slotCount: number): InputLayo
   const cost = (choice: InputLayoutChoice) => {
     const diagonals = choice.assignment.diagonals
     const rotations = rotationsOfSplit(splitBabyGiant(diagonals, bestGiantStep(diagonals)))
-    // A top-level rotation costs ~12x a plaintext product (bench/scratch/prim.ts: 6.3 vs 0.5 ms).
+    // A top-level rotation costs ~12x a plaintext product (bench/primitives.ts, `npm run bench:primitives`: 6.3 vs 0.5 ms).
     return rotations * 12 + diagonals.size
   }
   candidates.sort((a, b) => cost(a) - cost(b))

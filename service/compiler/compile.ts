@@ -31,9 +31,16 @@ import {
 import { SlotsExceededError } from './slots-exceeded-error.ts'
 import { countOps, type HePlan } from './plan/plan.ts'
 import type { HeParameters } from './he-parameters.ts'
+import { planFlooding, type FloodingPlan, type FloodNoiseOptions } from './flooding.ts'
+import { compileBatch, type BatchOptions, type CompiledBatch } from './batch/compile-batch.ts'
+import { packingCosts } from './batch/packing-cost.ts'
+import { checkSplitParts, compileSplit, type CompiledSplit } from './split/split-plan.ts'
 
 export interface CompileOptions
-  extends Omit<LowerOptions, 'slotCount' | 'preActivationMaxAbs'>, SelectParametersOptions {
+  extends
+    Omit<LowerOptions, 'slotCount' | 'preActivationMaxAbs'>,
+    SelectParametersOptions,
+    BatchOptions {
   /** Calibration inputs (flattened, model input size each). Default: 16 seeded random vectors in [0, 1]. */
   calibration?: ReadonlyArray<ArrayLike<number>>
   /** Force a ring dimension instead of the smallest that fits. */
@@ -46,6 +53,17 @@ export interface CompileOptions
    * chain the depth: a lazy-output candidate of another depth is skipped.
    */
   parameters?: HeParameters
+  /**
+   * Noise flooding of every result (circuit privacy, flooding.ts): the service re-randomizes it with
+   * an encryption of zero under the client's public key and adds uniform noise 2^λ times the circuit
+   * noise bound. Off by default; the card states λ and the precision cost.
+   */
+  floodNoise?: FloodNoiseOptions
+  /**
+   * Also compile the query split into this many part plans (hidden-unit blocks, split-plan.ts), run
+   * on idle workers side by side and merged by an addition. Default: none.
+   */
+  split?: number
 }
 
 export interface CompiledModel {
@@ -66,9 +84,18 @@ export interface CompiledModel {
   depth: number
   reasons: string[]
   opCounts: Record<string, number>
+  /**
+   * The batch plan (options.batch): up to maxBatch inputs per query on the same parameters. Its
+   * Galois steps are part of `galoisSteps` (one key set serves every plan of the model).
+   */
+  batch?: CompiledBatch
+  /** The part plans of a split query (options.split); their steps are part of `galoisSteps`. */
+  split?: CompiledSplit
   /** Options the model was compiled with (without calibration data), for the card and the cache. */
   options: Omit<CompileOptions, 'calibration'>
   calibration: { inputs: number; generated: boolean; outputMaxAbs: number }
+  /** Present when compiled with `floodNoise`: the flood the service adds and its cost. */
+  flooding?: FloodingPlan
 }
 
 const RINGS = [4096, 8192, 16384, 32768]
@@ -223,7 +250,28 @@ export function compileLayerModel(
   layerModel: LayerModel,
   options: CompileOptions = {},
 ): CompiledModel {
-  const { calibration: given, polyModulusDegree: forcedRing, parameters: pinned, ...rest } = options
+  const {
+    calibration: given,
+    polyModulusDegree: forcedRing,
+    parameters: pinned,
+    ...requested
+  } = options
+  // A flooded result needs room above the output in q0 (flooding.ts): two more bits by default
+  // (headroom margin 8 instead of 2), enough for λ up to about 10 on the bundled models.
+  const rest =
+    requested.floodNoise !== undefined && requested.headroomMargin === undefined
+      ? { ...requested, headroomMargin: 8 }
+      : requested
+  if (
+    requested.floodNoise !== undefined &&
+    (requested.batch !== undefined || requested.split !== undefined)
+  ) {
+    // The batch and split paths return results the service does not flood.
+    throw new PrivinferError(
+      'OPTION_INVALID',
+      'floodNoise does not combine with batch or split plans: their results would not be flooded',
+    )
+  }
   const polyModulusDegree = pinned?.polyModulusDegree ?? forcedRing
   const generated = given === undefined
   const calibration = calibrationOf(layerModel, given)
@@ -259,6 +307,49 @@ export function compileLayerModel(
         continue
       }
       const { plan, reasons: lowerReasons } = attempt.lowered
+      const flooding =
+        rest.floodNoise === undefined
+          ? undefined
+          : planFlooding(attempt.choice.parameters, plan, attempt.ranges, rest.floodNoise)
+      const { batch: _batch, packing: _packing, split: _split, ...lowerOptions } = resolved
+      const batch = compileBatch(
+        {
+          steps: completed.steps,
+          lowerOptions,
+          parameters: attempt.choice.parameters,
+          calibration,
+          headroomMargin: rest.headroomMargin ?? 2,
+        },
+        { batch: rest.batch, packing: rest.packing },
+        packingCosts(),
+      )
+      let split: CompiledSplit | undefined
+      const splitReasons: string[] = []
+      if (rest.split !== undefined) {
+        checkSplitParts(rest.split)
+        const attemptSplit = compileSplit(
+          {
+            steps: completed.steps,
+            lowerOptions,
+            single: plan,
+            parameters: attempt.choice.parameters,
+            calibration,
+            headroomMargin: rest.headroomMargin ?? 2,
+          },
+          rest.split,
+        )
+        if ('split' in attemptSplit) {
+          split = attemptSplit.split
+          splitReasons.push(...split.reasons)
+        } else splitReasons.push(attemptSplit.rejected)
+      }
+      const galoisSteps = [
+        ...new Set([
+          ...plan.galoisSteps,
+          ...batchGaloisSteps(batch),
+          ...(split?.parts.flatMap((part) => part.galoisSteps) ?? []),
+        ]),
+      ].sort((a, b) => a - b)
       const reasons = [
         generated
           ? `no calibration given: ${calibration.length} random inputs in [0, 1] set the value ranges`
@@ -266,7 +357,9 @@ export function compileLayerModel(
         ...tried.map((line) => `rejected ${line}`),
         ...attempt.choice.reasons,
         ...lowerReasons,
-        `Galois steps ${plan.galoisSteps.join(', ')}`,
+        ...(batch?.reasons ?? []),
+        ...splitReasons,
+        `Galois steps ${galoisSteps.join(', ')}`,
       ]
       return {
         formatVersion: 1,
@@ -278,16 +371,19 @@ export function compileLayerModel(
         parameters: attempt.choice.parameters,
         inputLayout: plan.inputLayout,
         outputLayout: plan.outputLayout,
-        galoisSteps: plan.galoisSteps,
+        galoisSteps,
         depth: plan.depth,
         reasons,
         opCounts: countOps(plan),
+        ...(batch === undefined ? {} : { batch }),
+        ...(split === undefined ? {} : { split }),
         options: { ...resolved, ...(polyModulusDegree === undefined ? {} : { polyModulusDegree }) },
         calibration: {
           inputs: calibration.length,
           generated,
           outputMaxAbs: attempt.ranges.outputMaxAbs,
         },
+        ...(flooding === undefined ? {} : { flooding }),
       }
     }
   }
@@ -303,6 +399,11 @@ export function compileLayerModel(
     `no CKKS parameters fit this model at 128-bit security: ${tried.join('; ')}`,
     { tried },
   )
+}
+
+/** Rotation steps of a batch plan (none for the features packing). */
+function batchGaloisSteps(batch: CompiledBatch | undefined): number[] {
+  return batch?.packing === 'lanes' ? batch.plan.galoisSteps : []
 }
 
 /** Imports ONNX bytes and compiles them (see compileLayerModel). */

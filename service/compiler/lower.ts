@@ -68,7 +68,7 @@ export interface LowerOptions extends RescaleOptions {
   /**
    * Rescale each giant-step group before its giant rotation: the giant rotations then run one level
    * lower (cheaper) at the price of one rescale per group. Default true for the optimized strategy:
-   * the 10x128 layer took 37.7 vs 41.1 ms (bench/scratch/variants.ts, interleaved, 12 reps).
+   * the 10x128 layer took 37.7 vs 41.1 ms (bench/compile-variants.ts, `npm run bench:variants`, interleaved, 12 reps; bench/README.md).
    */
   rescaleGroups?: boolean
   /** Lazy rescaling of a first layer followed by a square (optimized only). Default true. */
@@ -86,6 +86,11 @@ export interface LowerOptions extends RescaleOptions {
   foldRadix?: number
   /** From calibration: max |pre-activation| by poly layer index (see completeSquares). */
   preActivationMaxAbs?: ReadonlyMap<number, number>
+  /**
+   * Use this client input layout for the first layer instead of choosing one (the parts of a split
+   * query read the single plan's input ciphertext: service/compiler/split/split-plan.ts).
+   */
+  inputLayout?: InputLayout
 }
 
 export interface LoweredModel {
@@ -353,12 +358,21 @@ class PlanBuilder {
   }
 
   /**
-   * The first layer chooses the client's input layout; later ones read the replicated output. A
-   * masked last layer keeps its products in copy 0 (copyLimit 1); as the first layer too, it reads
-   * a plainly replicated input (pre-rotated replicas put products in every copy).
+   * The first layer chooses the client's input layout (or takes the given one); later ones read the
+   * replicated output. A masked last layer keeps its products in copy 0 (copyLimit 1); as the first
+   * layer too, it reads a plainly replicated input (pre-rotated replicas put products in every copy).
    */
   private assignment(step: DenseStep, rowPeriod: number, masked: boolean): DiagonalAssignment {
     const copyLimit = masked ? 1 : undefined
+    const given = this.options.inputLayout
+    if (this.contents === undefined && given !== undefined) {
+      this.inputLayout = given
+      const assignment = assignFewest(step, rowPeriod, contentsOfInputLayout(given), copyLimit)
+      this.reasons.push(
+        `${step.name}: the given input layout, ${assignment.diagonals.size} diagonals`,
+      )
+      return assignment
+    }
     if (this.contents === undefined) {
       const choice =
         this.baseline || masked
@@ -464,6 +478,33 @@ class PlanBuilder {
       needsRelinKeys: ops.some((op) => op.kind === 'square' || op.kind === 'chebyshev'),
     }
   }
+}
+
+/**
+ * The assignment with the fewest rotations that covers every weight on a fixed layout: counted up
+ * from the lower bound rows·columns / slots one by one, then doubling.
+ */
+function assignFewest(
+  step: DenseStep,
+  rowPeriod: number,
+  contents: Int32Array,
+  copyLimit?: number,
+): DiagonalAssignment {
+  const lower = Math.max(1, Math.ceil((step.rows * step.columns) / contents.length))
+  for (let rotationCount = lower; rotationCount <= contents.length;) {
+    const assignment = assignDiagonals({
+      weights: step.weights,
+      rows: step.rows,
+      columns: step.columns,
+      rowPeriod,
+      contents,
+      rotationCount,
+      copyLimit,
+    })
+    if (assignment.uncovered === 0) return assignment
+    rotationCount = rotationCount < 4 * lower ? rotationCount + 1 : rotationCount * 2
+  }
+  throw new PrivinferError('PLAN_INVALID', `no diagonal cover found for layer ${step.name}`)
 }
 
 /** Rotations of a layer's product (baby-step giant-step at its best giant step) and of its fold. */

@@ -17,18 +17,23 @@ export function evaluatePlanSlots(
   input: ArrayLike<number>,
   observe?: (opIndex: number, slots: Float64Array) => void,
 ): Float64Array {
-  const packed = packByContents(contentsOfInputLayout(plan.inputLayout), input)
+  const virtual = packByContents(contentsOfInputLayout(plan.inputLayout), input)
+  // A lanes plan (HePlan.lanes): the same input in every lane, so ranges are the single plan's.
+  const lanes = plan.lanes ?? 1
+  const packed = lanes === 1 ? virtual : new Float64Array(plan.slotCount)
+  if (lanes > 1) for (let s = 0; s < plan.slotCount; s++) packed[s] = virtual[Math.floor(s / lanes)]
   return executePlan(plan, createExactBackend(plan), packed, {
     onOp: observe && ((timing, slots) => observe(timing.opIndex, slots)),
   })
 }
 
-/** Decodes the output vector from output slots (OutputLayout semantics). */
+/** Decodes the output vector from output slots (OutputLayout semantics; lane 0 of a lanes plan). */
 export function readOutput(plan: HePlan, slots: ArrayLike<number>): Float64Array {
   const { outputSize, offset, period, copies } = plan.outputLayout
+  const lanes = plan.lanes ?? 1
   const out = new Float64Array(outputSize)
   for (let j = 0; j < outputSize; j++) {
-    for (let t = 0; t < copies; t++) out[j] += slots[offset + j + t * period]
+    for (let t = 0; t < copies; t++) out[j] += slots[(offset + j + t * period) * lanes]
   }
   return out
 }

@@ -212,9 +212,9 @@ function* fittingParameters(
       raised && !lazy ? scaleBits : Math.min(scaleBits, options.maxOutputScaleBits ?? 26)
     // Lazy chains: the post-square prime is s + w and the next product's prime s + 2w − out, both
     // <= 60 bits; within that, w as large as possible (weight rounding dominated the error at
-    // w = 24: 1e-3 on MNIST logits vs 6e-5 at w = 28, bench/scratch/variants.ts).
+    // w = 24: 1e-3 on MNIST logits vs 6e-5 at w = 28, bench/compile-variants.ts, `npm run bench:variants`).
     // Lazy output: q0 holds 2^(2s + 3w − 60) plus headroom. Measured max |error| on MNIST logits
-    // (bench/scratch/variants.ts): s/w = 20/24: 0.41, 22/22: 0.08, 28/18: 0.043, 27/19: 0.021,
+    // (bench/compile-variants.ts, bench/README.md): s/w = 20/24: 0.41, 22/22: 0.08, 28/18: 0.043, 27/19: 0.021,
     // 26/20: 0.011; so w = s − 7 and s as large as fits.
     const weightScaleBits = lazyOutput
       ? Math.min(

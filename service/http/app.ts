@@ -25,7 +25,11 @@ import { webRouter } from './routes/web.ts'
 
 export function createApp(deps: AppDeps): Express {
   const { config, models, keyStore, executor, logger, registry } = deps
-  const metrics = createHttpMetrics(registry, () => executor.queueSize())
+  const metrics = createHttpMetrics(
+    registry,
+    () => executor.queueSize(),
+    () => executor.workerBusySeconds?.() ?? 0,
+  )
   const app = express()
   app.disable('x-powered-by')
   app.set('trust proxy', config.trustProxyHops)

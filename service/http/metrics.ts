@@ -12,8 +12,20 @@ export interface HttpMetrics {
 }
 
 /** Registers the service's metrics (and Node's default ones) on `registry`. */
-export function createHttpMetrics(registry: Registry, queueSize: () => number): HttpMetrics {
+export function createHttpMetrics(
+  registry: Registry,
+  queueSize: () => number,
+  workerBusySeconds: () => number = () => 0,
+): HttpMetrics {
   collectDefaultMetrics({ register: registry })
+  new Gauge({
+    name: 'privinfer_worker_busy_seconds_total',
+    help: 'time the HE worker threads spent on tasks since start, seconds (all workers)',
+    registers: [registry],
+    collect() {
+      this.set(workerBusySeconds())
+    },
+  })
   new Gauge({
     name: 'privinfer_pool_queue_size',
     help: 'HE tasks waiting for a worker thread',

@@ -8,8 +8,10 @@ import multer from 'multer'
 import { PrivinferError } from '../../core/errors.ts'
 
 export interface MultipartSpec {
-  /** File parts accepted, each at most once. */
+  /** File parts accepted, each at most once unless `maxCounts` allows more of it. */
   files: readonly string[]
+  /** Parts of the same name allowed (e.g. the input ciphertexts of a batch query). */
+  maxCounts?: Readonly<Record<string, number>>
   /** Text fields accepted. */
   fields: readonly string[]
   /** Largest file part, bytes. */
@@ -20,18 +22,20 @@ export interface MultipartSpec {
 const MAX_FIELD_BYTES = 256
 
 export function parseMultipart(spec: MultipartSpec): RequestHandler {
+  const countOf = (name: string) => spec.maxCounts?.[name] ?? 1
+  const fileParts = spec.files.reduce((sum, name) => sum + countOf(name), 0)
   const upload = multer({
     storage: multer.memoryStorage(),
     limits: {
       fileSize: spec.maxFileBytes,
-      files: spec.files.length,
+      files: fileParts,
       fields: spec.fields.length,
-      parts: spec.files.length + spec.fields.length,
+      parts: fileParts + spec.fields.length,
       fieldSize: MAX_FIELD_BYTES,
       fieldNameSize: 64,
       headerPairs: 32,
     },
-  }).fields(spec.files.map((name) => ({ name, maxCount: 1 })))
+  }).fields(spec.files.map((name) => ({ name, maxCount: countOf(name) })))
   return (req, res, next) => {
     if (!req.is('multipart/form-data')) {
       next(
@@ -66,6 +70,18 @@ export function requireField(req: Request, name: string): string {
     })
   }
   return value
+}
+
+/** Every part of this name, in the order sent (empty when there is none). */
+export function filesOf(req: Request, name: string): Uint8Array[] {
+  const files = req.files as Record<string, Express.Multer.File[]> | undefined
+  return (files?.[name] ?? []).map((file) => ownedBytes(file.buffer))
+}
+
+/** A text field, or undefined. */
+export function optionalField(req: Request, name: string): string | undefined {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name]
+  return typeof value === 'string' && value.length > 0 ? value : undefined
 }
 
 /** A file part's bytes, or undefined. */

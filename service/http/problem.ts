@@ -64,6 +64,8 @@ export const PROBLEMS: Readonly<Record<ErrorCode, ProblemKind>> = {
   COMMAND_UNKNOWN: { status: 400, title: 'Unknown command' },
   MODEL_EXISTS: { status: 409, title: 'Model already exists' },
   PRECISION_NOT_MET: { status: 422, title: 'The plan cannot meet the required output precision' },
+  BATCH_LAYOUT_MISMATCH: { status: 422, title: 'Batch query packed for another layout' },
+  BATCH_TOO_LARGE: { status: 422, title: 'More inputs than the batch plan holds' },
 }
 
 /** Seconds a client should wait before retrying OVERLOADED / NOT_READY / RATE_LIMITED. */

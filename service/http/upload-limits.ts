@@ -5,7 +5,12 @@
  * compressor on incompressible data.
  */
 import type { ModelCard } from '../../core/card.ts'
-import { maxCiphertextBytes, maxGaloisKeyBytes, maxRelinKeyBytes } from '../../core/wire/sizes.ts'
+import {
+  maxCiphertextBytes,
+  maxGaloisKeyBytes,
+  maxPublicKeyBytes,
+  maxRelinKeyBytes,
+} from '../../core/wire/sizes.ts'
 
 export interface UploadLimits {
   /** Largest accepted input ciphertext (size 2, at card.he.inputLevel), bytes. */
@@ -14,6 +19,10 @@ export interface UploadLimits {
   galoisKeyBytes: number
   /** Largest accepted RelinKeys object, bytes. */
   relinKeyBytes: number
+  /** Largest accepted PublicKey object (models with card.he.flooding), bytes. */
+  publicKeyBytes: number
+  /** `input` parts of one query: 1, or card.batch's input ciphertexts (features packing). */
+  inputParts: number
 }
 
 /** Limits for one model card. */
@@ -24,8 +33,13 @@ export function uploadLimitsFor(card: ModelCard): UploadLimits {
     scaleBits: card.he.scaleBits,
   }
   return {
-    ciphertextBytes: maxCiphertextBytes(params, card.he.inputLevel),
+    ciphertextBytes: maxCiphertextBytes(
+      params,
+      Math.max(card.he.inputLevel, card.batch?.inputLevel ?? 0),
+    ),
     galoisKeyBytes: maxGaloisKeyBytes(params, Math.max(1, new Set(card.he.galoisSteps).size)),
     relinKeyBytes: maxRelinKeyBytes(params),
+    publicKeyBytes: maxPublicKeyBytes(params),
+    inputParts: card.batch?.packing === 'features' ? card.batch.inputCiphertexts : 1,
   }
 }

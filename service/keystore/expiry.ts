@@ -24,6 +24,7 @@ export function newKeyRecord(
     expiresAt: new Date(nowMs + ttlMs).toISOString(),
     galoisKeyBytes: keys.galoisKeys.byteLength,
     relinKeyBytes: keys.relinKeys?.byteLength ?? 0,
+    ...(keys.publicKey ? { publicKeyBytes: keys.publicKey.byteLength } : {}),
     owner,
   }
 }
@@ -52,5 +53,14 @@ export function keyExpired(record: KeyRecord): PrivinferError {
 
 /** Bytes a key set occupies in a store (what the quotas count). */
 export function storedBytesOf(record: KeyRecord): number {
-  return record.galoisKeyBytes + record.relinKeyBytes
+  return record.galoisKeyBytes + record.relinKeyBytes + (record.publicKeyBytes ?? 0)
+}
+
+/** The same key bytes, each array copied (stores hand out and keep copies). */
+export function copyKeyBytes(keys: EvaluationKeyBytes): EvaluationKeyBytes {
+  return {
+    galoisKeys: keys.galoisKeys.slice(),
+    ...(keys.relinKeys ? { relinKeys: keys.relinKeys.slice() } : {}),
+    ...(keys.publicKey ? { publicKey: keys.publicKey.slice() } : {}),
+  }
 }

@@ -5,6 +5,7 @@
  *   keys/                        mode 0700 (made so at start-up, also when it already existed)
  *   keys/<digest>/galois.bin     SEAL-serialized GaloisKeys as uploaded, mode 0600
  *   keys/<digest>/relin.bin      SEAL-serialized RelinKeys (only when the model needs them), 0600
+ *   keys/<digest>/public.bin     SEAL-serialized PublicKey (only for noise flooding), 0600
  *   keys/<digest>/metadata.json  the KeyRecord without the key id: model, times, sizes, owner, 0600
  *
  * `<digest>` is SHA-256 of the key id (key-id.ts `keyIdDigest`): the id is a bearer capability, so it
@@ -48,6 +49,7 @@ export interface FileKeyStoreOptions {
 
 const GALOIS_FILE = 'galois.bin'
 const RELIN_FILE = 'relin.bin'
+const PUBLIC_FILE = 'public.bin'
 const METADATA_FILE = 'metadata.json'
 const TEMP_PREFIX = '.tmp-'
 /** Temporary folders older than this are leftovers of a crash and are swept, milliseconds. */
@@ -122,6 +124,7 @@ export class FileKeyStore implements KeyStore {
     try {
       await writePrivateFile(join(temp, GALOIS_FILE), keys.galoisKeys)
       if (keys.relinKeys) await writePrivateFile(join(temp, RELIN_FILE), keys.relinKeys)
+      if (keys.publicKey) await writePrivateFile(join(temp, PUBLIC_FILE), keys.publicKey)
       await writePrivateFile(
         join(temp, METADATA_FILE),
         new TextEncoder().encode(JSON.stringify(record)),
@@ -148,7 +151,18 @@ export class FileKeyStore implements KeyStore {
         record.relinKeyBytes > 0
           ? new Uint8Array(await readFile(join(folder, RELIN_FILE)))
           : undefined
-      return { record, keys: relinKeys ? { galoisKeys, relinKeys } : { galoisKeys } }
+      const publicKey =
+        (record.publicKeyBytes ?? 0) > 0
+          ? new Uint8Array(await readFile(join(folder, PUBLIC_FILE)))
+          : undefined
+      return {
+        record,
+        keys: {
+          galoisKeys,
+          ...(relinKeys ? { relinKeys } : {}),
+          ...(publicKey ? { publicKey } : {}),
+        },
+      }
     } catch (error) {
       // Deleted between reading the record and the bytes.
       if (isMissing(error)) throw keyNotFound()
@@ -201,7 +215,7 @@ export class FileKeyStore implements KeyStore {
   #remember(digest: string, record: StoredRecord): void {
     this.#ledger.add(digest, {
       owner: record.owner ?? ANONYMOUS_OWNER,
-      bytes: record.galoisKeyBytes + record.relinKeyBytes,
+      bytes: storedBytesOf({ keyId: digest, ...record }),
       expiresAtMs: Date.parse(record.expiresAt),
     })
   }

@@ -14,6 +14,8 @@ export interface EvaluationKeyBytes {
   readonly galoisKeys: Uint8Array
   /** SEAL-serialized RelinKeys, absent when the model does not need them. */
   readonly relinKeys?: Uint8Array
+  /** SEAL-serialized PublicKey, only for a model served with noise flooding (card.he.flooding). */
+  readonly publicKey?: Uint8Array
 }
 
 /** What the store remembers about a key set besides its bytes (metadata.json on disk). */
@@ -26,6 +28,8 @@ export interface KeyRecord {
   /** Sizes of the stored files, bytes. */
   readonly galoisKeyBytes: number
   readonly relinKeyBytes: number
+  /** Size of the stored public key (noise flooding only), bytes; absent = none. */
+  readonly publicKeyBytes?: number
   /**
    * The uploading client, as an opaque digest (service/keystore/quota.ts `ownerDigest`): quotas are
    * counted per owner. Never a raw token or address.

@@ -17,6 +17,7 @@ import {
   keyNotFound,
   newKeyRecord,
   storedBytesOf,
+  copyKeyBytes,
 } from './expiry.ts'
 import { ANONYMOUS_OWNER, type KeyQuota, QuotaLedger, UNLIMITED_QUOTA } from './quota.ts'
 
@@ -55,10 +56,7 @@ export class MemoryKeyStore implements KeyStore {
     const record = newKeyRecord(modelId, keys, nowMs, this.#ttlMs, owner)
     this.#ledger.assertFits(owner, storedBytesOf(record), nowMs)
     const keyId = record.keyId
-    const copy: EvaluationKeyBytes = {
-      galoisKeys: keys.galoisKeys.slice(),
-      ...(keys.relinKeys ? { relinKeys: keys.relinKeys.slice() } : {}),
-    }
+    const copy: EvaluationKeyBytes = copyKeyBytes(keys)
     this.#entries.set(keyId, { record, keys: copy })
     this.#ledger.add(keyId, {
       owner,
@@ -76,10 +74,7 @@ export class MemoryKeyStore implements KeyStore {
     const entry = this.#live(keyId)
     return {
       record: entry.record,
-      keys: {
-        galoisKeys: entry.keys.galoisKeys.slice(),
-        ...(entry.keys.relinKeys ? { relinKeys: entry.keys.relinKeys.slice() } : {}),
-      },
+      keys: copyKeyBytes(entry.keys),
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * A KeyStore on Redis (KEY_STORE=redis://host:port/db), shared by any number of stateless replicas.
  *
- *   privinfer:data:<digest>   hash {galois, relin}: the uploaded bytes (binary), PX = the key TTL
+ *   privinfer:data:<digest>   hash {galois, relin, public}: the uploaded bytes (binary), PX = the key TTL
  *   privinfer:rec:<digest>    the KeyRecord without the key id (JSON), PX = TTL + 24 h
  *   privinfer:owner:<owner>   sorted set of "<digest>:<bytes>" by expiry (ms): the owner's quota
  *   privinfer:all             the same over every owner: the store's total
@@ -71,7 +71,8 @@ end`
 
 /**
  * KEYS: rec, data, owner set, all set. ARGV: record JSON, galois bytes, relin bytes ('' if none),
- * ttl ms, stored bytes, max sets per owner, max bytes per owner, max total bytes, digest.
+ * ttl ms, stored bytes, max sets per owner, max bytes per owner, max total bytes, digest,
+ * public key bytes ('' if none).
  * Returns {0} stored, {1, sets} too many sets, {2, bytes} too many owner bytes, {3} store full.
  */
 const PUT_SCRIPT = `${NOW_MS}
@@ -90,6 +91,7 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl + ${EXPIRED_RECORD_MS})
 redis.call('HSET', KEYS[2], 'galois', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'relin', ARGV[3]) end
+if ARGV[10] ~= '' then redis.call('HSET', KEYS[2], 'public', ARGV[10]) end
 redis.call('PEXPIRE', KEYS[2], ttl)
 local member = ARGV[9] .. ':' .. ARGV[5]
 redis.call('ZADD', KEYS[3], now + ttl, member)
@@ -101,7 +103,7 @@ return {0}`
 const DELETE_SCRIPT = `local rec = redis.call('GET', KEYS[1])
 if not rec then return 0 end
 local record = cjson.decode(rec)
-local member = ARGV[2] .. ':' .. tostring(record.galoisKeyBytes + record.relinKeyBytes)
+local member = ARGV[2] .. ':' .. tostring(record.galoisKeyBytes + record.relinKeyBytes + (record.publicKeyBytes or 0))
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', ARGV[1] .. 'owner:' .. record.owner, member)
 redis.call('ZREM', KEYS[3], member)
@@ -228,6 +230,7 @@ export class RedisKeyStore implements KeyStore {
         String(this.#quota.maxKeyBytesPerClient),
         String(this.#quota.maxTotalKeyBytes),
         digest,
+        keys.publicKey ? bufferOf(keys.publicKey) : '',
       ),
     )
     const [status, used] = reply.map(Number)
@@ -274,7 +277,15 @@ export class RedisKeyStore implements KeyStore {
     // Buffer may share its memory with other replies.
     const galoisKeys = new Uint8Array(galois!)
     const relinKeys = data.relin ? new Uint8Array(data.relin) : undefined
-    return { record, keys: relinKeys ? { galoisKeys, relinKeys } : { galoisKeys } }
+    const publicKey = data.public ? new Uint8Array(data.public) : undefined
+    return {
+      record,
+      keys: {
+        galoisKeys,
+        ...(relinKeys ? { relinKeys } : {}),
+        ...(publicKey ? { publicKey } : {}),
+      },
+    }
   }
 
   async delete(keyId: string): Promise<void> {

@@ -91,6 +91,89 @@ function postprocessedTolerance(
   return kind === 'logSoftmax' ? 2 * tolerance : tolerance
 }
 
+async function runOnnx(
+  onnxBytes: Uint8Array,
+  inputs: ReadonlyArray<ArrayLike<number>>,
+): Promise<Float64Array[]> {
+  const plain = await createPlainModel(onnxBytes)
+  try {
+    return await plain.run(inputs.map((x) => Float64Array.from(x)))
+  } finally {
+    await plain.close()
+  }
+}
+
+export interface BatchHeVsPlain extends Pick<
+  HeVsPlain,
+  'comparison' | 'heOutputs' | 'plainOutputs' | 'approximatedOutputs' | 'approximation' | 'precision'
+> {
+  /** Server time per batch query (ms) and the inputs of each query. */
+  serverMs: number[]
+  queryInputs: number[]
+}
+
+/**
+ * The batch plan under real encryption against onnxruntime: the inputs in queries of up to
+ * maxBatch (the last one partial), each decrypted to one output per input.
+ * Tolerance: lanes plans are bounded by toleranceFor on the expanded plan; features plans walk the
+ * single plan's chain and scales without its rotations, so the single plan's bound (which includes
+ * their key-switching noise) covers them.
+ */
+export async function compareBatchHeToPlain(
+  compiled: CompiledModel,
+  onnxBytes: Uint8Array,
+  inputs: ReadonlyArray<ArrayLike<number>>,
+  onProgress?: (done: number) => void,
+): Promise<BatchHeVsPlain> {
+  const batch = compiled.batch
+  if (batch === undefined) throw new Error('the model has no batch plan')
+  const post = compiled.layerModel.postprocessing
+  const plainOutputs = await runOnnx(onnxBytes, inputs)
+  const planOutputs = inputs.map((x) => evaluateLayerModel(compiled.approximatedModel, x))
+  const roundTrip = await createLocalRoundTrip(compiled)
+  const decrypted: Float64Array[] = []
+  const serverMs: number[] = []
+  const queryInputs: number[] = []
+  try {
+    for (let start = 0; start < inputs.length; start += batch.maxBatch) {
+      const chunk = inputs.slice(start, start + batch.maxBatch)
+      const result = roundTrip.queryBatch(chunk)
+      decrypted.push(...result.outputs)
+      serverMs.push(result.serverMs)
+      queryInputs.push(chunk.length)
+      onProgress?.(decrypted.length)
+    }
+  } finally {
+    roundTrip.delete()
+  }
+  const plan = batch.packing === 'lanes' ? batch.plan : compiled.plan
+  const tolerance = toleranceFor(compiled.parameters, plan, measureRanges(plan, inputs))
+  const heOutputs = decrypted.map((row) => applyPostprocessing(post, row))
+  const approximatedOutputs = planOutputs.map((row) => applyPostprocessing(post, row))
+  const vsPlain = differences(heOutputs, plainOutputs, post)
+  const approximation = differences(approximatedOutputs, plainOutputs, post)
+  return {
+    comparison: {
+      inputs: inputs.length,
+      maxAbsError: vsPlain.maxAbs,
+      tolerance: postprocessedTolerance(tolerance, post) + approximation.maxAbs,
+      argmaxAgreement: vsPlain.agreement,
+    },
+    heOutputs,
+    plainOutputs,
+    approximatedOutputs,
+    approximation: { agreement: approximation.agreement, maxAbsDifference: approximation.maxAbs },
+    precision: {
+      maxAbsError: differences(decrypted, planOutputs, post).maxAbs,
+      target:
+        (compiled.options.outputPrecision ?? DEFAULT_OUTPUT_PRECISION) *
+        compiled.calibration.outputMaxAbs,
+    },
+    serverMs,
+    queryInputs,
+  }
+}
+
 export async function compareHeToPlain(
   compiled: CompiledModel,
   onnxBytes: Uint8Array,
@@ -98,13 +181,7 @@ export async function compareHeToPlain(
   onProgress?: (done: number, last: QueryResult) => void,
 ): Promise<HeVsPlain> {
   const post = compiled.layerModel.postprocessing
-  const plain = await createPlainModel(onnxBytes)
-  let plainOutputs: Float64Array[]
-  try {
-    plainOutputs = await plain.run(inputs.map((x) => Float64Array.from(x)))
-  } finally {
-    await plain.close()
-  }
+  const plainOutputs = await runOnnx(onnxBytes, inputs)
   const planOutputs = inputs.map((x) => evaluateLayerModel(compiled.approximatedModel, x))
   const roundTrip = await createLocalRoundTrip(compiled)
   const decrypted: Float64Array[] = []
@@ -164,13 +241,7 @@ export async function compareApproximationToPlain(
   inputs: ReadonlyArray<ArrayLike<number>>,
 ): Promise<{ inputs: number; agreement: number; maxAbsDifference: number }> {
   const post = compiled.layerModel.postprocessing
-  const plain = await createPlainModel(onnxBytes)
-  let plainOutputs: Float64Array[]
-  try {
-    plainOutputs = await plain.run(inputs.map((x) => Float64Array.from(x)))
-  } finally {
-    await plain.close()
-  }
+  const plainOutputs = await runOnnx(onnxBytes, inputs)
   const approximated = inputs.map((x) =>
     applyPostprocessing(post, evaluateLayerModel(compiled.approximatedModel, x)),
   )

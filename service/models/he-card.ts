@@ -3,6 +3,7 @@
  */
 import type { ApproximationCard, HeCard, ModelCard } from '../../core/card.ts'
 import type { OnnxGraph } from '../../onnx/graph.ts'
+import { batchCardOf } from '../compiler/batch/batch-card.ts'
 import type { CompiledModel } from '../compiler/compile.ts'
 
 /** @param encryptionParametersBase64 from core/ckks/context.ts (needs SEAL). */
@@ -17,18 +18,30 @@ export function heCardOf(compiled: CompiledModel, encryptionParametersBase64: st
     encryptionParametersBase64,
     depth: compiled.depth,
     galoisSteps: [...compiled.galoisSteps],
-    needsRelinKeys: plan.needsRelinKeys,
+    needsRelinKeys: plan.needsRelinKeys || compiled.batch?.plan.needsRelinKeys === true,
     inputLevel: plan.depth,
     outputLevel: 0,
     reasons: [...compiled.reasons],
     opCounts: { ...compiled.opCounts },
+    ...(compiled.flooding ? { flooding: { ...compiled.flooding } } : {}),
   }
 }
 
 /** The card with its HE fields and layouts set from the compiled model (other fields kept). */
 export function withCompiledFields(card: ModelCard, compiled: CompiledModel, encryptionParametersBase64: string): ModelCard {
+  const { batch: previous, maxBatch: _previousMax, ...rest } = card
+  const compiledBatch = batchCardOf(compiled)
+  // The measured comparison of the same batch plan survives a reload (privinfer import wrote it).
+  const batch =
+    compiledBatch !== undefined &&
+    previous?.comparison !== undefined &&
+    previous.packing === compiledBatch.packing &&
+    previous.maxBatch === compiledBatch.maxBatch
+      ? { ...compiledBatch, comparison: previous.comparison }
+      : compiledBatch
   return {
-    ...card,
+    ...rest,
+    ...(batch === undefined ? {} : { maxBatch: batch.maxBatch, batch }),
     input: { ...card.input, size: compiled.layerModel.inputSize, layout: compiled.inputLayout },
     output: {
       ...card.output,

@@ -17,6 +17,12 @@ export interface InferRequest {
   loadKeys: () => Promise<StoredKeys>
 }
 
+/** A batch query (core/card.ts BatchCard): the query's input ciphertexts, in order. */
+export interface BatchInferRequest extends Omit<InferRequest, 'input'> {
+  /** SEAL-serialized input ciphertexts. Their buffers may be transferred (detached) by the call. */
+  inputs: Uint8Array[]
+}
+
 export interface HeExecutor {
   /**
    * Loads the keys under the model's parameters in a worker and checks them (parms_id, required
@@ -26,8 +32,15 @@ export interface HeExecutor {
   validateKeys(modelId: string, keys: EvaluationKeyBytes): Promise<void>
   /** Validates the input ciphertext (CIPHERTEXT_* errors), runs the plan, returns the result ciphertext. */
   infer(request: InferRequest): Promise<Uint8Array>
+  /**
+   * Validates the batch query's ciphertexts (their number and the CIPHERTEXT_* checks), runs the
+   * model's batch plan, returns the result ciphertexts in order.
+   */
+  inferBatch(request: BatchInferRequest): Promise<Uint8Array[]>
   /** Tasks waiting for a worker. */
   queueSize(): number
+  /** Seconds the workers spent running tasks since start (all workers; metrics). */
+  workerBusySeconds?(): number
   /** Finishes queued work, then stops the workers. */
   close(): Promise<void>
 }

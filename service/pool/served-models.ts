@@ -2,10 +2,10 @@
  * Finds and compiles the models to serve (models/<id>/ folders, service/models), in the main thread
  * at start-up; the compiled plans are then handed to every worker.
  */
-import { readdir, stat } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import type { ModelCard } from '../../core/card.ts'
+import { meetsDefaultPrivacyPolicy, privacyLabel, type ModelCard } from '../../core/card.ts'
 import { PrivinferError } from '../../core/errors.ts'
 import { loadModelDirectory } from '../models/index.ts'
 
@@ -17,19 +17,30 @@ export interface LoadedModel {
   compiled: unknown
 }
 
+export interface ServedModelOptions {
+  /**
+   * Also load models that do not meet the default privacy policy (a DP guarantee with epsilon <= 3
+   * at delta <= 1e-5, core/card.ts meetsDefaultPrivacyPolicy); each one is logged as a warning.
+   */
+  serveNonPrivateModels?: boolean
+}
+
 /** The default model when DEFAULT_MODEL is not set, if it is served (README, GET /v1/models). */
 export const BUNDLED_DEFAULT_MODEL = 'mnist-dp'
 
 /**
- * Loads every model folder of `modelsDir` (a folder with a card.json). A model that fails to load is
+ * Loads every model folder of `modelsDir` (a folder with a card.json) whose card meets the default
+ * privacy policy, and the others only with `serveNonPrivateModels`. A model that fails to load is
  * logged and skipped, unless it is `defaultModel`. The default model comes first: `defaultModel`,
  * else BUNDLED_DEFAULT_MODEL when it loaded, else the first folder by name.
- * @throws PrivinferError MODEL_NOT_FOUND when no model loads or the default model is missing.
+ * @throws PrivinferError MODEL_NOT_FOUND when no model loads or the default model is missing;
+ *   CONFIG_INVALID when DEFAULT_MODEL names a model the policy excludes.
  */
 export async function loadServedModels(
   modelsDir: string,
   defaultModel: string | undefined,
   logger: Logger,
+  options: ServedModelOptions = {},
 ): Promise<LoadedModel[]> {
   const names = (await readdir(modelsDir).catch(() => [] as string[])).sort()
   const loaded: LoadedModel[] = []
@@ -40,6 +51,29 @@ export async function loadServedModels(
       () => false,
     )
     if (!hasCard) continue
+    const policyCard = await readFile(join(dir, 'card.json'), 'utf8').then(
+      (text) => JSON.parse(text) as Pick<ModelCard, 'id' | 'nonPrivate' | 'privacy'>,
+      () => undefined,
+    )
+    if (policyCard !== undefined && !meetsDefaultPrivacyPolicy(policyCard)) {
+      if (!options.serveNonPrivateModels) {
+        if (name === defaultModel) {
+          throw new PrivinferError(
+            'CONFIG_INVALID',
+            `DEFAULT_MODEL '${name}' is ${privacyLabel(policyCard)} (no DP guarantee of epsilon <= 3 at delta <= 1e-5); set SERVE_NON_PRIVATE_MODELS=true to serve it anyway`,
+          )
+        }
+        logger.info(
+          { modelId: name, privacy: privacyLabel(policyCard) },
+          'model not served: no DP guarantee of epsilon <= 3 at delta <= 1e-5 (SERVE_NON_PRIVATE_MODELS=true serves it)',
+        )
+        continue
+      }
+      logger.warn(
+        { modelId: name, privacy: privacyLabel(policyCard) },
+        'serving a model WITHOUT a DP guarantee for its training data (SERVE_NON_PRIVATE_MODELS=true): clients can learn about its training records from its answers',
+      )
+    }
     const started = performance.now()
     try {
       const { card, compiled } = await loadModelDirectory(dir)

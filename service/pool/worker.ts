@@ -33,32 +33,49 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
       case 'warmup':
         return { kind: 'ready', threadId, models: [...engines.keys()] }
       case 'validate-keys': {
-        engineOf(task.modelId).loadKeys(task.galoisKeys, task.relinKeys).delete()
+        engineOf(task.modelId).loadKeys(task.galoisKeys, task.relinKeys, task.publicKey).delete()
         return { kind: 'valid' }
       }
-      case 'infer': {
+      case 'merge': {
+        const started = performance.now()
+        const output = engineOf(task.modelId).mergeParts(task.outputs)
+        return transferred({ kind: 'output', output, ms: performance.now() - started }, [
+          output.buffer,
+        ])
+      }
+      case 'infer':
+      case 'infer-batch':
+      case 'infer-part': {
         const engine = engineOf(task.modelId)
         const cacheKey = `${task.modelId}/${task.keyId}`
         let keys = keyCache.get(cacheKey)
         let uncached: LoadedKeys | undefined
         if (!keys) {
           if (!task.keys) return { kind: 'need-keys' }
-          keys = engine.loadKeys(task.keys.galoisKeys, task.keys.relinKeys)
+          keys = engine.loadKeys(task.keys.galoisKeys, task.keys.relinKeys, task.keys.publicKey)
           // A key set larger than the whole cache is used once and freed.
           if (!keyCache.set(cacheKey, keys, task.keyExpiresAtMs, engine.loadedKeyBytes(keys)))
             uncached = keys
         }
         const started = performance.now()
-        let output: Uint8Array
         try {
-          output = engine.infer(keys, task.input)
+          if (task.kind === 'infer-batch') {
+            const outputs = engine.inferBatch(keys, task.inputs)
+            return transferred(
+              { kind: 'outputs', outputs, ms: performance.now() - started },
+              outputs.map((output) => output.buffer),
+            )
+          }
+          const output =
+            task.kind === 'infer-part'
+              ? engine.inferPart(keys, task.part, task.input)
+              : engine.infer(keys, task.input)
+          return transferred({ kind: 'output', output, ms: performance.now() - started }, [
+            output.buffer,
+          ])
         } finally {
           uncached?.delete()
         }
-        return transferred(
-          { kind: 'output', output, ms: performance.now() - started },
-          output.buffer,
-        )
       }
     }
   }
@@ -86,10 +103,10 @@ async function start(): Promise<(task: WorkerTask) => WorkerResult> {
  * Marks a result whose ArrayBuffer is transferred, not copied, to the main thread (piscina's
  * transferable protocol: piscina sends `value` with `buffer` in the transfer list).
  */
-function transferred(value: WorkerResult, buffer: ArrayBufferLike): WorkerResult {
+function transferred(value: WorkerResult, buffers: ArrayBufferLike[]): WorkerResult {
   const wrapper = {
     get [transferableSymbol]() {
-      return [buffer]
+      return buffers
     },
     get [valueSymbol]() {
       return value

@@ -94,6 +94,8 @@ describe('privinfer import / infer / bench', () => {
       join(dir, 'inputs.json'),
     )
     const outputs = result.outputs as number[][]
+    // An imported model has no DP guarantee: the status says so beside the result.
+    expect(result.privacy).toBe('NON-PRIVATE')
     const plain = await createPlainModel(onnx)
     const expected = await plain.run(inputs)
     await plain.close()
@@ -123,6 +125,79 @@ describe('privinfer import / infer / bench', () => {
     ]) {
       expect(result[field] as number).toBeGreaterThan(0)
     }
+  })
+
+  it('import --batch K writes maxBatch and the batch plan; infer packs inputs into queries, one output per input; bench --batch K reports per-input figures', async () => {
+    const imported = await privinfer(
+      'import',
+      onnxPath,
+      '--id',
+      'tiny-batch',
+      '--models-dir',
+      dir,
+      '--compare',
+      '3',
+      '--batch',
+      '3',
+      '--packing',
+      'lanes',
+    )
+    // Lanes come in powers of two: a plan for 3 holds 4.
+    expect(imported.maxBatch).toBe(4)
+    expect(imported.packing).toBe('lanes')
+    const card = JSON.parse(await readFile(join(dir, 'tiny-batch', 'card.json'), 'utf8'))
+    expect(card.maxBatch).toBe(4)
+    expect(card.batch.lanes).toBe(4)
+    expect(card.batch.comparison.inputs).toBe(3)
+    // onnxruntime's float32 rounding on top of the CKKS tolerance, as in the single-plan test.
+    const model = importOnnx(onnx)
+    const float32 = Math.max(
+      ...[...defaultCalibration(64).slice(0, 3), ...randomInputs(6, 64, 8, 0, 1)].flatMap((x) =>
+        Array.from(float32Tolerance(model, x)),
+      ),
+    )
+    expect(card.batch.comparison.maxAbsError).toBeLessThan(
+      card.batch.comparison.tolerance + float32,
+    )
+    const many = randomInputs(6, 64, 8, 0, 1)
+    await writeFile(join(dir, 'many.json'), JSON.stringify(many.map((x) => Array.from(x))))
+    const inferred = await privinfer(
+      'infer',
+      '--model',
+      'tiny-batch',
+      '--models-dir',
+      dir,
+      '--input',
+      join(dir, 'many.json'),
+    )
+    const outputs = inferred.outputs as number[][]
+    const plain = await createPlainModel(onnx)
+    const expected = await plain.run(many)
+    await plain.close()
+    // 6 inputs in a full query of 4 and a partial one of 2, in input order, no padding rows.
+    expect(outputs).toHaveLength(6)
+    outputs.forEach((row, i) =>
+      row.forEach((value, j) =>
+        expect(Math.abs(value - expected[i][j])).toBeLessThan(
+          card.batch.comparison.tolerance + float32,
+        ),
+      ),
+    )
+    const bench = await privinfer(
+      'bench',
+      '--model',
+      'tiny-batch',
+      '--models-dir',
+      dir,
+      '--reps',
+      '1',
+      '--batch',
+      '4',
+    )
+    expect(bench.batch).toBe(4)
+    expect(bench.msPerInput as number).toBeCloseTo((bench.serverMs as number) / 4, 6)
+    for (const field of ['inputBytesPerInput', 'outputBytesPerInput', 'galoisKeyBytes'])
+      expect(bench[field] as number).toBeGreaterThan(0)
   })
 
   it('a missing model is MODEL_NOT_FOUND', async () => {

@@ -48,6 +48,8 @@ async function startReplica(name: string): Promise<RunningService> {
     KEY_QUOTA_SETS: '2',
     WORKERS: '1',
     RATE_LIMIT_MAX: '0',
+    // The test model has no DP card: served only with the operator's opt-in.
+    SERVE_NON_PRIVATE_MODELS: 'true',
     LOG_LEVEL: 'silent',
   })
   const service = await startService(config, pino({ level: 'silent' }))

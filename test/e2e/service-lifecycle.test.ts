@@ -38,6 +38,8 @@ async function start(withModel: boolean): Promise<RunningService> {
     MODELS_DIR: join(root, 'models'),
     KEYS_DIR: join(root, 'keys'),
     WORKERS: '1',
+    // The test model has no DP card: served only with the operator's opt-in.
+    SERVE_NON_PRIVATE_MODELS: 'true',
     LOG_LEVEL: 'silent',
   })
   service = await startService(config, pino({ level: 'silent' }))

@@ -3,7 +3,7 @@
  * a temporary keys/ folder and a temporary models/ folder holding a copy of the bundled default model
  * (mnist-dp when it loads, else mnist-mlp: these tests are about the service, not about one model).
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,12 +39,25 @@ export async function firstLoadableModel(): Promise<string> {
   throw new Error(`none of ${DEFAULT_MODEL_CANDIDATES.join(', ')} in models/ loads`)
 }
 
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+/**
+ * @param compileOptions merged into the copied model's compile.json options (e.g. floodNoise), so
+ *   the service compiles the model with them.
+ */
+export async function startTestService(
+  env: Record<string, string> = {},
+  compileOptions: Record<string, unknown> = {},
+): Promise<TestService> {
   const modelId = await firstLoadableModel()
   const root = await mkdtemp(join(tmpdir(), 'privinfer-e2e-'))
   const modelsDir = join(root, 'models')
   const keysDir = join(root, 'keys')
   await cp(join('models', modelId), join(modelsDir, modelId), { recursive: true })
+  if (Object.keys(compileOptions).length > 0) {
+    const file = join(modelsDir, modelId, 'compile.json')
+    const record = JSON.parse(await readFile(file, 'utf8'))
+    record.options = { ...record.options, ...compileOptions }
+    await writeFile(file, JSON.stringify(record))
+  }
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',

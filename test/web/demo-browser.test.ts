@@ -216,7 +216,8 @@ describe('the demo page in Chromium, served by npm start', () => {
     // The catalog: the default model is a DP one, selected, and marked.
     expect(await page.inputValue('#model')).toBe('mnist-dp')
     expect(await page.textContent('.model-tile[aria-pressed="true"]')).toContain('DP epsilon=3.00')
-    expect(await page.textContent('#catalog')).toContain('NON-PRIVATE')
+    // npm start serves only models with a DP guarantee (SERVE_NON_PRIVATE_MODELS is off).
+    expect(await page.textContent('#catalog')).not.toContain('NON-PRIVATE')
     await page.click('#connect')
     await waitForState(page, 'ready')
     await page.screenshot({ path: join(ARTIFACTS, 'connected.png'), fullPage: true })
@@ -268,7 +269,11 @@ describe('the demo page in Chromium, served by npm start', () => {
     for (const leak of leaks) expect(forms.some((form) => leak.includes(form))).toBe(true)
 
     const uploads = checkRequests(requests, service.url, service.url)
-    expect(uploads.length).toBeGreaterThanOrEqual(2 + DIGITS + 1)
+    // One key upload, one query per digit, one for the test image.
+    expect(
+      uploads.length,
+      requests.map((r) => `${r.method} ${new URL(r.url).pathname}`).join('\n'),
+    ).toBeGreaterThanOrEqual(1 + DIGITS + 1)
     for (const digit of digits)
       for (const form of plaintextForms(digit.pixels, card))
         for (const upload of uploads) expect(upload.includes(form)).toBe(false)
@@ -326,6 +331,33 @@ describe('the demo page in Chromium, served by npm start', () => {
         await new Promise((done) => setTimeout(done, 200))
       expect(await keyFolders(), leave).not.toContain(uploaded[0])
       if (leave !== 'close') await page.close()
+    }
+  })
+
+  it('connects to a service with AUTH_TOKEN once the token field holds the token, never in a URL', async () => {
+    const token = 'demo-token-0123456789abcdef'
+    const modelsDir = await mkdtemp(join(tmpdir(), 'privinfer-token-models-'))
+    await cp(join('models', 'mnist-dp'), join(modelsDir, 'mnist-dp'), { recursive: true })
+    const tokenService = await startNpmService({
+      AUTH_TOKEN: token,
+      MODELS_DIR: modelsDir,
+      WORKERS: '1',
+    })
+    const page = await browser.context.newPage()
+    try {
+      const seen: Recorded[] = []
+      await record(page, seen)
+      await page.goto(`${tokenService.url}/`)
+      await waitForState(page, 'error')
+      expect(await page.textContent('#status')).toMatch(/token|UNAUTHORIZED/i)
+      await page.fill('#token', token)
+      await page.click('#connect')
+      await waitForState(page, 'ready')
+      expect(seen.some((request) => request.url.includes(token))).toBe(false)
+    } finally {
+      await page.close()
+      await tokenService.stop()
+      await rm(modelsDir, { recursive: true, force: true })
     }
   })
 

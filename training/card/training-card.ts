@@ -5,7 +5,10 @@
  */
 import type { HeCard, HeComparison, InputLayout, ModelCard, OutputLayout } from '../../core/card.ts'
 import type { AttackResult } from '../audit/loss-threshold.ts'
-import type { TrainingOutcome } from '../pipeline.ts'
+import type { ServedAudit } from '../audit/served-audit.ts'
+import { GRID_BITS } from '../dp-sgd/privatize.ts'
+import { isPrivateRecordSet, type TrainingOutcome } from '../pipeline.ts'
+import { recordSetBudget } from '../record-sets.ts'
 
 /** A ModelCard whose HE fields may still be missing (before compilation). */
 export type TrainingCard = Omit<ModelCard, 'he' | 'input' | 'output'> & {
@@ -27,7 +30,14 @@ export interface CardInputs {
   /** The audit of the twin, when run in the same command. */
   twinAudit?: AttackResult[]
   tuning?: unknown
+  /** The canary audit of the recipe on the public proxy (served models). */
+  servedAudit?: ServedAudit
+  /** The documented command that reproduces the model (e.g. privinfer train --recipe mnist-dp). */
+  command?: string
 }
+
+export const TUNING_ON_PROXY =
+  "Hyperparameters and the feature transform were chosen on the public Fashion-MNIST proxy (records disjoint from every served training set, training/tuning/scatter-linear-proxy.json): no tuning run touched this model's training records."
 
 export const TUNING_NOT_COUNTED =
   'Hyperparameters were chosen on a validation split carved from the training set; these tuning runs are NOT counted in epsilon (the stated epsilon covers the final training run only).'
@@ -39,15 +49,28 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
   const datasetTitle = config.dataset === 'mnist' ? 'MNIST digits' : 'Fashion-MNIST'
   const architecture = [outcome.train.inputSize, ...config.hidden, 10].join('-')
   const activationText = config.activation === 'square' ? 'x^2' : 'a*x^2 + b*x'
+  const scattering = config.features === 'scatter28-v1'
+  const privateRecords = isPrivateRecordSet(config.dataset)
+  const modelText = scattering
+    ? `linear classifier ${architecture} on scatter28-v1 scattering features (computed by the client before encryption)`
+    : `${architecture} MLP with ${activationText} activation`
+  const recordSet =
+    privacy && privateRecords
+      ? recordSetBudget(config.dataset, {
+          id,
+          epsilon: privacy.epsilonRdp,
+          delta: privacy.delta,
+        })
+      : undefined
   return {
     formatVersion: 1,
     id,
-    title: `${datasetTitle} MLP ${architecture} (${nonPrivate ? 'NON-PRIVATE' : `DP, epsilon ${round(privacy.epsilonRdp, 3)}`})`,
-    description:
-      `${architecture} MLP with ${activationText} activation on ${datasetTitle}, ` +
-      (nonPrivate
-        ? 'trained WITHOUT differential privacy (a baseline; its training data has no formal protection).'
-        : `trained with DP-SGD: (${round(privacy.epsilonRdp, 3)}, ${privacy.delta})-DP for the training examples (RDP accountant).`),
+    title: nonPrivate
+      ? `NON-PRIVATE: ${datasetTitle} ${scattering ? `linear ${architecture} on scattering features` : `MLP ${architecture}`} (no DP)`
+      : `${datasetTitle} ${scattering ? `linear ${architecture} on scattering features` : `MLP ${architecture}`} (DP, epsilon ${round(privacy.epsilonRdp, 2)})`,
+    description: nonPrivate
+      ? `NON-PRIVATE: ${modelText} on ${datasetTitle}, trained WITHOUT differential privacy (its training data has no formal protection).`
+      : `${modelText} on ${datasetTitle}, trained with ${config.batchSize >= (config.nominalTrainSize ?? Infinity) ? 'full-batch DP gradient descent' : 'DP-SGD'} and discrete Gaussian noise: (${round(privacy.epsilonRdp, 3)}, ${privacy.delta})-DP for the training examples (RDP accountant).`,
     nonPrivate,
     onnxFile: 'model.onnx',
     labels: outcome.train.labelNames,
@@ -70,11 +93,19 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
       steps: privacy.steps,
       epochs: config.epochs,
       clippingNorm: config.clippingNorm,
+      mechanism: `discrete Gaussian noise (Canonne, Kamath, Steinke 2020) on the gradient sum rounded to a grid of C 2^-${GRID_BITS}, sigma_Z = sigma (C/gamma + 2 sqrt(d)); ${privacy.sampleRate === 1 ? 'full batch (q = 1, no subsampling)' : 'Poisson subsampling'}`,
+      ...(config.nominalTrainSize === undefined
+        ? {}
+        : { nominalTrainSize: config.nominalTrainSize }),
+      ...(recordSet ? { recordSet } : {}),
       notes: [
-        `Target epsilon ${config.privacy?.epsilon}; sigma calibrated with the RDP accountant (best order ${round(privacy.bestOrder, 2)}); the PRV epsilon is reported beside${Number.isNaN(privacy.epsilonPrv) ? ' (not available when this card was written)' : ''}.`,
-        'Unit of privacy: one training example (add/remove adjacency, Poisson subsampling).',
-        'Noise and Poisson sampling come from node:crypto (OS CSPRNG); initialization and data splits are seeded.',
-        TUNING_NOT_COUNTED,
+        `Target epsilon ${config.privacy?.epsilon}; sigma calibrated with the RDP accountant (best order ${round(privacy.bestOrder, 2)}). Recompute: privinfer dp epsilon --sample-rate ${privacy.sampleRate} --noise-multiplier ${privacy.noiseMultiplier} --steps ${privacy.steps} --delta ${privacy.delta}.`,
+        privacy.sampleRate === 1
+          ? `At q = 1 the accountant composes ${privacy.steps} Gaussian mechanisms: Renyi DP alpha T / (2 sigma^2), which bounds the discrete Gaussian too (its Renyi divergence for integer shifts is at most the continuous one's). epsilonPrv (${Number.isNaN(privacy.epsilonPrv) ? 'n/a' : round(privacy.epsilonPrv, 3)}) is the PRV accountant for the continuous Gaussian (worse of add and remove), a reference only.`
+          : 'epsilonPrv is the PRV accountant (worse of add and remove) for the continuous subsampled Gaussian, reported beside.',
+        'Unit of privacy: one training example (add/remove adjacency). The sampling rate, steps and normalizer come from the published nominal training-set size, not from the data.',
+        'Noise comes from node:crypto (OS CSPRNG) through an exact integer sampler; initialization and data splits are seeded.',
+        scattering ? TUNING_ON_PROXY : TUNING_NOT_COUNTED,
       ],
     },
     data: {
@@ -89,16 +120,22 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
       ...(inputs.nonPrivateTwin ? { nonPrivateTwin: inputs.nonPrivateTwin.accuracy } : {}),
       testExamples: outcome.evaluation.count,
     },
-    audit: {
-      description:
-        'Membership inference: members = training examples, non-members = held-out test examples, balanced. Score > threshold = "member". AUC 0.5 and TPR = FPR mean no measurable leakage by this attack.',
-      attacks: [outcome.audit, ...(inputs.extraAttacks ?? [])].filter((attack) => attack !== null),
-      ...(inputs.twinAudit
-        ? { nonPrivateTwin: { id: inputs.nonPrivateTwin?.id, attacks: inputs.twinAudit } }
-        : {}),
-    },
+    audit: inputs.servedAudit
+      ? { kind: 'canary one-run audit on the public proxy', ...inputs.servedAudit }
+      : {
+          description:
+            'Membership inference: members = training examples, non-members = held-out test examples, balanced. Score > threshold = "member". AUC 0.5 and TPR = FPR mean no measurable leakage by this attack.',
+          attacks: [outcome.audit, ...(inputs.extraAttacks ?? [])].filter(
+            (attack) => attack !== null,
+          ),
+          ...(inputs.twinAudit
+            ? { nonPrivateTwin: { id: inputs.nonPrivateTwin?.id, attacks: inputs.twinAudit } }
+            : {}),
+        },
     training: {
-      command: commandFor(id, config, (inputs.tuning as { file?: string } | undefined)?.file),
+      command:
+        inputs.command ??
+        commandFor(id, config, (inputs.tuning as { file?: string } | undefined)?.file),
       dataSource: splits.source,
       architecture,
       activation: config.activation,
@@ -117,11 +154,17 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
       emaDecay: config.emaDecay ?? null,
       epochs: config.epochs,
       batchSize: config.batchSize,
-      expectedBatchSize: nonPrivate ? undefined : result.sampleRate * outcome.train.count,
-      meanRealizedBatchSize: result.meanBatchSize,
+      expectedBatchSize: nonPrivate
+        ? undefined
+        : result.sampleRate * (config.nominalTrainSize ?? outcome.train.count),
+      // Realized batch sizes and the clipped fraction are exact statistics of the training records:
+      // released only for public record sets.
+      ...(privateRecords
+        ? {}
+        : { meanRealizedBatchSize: result.meanBatchSize, clippedFraction: result.clippedFraction }),
       steps: result.steps,
       clippingNorm: nonPrivate ? undefined : config.clippingNorm,
-      clippedFraction: nonPrivate ? undefined : result.clippedFraction,
+      features: config.features ?? 'pixels',
       seed: config.seed,
       weightGain: config.weightGain,
       trainSeconds: outcome.trainSeconds,
@@ -131,8 +174,9 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
         argmaxDisagreements: outcome.onnx.argmaxDisagreements,
         trainerAccuracy: outcome.trainerAccuracy,
       },
-      tuning: inputs.tuning ?? null,
-      tuningNotCountedInEpsilon: TUNING_NOT_COUNTED,
+      ...(scattering
+        ? { tuning: inputs.tuning ?? { file: 'training/tuning/scatter-linear-proxy.json' } }
+        : { tuning: inputs.tuning ?? null, tuningNotCountedInEpsilon: TUNING_NOT_COUNTED }),
       machine: 'shared 2-core VM, Node 24, nice -n 10',
     },
     createdAt: new Date().toISOString(),

@@ -70,11 +70,12 @@ export function privatizeInPlace(
   random: SecureRandom,
 ): DiscreteNoisePlan {
   const plan = planDiscreteNoise(noiseMultiplier, clippingNorm, clippedSum.length)
-  const noise = new DiscreteGaussian(random, plan.variance)
+  // noiseMultiplier 0: clipping without noise (not DP; the sweep's no-noise reference only).
+  const noise = plan.variance === 0n ? undefined : new DiscreteGaussian(random, plan.variance)
   const scale = plan.granularity / normalizer
   for (let i = 0; i < clippedSum.length; i++) {
     const onGrid = Math.round(clippedSum[i] / plan.granularity)
-    clippedSum[i] = (onGrid + noise.sample()) * scale
+    clippedSum[i] = (onGrid + (noise?.sample() ?? 0)) * scale
   }
   return plan
 }

@@ -129,6 +129,11 @@ export interface HePlan {
   /** Rotation steps used (Galois keys the client must make), ascending. */
   galoisSteps: number[]
   needsRelinKeys: boolean
+  /**
+   * Inputs evaluated side by side (default 1): input k's virtual slot v is real slot v·lanes + k.
+   * inputLayout and outputLayout then describe the virtual slots (slotCount / lanes).
+   */
+  lanes?: number
 }
 
 /** Total giant rotation of a group (its diagonals are pre-rotated by the opposite). */

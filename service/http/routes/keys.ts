@@ -1,5 +1,6 @@
 /**
- * POST /v1/keys (multipart: field modelId; files galoisKeys, relinKeys) -> 201 {keyId, expiresAt, modelId}
+ * POST /v1/keys (multipart: field modelId; files galoisKeys, relinKeys, publicKey) -> 201 {keyId, expiresAt, modelId}
+ * (publicKey only, and then required, for a model whose card has he.flooding)
  * DELETE /v1/keys/{keyId} -> 204
  *
  * Keys are validated in a worker against the model's parameters before they are stored.
@@ -16,6 +17,7 @@ import { uploadLimitsFor } from '../upload-limits.ts'
 import { findModel } from './models.ts'
 import { clientIdentityOf } from '../auth.ts'
 import { checkQuota, ownerDigest, quotaError } from '../../keystore/quota.ts'
+import { copyKeyBytes } from '../../keystore/expiry.ts'
 
 export interface KeysRouteDeps {
   models: ModelCatalog
@@ -37,14 +39,14 @@ export function keysRouter(deps: KeysRouteDeps): Router {
       1,
       ...models.list().map(({ card }) => {
         const limits = uploadLimitsFor(card)
-        return Math.max(limits.galoisKeyBytes, limits.relinKeyBytes)
+        return Math.max(limits.galoisKeyBytes, limits.relinKeyBytes, limits.publicKeyBytes)
       }),
     )
   router.post(
     '/v1/keys',
     (req, res, next) =>
       parseMultipart({
-        files: ['galoisKeys', 'relinKeys'],
+        files: ['galoisKeys', 'relinKeys', 'publicKey'],
         fields: ['modelId'],
         maxFileBytes: largestKeyBytes(),
       })(req, res, next),
@@ -55,6 +57,7 @@ export function keysRouter(deps: KeysRouteDeps): Router {
       const limits = uploadLimitsFor(model.card)
       const galoisKeys = optionalFile(req, 'galoisKeys')
       const relinKeys = optionalFile(req, 'relinKeys')
+      const publicKey = optionalFile(req, 'publicKey')
       if (galoisKeys === undefined && he.galoisSteps.length > 0) {
         throw new PrivinferError(
           'FIELD_MISSING',
@@ -82,9 +85,11 @@ export function keysRouter(deps: KeysRouteDeps): Router {
           },
         )
       }
+      checkPublicKeyField(model.id, he.flooding !== undefined, publicKey)
       for (const [field, bytes, limit] of [
         ['galoisKeys', galoisKeys, limits.galoisKeyBytes],
         ['relinKeys', relinKeys, limits.relinKeyBytes],
+        ['publicKey', publicKey, limits.publicKeyBytes],
       ] as const) {
         if (bytes !== undefined && bytes.byteLength > limit) {
           throw new PrivinferError(
@@ -101,16 +106,15 @@ export function keysRouter(deps: KeysRouteDeps): Router {
       const keys: EvaluationKeyBytes = {
         galoisKeys: galoisKeys ?? new Uint8Array(0),
         ...(relinKeys ? { relinKeys } : {}),
+        ...(publicKey ? { publicKey } : {}),
       }
       const galoisKeyBytes = keys.galoisKeys.byteLength
       const relinKeyBytes = keys.relinKeys?.byteLength ?? 0
+      const publicKeyBytes = keys.publicKey?.byteLength ?? 0
       metrics.uploadBytes.observe({ kind: 'galoisKeys' }, galoisKeyBytes)
       if (relinKeyBytes > 0) metrics.uploadBytes.observe({ kind: 'relinKeys' }, relinKeyBytes)
       // The store gets copies: the validation transfers (detaches) the buffers it is given.
-      const toStore: EvaluationKeyBytes = {
-        galoisKeys: keys.galoisKeys.slice(),
-        ...(keys.relinKeys ? { relinKeys: keys.relinKeys.slice() } : {}),
-      }
+      const toStore: EvaluationKeyBytes = copyKeyBytes(keys)
       // A client past its quota is told so before a worker spends time validating its keys; the
       // store checks again, atomically, when it writes.
       const owner = ownerDigest(clientIdentityOf(req, res))
@@ -118,9 +122,9 @@ export function keysRouter(deps: KeysRouteDeps): Router {
         { maxKeySetsPerClient: quota.sets, maxKeyBytesPerClient: quota.bytes, maxTotalKeyBytes: 0 },
         await keyStore.usage(owner),
         0,
-        galoisKeyBytes + relinKeyBytes,
+        galoisKeyBytes + relinKeyBytes + publicKeyBytes,
       )
-      if (verdict) throw quotaError(verdict, galoisKeyBytes + relinKeyBytes)
+      if (verdict) throw quotaError(verdict, galoisKeyBytes + relinKeyBytes + publicKeyBytes)
       await executor.validateKeys(model.id, keys)
       const { keyId, expiresAt } = await keyStore.put(model.id, toStore, { owner })
       logger.info(
@@ -129,6 +133,7 @@ export function keysRouter(deps: KeysRouteDeps): Router {
           modelId: model.id,
           galoisKeyBytes,
           relinKeyBytes,
+          publicKeyBytes,
           ms: Math.round(performance.now() - started),
         },
         'keys stored',
@@ -137,6 +142,28 @@ export function keysRouter(deps: KeysRouteDeps): Router {
     },
   )
   return router
+}
+
+/** A public key is uploaded exactly for the models that flood their results with it. */
+function checkPublicKeyField(
+  modelId: string,
+  floods: boolean,
+  publicKey: Uint8Array | undefined,
+): void {
+  if (floods && publicKey === undefined) {
+    throw new PrivinferError(
+      'FIELD_MISSING',
+      `the multipart file 'publicKey' is required for model '${modelId}' (it floods its results)`,
+      { field: 'publicKey' },
+    )
+  }
+  if (!floods && publicKey !== undefined) {
+    throw new PrivinferError(
+      'BAD_REQUEST',
+      `model '${modelId}' does not flood its results; do not upload a public key`,
+      { field: 'publicKey' },
+    )
+  }
 }
 
 /** DELETE /v1/keys/{keyId} -> 204 (KEY_NOT_FOUND otherwise). Needs only the key store. */

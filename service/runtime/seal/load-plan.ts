@@ -2,16 +2,26 @@
  * Loads a compiled model for node-seal execution: every plaintext is encoded ONCE here, at the level
  * and exact scale the scale schedule assigns (service/compiler/scale-schedule.ts); queries encode
  * nothing. Free with `delete()`.
+ *
+ * A diagonal whose values are all tiny (e.g. a masked last layer's diagonal holding one weight of
+ * 1e-3 at scale 2^19: each coefficient is about 2·Σ|d|·Δ/N < 0.5) encodes to the zero polynomial;
+ * SEAL refuses its product ("result ciphertext is transparent"), and the product would be exactly
+ * zero anyway. The loaded plan (`plan`) drops such terms; nothing else changes.
  */
 import type { CkksContext } from '../../../core/ckks/context.ts'
 import type { Plaintext } from '../../../core/seal/load.ts'
 import { PrivinferError } from '../../../core/errors.ts'
 import type { CompiledModel } from '../../compiler/compile.ts'
 import { scheduleScales, type ScaleSchedule } from '../../compiler/scale-schedule.ts'
+import type { HePlan } from '../../compiler/plan/plan.ts'
 
 export interface LoadedPlan {
   readonly ctx: CkksContext
   readonly compiled: CompiledModel
+  /** The plan as run: compiled.plan without products by plaintexts that encode to zero. */
+  readonly plan: HePlan
+  /** Ids of the plaintexts that encode to the zero polynomial (their products are dropped). */
+  readonly zeroPlaintexts: readonly number[]
   readonly schedule: ScaleSchedule
   /** Encoded plaintexts by plan id (owned by the loaded plan). */
   readonly plaintexts: readonly Plaintext[]
@@ -57,10 +67,13 @@ export function loadPlan(ctx: CkksContext, compiled: CompiledModel): LoadedPlan 
     for (const plaintext of plaintexts) plaintext.delete()
     throw error
   }
+  const zeroPlaintexts = plaintexts.flatMap((plaintext, id) => (plaintext.isZero() ? [id] : []))
   let isDeleted = false
   return {
     ctx,
     compiled,
+    plan: withoutZeroProducts(plan, new Set(zeroPlaintexts)),
+    zeroPlaintexts,
     schedule,
     plaintexts,
     inputLevel: plan.depth,
@@ -72,5 +85,33 @@ export function loadPlan(ctx: CkksContext, compiled: CompiledModel): LoadedPlan 
       isDeleted = true
       for (const plaintext of plaintexts) plaintext.delete()
     },
+  }
+}
+
+/** The plan without the matVec terms and square linear parts whose plaintext is in `zero`. */
+function withoutZeroProducts(plan: HePlan, zero: ReadonlySet<number>): HePlan {
+  if (zero.size === 0) return plan
+  return {
+    ...plan,
+    ops: plan.ops.map((op) => {
+      if (op.kind === 'matVec') {
+        return {
+          ...op,
+          groups: op.groups.map((group) => ({
+            ...group,
+            terms: group.terms.filter((term) => !zero.has(term.plaintext)),
+          })),
+        }
+      }
+      if (
+        op.kind === 'square' &&
+        op.linearPlaintext !== undefined &&
+        zero.has(op.linearPlaintext)
+      ) {
+        const { linearPlaintext: _dropped, ...rest } = op
+        return rest
+      }
+      return op
+    }),
   }
 }

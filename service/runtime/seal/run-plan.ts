@@ -26,7 +26,7 @@ export function runPlan(
   const backend = createSealBackend(loaded, keys)
   const layerMs: Record<string, number> = {}
   const started = performance.now()
-  const output = executePlan(loaded.compiled.plan, backend, input, {
+  const output = executePlan(loaded.plan, backend, input, {
     onOp(timing) {
       layerMs[timing.layer] = (layerMs[timing.layer] ?? 0) + timing.ms
       options.onOp?.(timing)

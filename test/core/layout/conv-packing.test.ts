@@ -7,10 +7,8 @@ import {
   slotOf,
   type GridPlacement,
 } from '../../../core/layout/grid-placement.ts'
-import {
-  applySignedDiagonals,
-  assignPlacedDiagonals,
-} from '../../../core/layout/placed-diagonals.ts'
+import { applyDiagonals } from '../../../core/layout/diagonal-assignment.ts'
+import { assignPlacedDiagonals } from '../../../core/layout/placed-diagonals.ts'
 import {
   applyOffsetSplit,
   bestOffsetSplit,
@@ -61,7 +59,7 @@ describe('placed diagonals for a first convolution on client replicas', () => {
     expect(stepsOfOffsetSplit(split)).toEqual([1, 28])
     const slots = packByContents(contents, image)
     const result = applyOffsetSplit(split, slots)
-    const direct = applySignedDiagonals(diagonals, slots)
+    const direct = applyDiagonals(diagonals, slots)
     const expected = convolve(geometry, kernel, undefined, image)
     for (let s = 0; s < slotCount; s++) expect(result[s]).toBeCloseTo(direct[s], 12)
     let checked = 0
@@ -196,7 +194,7 @@ describe('placed diagonals and offset BSGS on arbitrary layouts', () => {
     })
     expect(uncovered).toBe(0)
     for (const r of diagonals.keys()) expect(Math.abs(r)).toBeLessThanOrEqual(slotCount / 2)
-    const direct = applySignedDiagonals(diagonals, slots)
+    const direct = applyDiagonals(diagonals, slots)
     const viaSplit = applyOffsetSplit(bestOffsetSplit(diagonals), slots)
     rowSlots.forEach((slot, i) => {
       let expected = 0

@@ -10,7 +10,11 @@ import { PrivinferError } from '../../../core/errors.ts'
 import { createApp } from '../../../service/http/app.ts'
 import type { AppDeps, ModelCatalog, ServedModel } from '../../../service/http/deps.ts'
 import { MemoryKeyStore } from '../../../service/keystore/memory-key-store.ts'
-import type { HeExecutor, InferRequest } from '../../../service/pool/he-executor.ts'
+import type {
+  BatchInferRequest,
+  HeExecutor,
+  InferRequest,
+} from '../../../service/pool/he-executor.ts'
 import type { EvaluationKeyBytes } from '../../../service/keystore/key-store.ts'
 
 export function fakeCard(id: string, overrides: Partial<ModelCard['he']> = {}): ModelCard {
@@ -95,6 +99,22 @@ export class FakeExecutor implements HeExecutor {
     return FAKE_RESULT.slice()
   }
 
+  /** Answers one FAKE_RESULT per expected output (the card's batch.outputCiphertexts, else 1). */
+  batchOutputs = 1
+  lastBatchInputs = 0
+
+  async inferBatch(request: BatchInferRequest): Promise<Uint8Array[]> {
+    if (this.overloaded) throw new PrivinferError('OVERLOADED', 'queue full')
+    for (const input of request.inputs) {
+      if (!startsWithMarker(input))
+        throw new PrivinferError('CIPHERTEXT_MALFORMED', 'not a ciphertext')
+    }
+    await request.loadKeys()
+    this.lastBatchInputs = request.inputs.length
+    this.inferred++
+    return Array.from({ length: this.batchOutputs }, () => FAKE_RESULT.slice())
+  }
+
   queueSize(): number {
     return this.queued
   }
@@ -123,11 +143,21 @@ export function buildTestApp(
     Pick<Partial<AppDeps>, 'plain' | 'testImages' | 'webDir'> & {
       keyStore?: MemoryKeyStore
       logger?: AppDeps['logger']
+      /** Extra models served besides alpha and beta. */
+      extraCards?: ModelCard[]
     } = {},
 ): TestApp {
   const executor = new FakeExecutor()
   const state = { ready: true, nowMs: Date.parse('2026-01-01T00:00:00Z') }
-  const { plain, keyStore: givenStore, logger, testImages, webDir, ...config } = overrides
+  const {
+    plain,
+    keyStore: givenStore,
+    logger,
+    testImages,
+    webDir,
+    extraCards = [],
+    ...config
+  } = overrides
   const keyStore = givenStore ?? new MemoryKeyStore({ ttlSeconds: 60, now: () => state.nowMs })
   const app = createApp({
     config: {
@@ -142,7 +172,11 @@ export function buildTestApp(
       keyQuotaBytes: 0,
       ...config,
     },
-    models: catalogOf([fakeCard('alpha'), fakeCard('beta', { needsRelinKeys: false })]),
+    models: catalogOf([
+      fakeCard('alpha'),
+      fakeCard('beta', { needsRelinKeys: false }),
+      ...extraCards,
+    ]),
     keyStore,
     executor,
     plain,

@@ -9,6 +9,7 @@ import {
   keyIdDigest,
   newKeyId,
   ownerDigest,
+  UNLIMITED_QUOTA,
   type KeyQuota,
   type KeyStore,
 } from '../../../service/keystore/index.ts'
@@ -95,6 +96,24 @@ describe.each([
     const other = await store.put('mnist', { galoisKeys })
     expect(other.keyId).not.toBe(keyId)
     expect((await store.get(other.keyId)).keys.relinKeys).toBeUndefined()
+  })
+
+  it('stores a public key (noise flooding) with its bytes counted in the record and the quota', async () => {
+    const store = await makeStore({ ...UNLIMITED_QUOTA, maxKeyBytesPerClient: 12 })
+    const publicKey = Uint8Array.from([6, 6, 6, 6])
+    const { keyId } = await store.put('m', { galoisKeys, relinKeys, publicKey }, { owner: 'o' })
+    const stored = await store.get(keyId)
+    expect([...(stored.keys.publicKey ?? [])]).toEqual([6, 6, 6, 6])
+    expect(stored.record.publicKeyBytes).toBe(4)
+    expect(await store.usage('o')).toEqual({ keySets: 1, keyBytes: 12 })
+    await expect(
+      store.put('m', { galoisKeys: Uint8Array.from([1]) }, { owner: 'o' }),
+    ).rejects.toMatchObject({
+      code: 'KEY_QUOTA_EXCEEDED',
+    })
+    await store.delete(keyId)
+    expect(await store.usage('o')).toEqual({ keySets: 0, keyBytes: 0 })
+    expect((await store.put('m', { galoisKeys })).keyId).toBeTruthy()
   })
 
   it('keeps binary values intact, every byte value included', async () => {

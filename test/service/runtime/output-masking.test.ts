@@ -1,5 +1,6 @@
 /**
- * Output masking (model-owner protection, docs/threat-model.md): for every bundled model, the
+ * Output masking (model-owner protection, docs/threat-model.md): for every bundled model (except a
+ * single linear layer compiled with `maskOutput: false` and a stated reason), the
  * decrypted result of a real encrypted query (node-seal, N = 8192) holds the outputs in their slots
  * and only noise elsewhere: every other slot within toleranceFor(parameters, plan) (the bound the
  * outputs themselves are held to) and within 8 times the query's own noise, measured as the largest
@@ -24,10 +25,36 @@ import {
 } from '../../../service/runtime/seal/local-round-trip.ts'
 import { runPlan } from '../../../service/runtime/seal/run-plan.ts'
 import { loadMnist } from '../../../training/data/mnist.ts'
+import { fashionSample, torchFixtureBytes } from '../../support/torch-fixtures.ts'
 
-const bundled = (await readdir('models'))
+const allBundled = (await readdir('models'))
   .filter((id) => existsSync(join('models', id, 'card.json')))
   .sort()
+
+/**
+ * Models compiled with an explicit `maskOutput: false` (compile.json): only with a stated reason in
+ * the card (a single linear layer, whose weights a client recovers from its answers anyway).
+ */
+async function unmaskedByChoice(id: string): Promise<boolean> {
+  const record = JSON.parse(await readFile(join('models', id, 'compile.json'), 'utf8'))
+  return record.options?.maskOutput === false
+}
+const optedOut = new Set<string>()
+for (const id of allBundled) if (await unmaskedByChoice(id)) optedOut.add(id)
+const bundled = allBundled.filter((id) => !optedOut.has(id))
+
+describe('models compiled without the mask', () => {
+  it('say why in their card, and are single linear layers', async () => {
+    for (const id of optedOut) {
+      const card = JSON.parse(await readFile(join('models', id, 'card.json'), 'utf8'))
+      expect(
+        card.he.reasons.some((reason: string) => reason.startsWith('output masking off:')),
+      ).toBe(true)
+      const { compiled } = await loadModelDirectory(join('models', id))
+      expect(compiled.layerModel.layers).toHaveLength(1)
+    }
+  })
+})
 
 interface Decrypted {
   /** Largest |slot| outside the output slots. */
@@ -120,6 +147,24 @@ describe('the same model without the mask', () => {
       const x = preprocessInput(card.input.preprocessing, digit, card.input.rawSize)
       const { largestElsewhere, outputError } = decryptAllSlots(unmasked, roundTrip, x)
       expect(largestElsewhere).toBeGreaterThan(100 * outputError)
+    } finally {
+      roundTrip.delete()
+    }
+  })
+})
+
+describe('maskOutput forced on a last layer with near-zero diagonals (conv-square-gemm)', () => {
+  it('drops the products by zero-encoding diagonals and still decrypts to the outputs', async () => {
+    const compiled = compileModel(torchFixtureBytes('conv-square-gemm'), { maskOutput: true })
+    const roundTrip = await createLocalRoundTrip(compiled)
+    try {
+      // Masking puts each output's whole sum in its own slot: some diagonals then hold a single
+      // small weight, which encodes to the zero polynomial at the weight scale.
+      expect(roundTrip.loaded.zeroPlaintexts.length).toBeGreaterThan(0)
+      const x = fashionSample().images[0]
+      const { largestElsewhere, outputError, tolerance } = decryptAllSlots(compiled, roundTrip, x)
+      expect(outputError).toBeLessThan(tolerance)
+      expect(largestElsewhere).toBeLessThan(tolerance)
     } finally {
       roundTrip.delete()
     }
