@@ -9,8 +9,14 @@
  * so the step is x² + (b/a)·x instead (same depth, one extra plaintext product). Linear activations
  * (a = 0) are absorbed by their neighbours entirely; consecutive linear layers are multiplied out.
  * Chebyshev layers (approximate-activations.ts) become Chebyshev steps, their per-feature
- * normalization absorbed by the previous dense step. Poly layers above degree 2 are converted to
- * Chebyshev layers before (PLAN_INVALID here).
+ * normalization absorbed by the previous dense step. A Chebyshev layer of degree 2 (a fitted
+ * quadratic, one per feature) is completed like a trained square, feature by feature:
+ * a_j·t² + b_j·t + d_j = a_j·(t + c_j)² + (d_j − a_j·c_j²) with t the normalized input, c_j into the
+ * previous bias, a_j and the constants into the next layer's columns: a bare square, one level
+ * instead of the Chebyshev step's two. When some |c_j| > QUADRATIC_SHIFT_LIMIT (t lies in [-1, 1]),
+ * the feature is nearly linear (a_j → 0), the shift would cost it precision, and the layer stays a
+ * Chebyshev step. Poly layers above
+ * degree 2 are converted to Chebyshev layers before (PLAN_INVALID here).
  */
 import { PrivinferError } from '../../core/errors.ts'
 import { composeWindows, type WindowGeometry } from '../../core/layout/window-geometry.ts'
@@ -85,20 +91,68 @@ export function composeDense(first: DenseStep, second: DenseStep): DenseStep {
   }
 }
 
-/** y ↦ scale·y + offset applied on the input side of a dense step: W' = scale·W, b' = b + W·offset·1. */
-function absorbAffineInput(step: DenseStep, scale: number, offset: number): DenseStep {
+/**
+ * y ↦ scale·y + offset applied on the input side of a dense step: W'_ij = scale_j·W_ij,
+ * b'_i = b_i + Σ_j W_ij·offset_j (scale and offset: one number, or one per input feature j).
+ */
+function absorbAffineInput(
+  step: DenseStep,
+  scale: number | Float64Array,
+  offset: number | Float64Array,
+): DenseStep {
   const weights = new Float64Array(step.weights.length)
   const bias = Float64Array.from(step.bias)
+  const scaleOf = (j: number) => (typeof scale === 'number' ? scale : scale[j])
+  const offsetOf = (j: number) => (typeof offset === 'number' ? offset : offset[j])
   for (let i = 0; i < step.rows; i++) {
-    let rowSum = 0
+    let shift = 0
     for (let j = 0; j < step.columns; j++) {
       const w = step.weights[i * step.columns + j]
-      weights[i * step.columns + j] = scale * w
-      rowSum += w
+      weights[i * step.columns + j] = scaleOf(j) * w
+      shift += w * offsetOf(j)
     }
-    bias[i] += rowSum * offset
+    bias[i] += shift
   }
   return { ...step, weights, bias }
+}
+
+/**
+ * Largest shift |c_j| of a completed fitted quadratic, in units of the feature's half-width: the
+ * square's input stays within 5x the interval, its relative CKKS error grows by (1 + |c|)² <= 25
+ * (the measured value ranges size the chain for it). mlp-relu fitted at degree 2 with margin 1 needs
+ * 2.8 (test/fixtures/torch); at margin 0 dead and always-active units give |c| of 1e14.
+ */
+const QUADRATIC_SHIFT_LIMIT = 4
+
+/**
+ * A degree-2 Chebyshev layer as per-feature completed squares (module comment): the shifts c_j
+ * (in the normalized input t) and the affine map a_j·y + (d_j − a_j·c_j²) the next layer absorbs;
+ * undefined when some feature is not quadratic enough (a_j = 0 or |c_j| > QUADRATIC_SHIFT_LIMIT).
+ * With T_0 = 1, T_1 = t, T_2 = 2t² − 1: a = 2·k_2, b = k_1, d = k_0 − k_2.
+ */
+function quadraticFeatures(
+  layer: ChebyshevLayer,
+): { shift: Float64Array; affine: PendingAffine; worstShift: number } | undefined {
+  const size = layer.center.length
+  const [k0, k1, k2] = layer.coefficients
+  if (k2 === undefined) return undefined
+  const shift = new Float64Array(size)
+  const scale = new Float64Array(size)
+  const offset = new Float64Array(size)
+  let worstShift = 0
+  for (let j = 0; j < size; j++) {
+    const a = 2 * k2[j]
+    const b = k1?.[j] ?? 0
+    const d = k0[j] - k2[j]
+    if (a === 0) return undefined
+    const c = b / (2 * a)
+    worstShift = Math.max(worstShift, Math.abs(c))
+    if (!(Math.abs(c) <= QUADRATIC_SHIFT_LIMIT)) return undefined
+    shift[j] = c
+    scale[j] = a
+    offset[j] = d - a * c * c
+  }
+  return { shift, affine: { scale, offset }, worstShift }
 }
 
 /** x_j ↦ (x_j − center_j) / halfWidth_j on the output side of `step` (in place). */
@@ -139,10 +193,13 @@ function checkLayers(model: LayerModel): void {
   }
 }
 
-/** y ↦ scale·y + offset, waiting to be absorbed by the input side of the next dense step. */
+/**
+ * y ↦ scale·y + offset (one number for every feature, or one per feature), waiting to be absorbed
+ * by the input side of the next dense step.
+ */
 interface PendingAffine {
-  scale: number
-  offset: number
+  scale: number | Float64Array
+  offset: number | Float64Array
 }
 
 /**
@@ -236,8 +293,23 @@ export function completeSquares(
           )
         }
         normalizeRows(previous, layer)
-        steps.push({ kind: 'chebyshev', name: layer.name, coefficients: layer.coefficients })
         size = previous.rows
+        if (layer.coefficients.length === 3) {
+          const quadratic = quadraticFeatures(layer)
+          if (quadratic !== undefined) {
+            for (let i = 0; i < previous.rows; i++) previous.bias[i] += quadratic.shift[i]
+            steps.push({ kind: 'square', name: layer.name, linearCoefficient: 0 })
+            pending = quadratic.affine
+            reasons.push(
+              `${layer.name}: degree-2 fit completed to a square per feature (max |shift| ${quadratic.worstShift.toPrecision(3)} on [-1, 1]): one level`,
+            )
+            return
+          }
+          reasons.push(
+            `${layer.name}: degree-2 fit kept as a Chebyshev step (a feature is nearly linear: |shift| > ${QUADRATIC_SHIFT_LIMIT} half-widths)`,
+          )
+        }
+        steps.push({ kind: 'chebyshev', name: layer.name, coefficients: layer.coefficients })
         return
       }
       case 'activation':
