@@ -40,21 +40,40 @@ export interface NoiseBackend extends HeBackend<NoisyValue> {
   encrypt(slots: Float64Array): NoisyValue
 }
 
+/**
+ * Standard deviations (in coefficient units, before dividing by the scale) of CKKS's noise sources
+ * per slot, real part: encoding rounding, a rescale, a key switch at a level, a fresh encryption.
+ * Shared by the slot-plan and feature-plan noise models.
+ */
+export function ckksNoiseTerms(
+  parameters: HeParameters,
+  primes: readonly number[],
+): {
+  rounding: number
+  rescaleNoise: number
+  keySwitchNoise: (level: number) => number
+  freshNoise: number
+} {
+  const n = parameters.polyModulusDegree
+  const special = 2 ** parameters.coeffModulusBits[parameters.coeffModulusBits.length - 1]
+  const maxPrime = Math.max(...primes)
+  return {
+    rounding: REAL_PART * Math.sqrt(n / 12),
+    rescaleNoise: REAL_PART * Math.sqrt((n / 12) * (1 + (2 * n) / 3)),
+    keySwitchNoise: (level) =>
+      REAL_PART * Math.sqrt((level + 1) * (n / 12)) * SIGMA * Math.sqrt(n) * (maxPrime / special),
+    freshNoise: REAL_PART * Math.sqrt(n * SIGMA * SIGMA + n / 12),
+  }
+}
+
 /** @param primes data primes q0..q(L-1) as doubles (nominal 2^bits or a SEAL context's). */
 export function createNoiseBackend(
   plan: HePlan,
   parameters: HeParameters,
   primes: readonly number[],
 ): NoiseBackend {
-  const n = parameters.polyModulusDegree
-  const special = 2 ** parameters.coeffModulusBits[parameters.coeffModulusBits.length - 1]
   const schedule = scheduleScales(plan, parameters, primes)
-  const rounding = REAL_PART * Math.sqrt(n / 12)
-  const rescaleNoise = REAL_PART * Math.sqrt((n / 12) * (1 + (2 * n) / 3))
-  const maxPrime = Math.max(...primes)
-  const keySwitchNoise = (level: number) =>
-    REAL_PART * Math.sqrt((level + 1) * (n / 12)) * SIGMA * Math.sqrt(n) * (maxPrime / special)
-  const freshNoise = REAL_PART * Math.sqrt(n * SIGMA * SIGMA + n / 12)
+  const { rounding, rescaleNoise, keySwitchNoise, freshNoise } = ckksNoiseTerms(parameters, primes)
   /** deviation ← sqrt(deviation² + extra²) per slot. */
   const addIndependent = (deviation: Float64Array, extra: number) => {
     const extra2 = extra * extra

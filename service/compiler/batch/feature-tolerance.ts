@@ -18,9 +18,8 @@ import type { HeParameters } from '../he-parameters.ts'
 import { executeFeaturePlan, type FeatureBackend } from '../plan/execute-feature-plan.ts'
 import type { FeaturePlan } from '../plan/feature-plan.ts'
 import { scheduleFeatureScales } from './feature-schedule.ts'
+import { ckksNoiseTerms } from '../noise-backend.ts'
 
-const SIGMA = 3.2
-const REAL_PART = Math.SQRT1_2
 const SIGMAS = 6
 /** Inputs propagated (one per slot). */
 const MAX_INPUTS = 64
@@ -63,15 +62,8 @@ function createNoiseFeatureBackend(
   parameters: HeParameters,
   primes: readonly number[],
 ): FeatureBackend<NoisyRegister> & { encrypt(values: Float64Array): NoisyRegister } {
-  const n = parameters.polyModulusDegree
-  const special = 2 ** parameters.coeffModulusBits[parameters.coeffModulusBits.length - 1]
   const schedule = scheduleFeatureScales(plan, parameters, primes)
-  const rounding = REAL_PART * Math.sqrt(n / 12)
-  const rescaleNoise = REAL_PART * Math.sqrt((n / 12) * (1 + (2 * n) / 3))
-  const maxPrime = Math.max(...primes)
-  const keySwitchNoise = (level: number) =>
-    REAL_PART * Math.sqrt((level + 1) * (n / 12)) * SIGMA * Math.sqrt(n) * (maxPrime / special)
-  const freshNoise = REAL_PART * Math.sqrt(n * SIGMA * SIGMA + n / 12)
+  const { rounding, rescaleNoise, keySwitchNoise, freshNoise } = ckksNoiseTerms(parameters, primes)
   const addIndependent = (deviation: Float64Array, extra: number) => {
     for (let s = 0; s < deviation.length; s++) deviation[s] = Math.hypot(deviation[s], extra)
   }
