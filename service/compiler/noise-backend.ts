@@ -1,36 +1,46 @@
 /**
  * The noise backend: runs a plan (plan/execute-plan.ts) on exact slot values and carries, per slot,
- * the standard deviation of the CKKS error a real run would add (in value units), with the levels
- * and scales of the scale schedule. tolerance.ts derives the HE-vs-float64 bound from it.
+ * the CKKS error a real run would add (in value units): the part fixed by the plaintexts' encoding,
+ * signed, and the standard deviation of the random rest, with the levels and scales of the scale
+ * schedule. tolerance.ts derives the HE-vs-float64 bound from it.
  *
  * Error model (CKKS noise heuristics of Costache, Curtis, Hales, Murphy, Ozbudak, Player, "On the
  * precision loss in approximate homomorphic encryption", eprint 2022/162; σ = 3.2, ternary secret
  * of weight h ≈ 2N/3; per slot, in value units):
- * - fresh encryption + encoding: sqrt(N σ² + N/12) / scale;
- * - plaintext rounding: sqrt(N/12) / plaintextScale, times |x| of the slot it multiplies;
+ * - fresh encryption + encoding: sqrt(N σ² / 2 + N/12) / scale (the encoding's rounding error is
+ *   real: see ckksNoiseTerms);
+ * - plaintext encoding (encoding-error.ts): exact per slot and carried signed in `fixed` (a
+ *   plaintext that encodes to zero loses its values), times x of the slot it multiplies; in
+ *   `spread` mode, noise of sqrt(N/12) / plaintextScale instead;
  * - rescale: sqrt(N/12 · (1 + h)) / (scale after);
  * - key switching (rotation, relinearization): sqrt((ℓ + 1) N/12) · σ · sqrt(N) · q_max / P / scale;
  * - products: x ⊙ p scales the deviation by |p|; x² by 2|x|; a ⊙ b by |b| σ_a + |a| σ_b (linear:
  *   the two may share an error source);
  * - additions of independent errors add variances; of correlated ones (a polynomial's terms, all
- *   derived from one ciphertext) deviations, which bounds any correlation.
- * Mod-switching drops primes exactly and adds nothing. Each source is a complex Gaussian in the
- * slot domain (a sum over the N coefficients); decoding keeps its real part, with half the
- * variance, so every source's deviation is divided by √2 (REAL_PART).
+ *   derived from one ciphertext) deviations, which bounds any correlation. Fixed parts add as
+ *   signed values and go through products like values do (first order, plus their product).
+ * The tolerance of an output is |fixed| + k·deviation (tolerance.ts).
+ * Mod-switching drops primes exactly and adds nothing. Each random source is a complex Gaussian in
+ * the slot domain (a sum over the N coefficients); decoding keeps its real part, with half the
+ * variance, so its deviation is divided by √2 (REAL_PART), except the encoding's rounding, which is
+ * real (ckksNoiseTerms).
  */
 import type { HeBackend } from './plan/backend.ts'
 import type { HePlan } from './plan/plan.ts'
 import type { HeParameters } from './he-parameters.ts'
 import { rotate } from '../../core/layout/rotate.ts'
 import { scheduleScales } from './scale-schedule.ts'
+import { encodingError, type EncodingErrorMode } from './encoding-error.ts'
 
 const SIGMA = 3.2
 const REAL_PART = Math.SQRT1_2
 
 export interface NoisyValue {
   values: Float64Array
-  /** Standard deviation of the error per slot, in value units. */
+  /** Standard deviation of the error's random part per slot, in value units. */
   deviation: Float64Array
+  /** The error's fixed part per slot (plaintext encoding), signed, in value units. */
+  fixed: Float64Array
   level: number
   scale: number
 }
@@ -43,7 +53,9 @@ export interface NoiseBackend extends HeBackend<NoisyValue> {
 /**
  * Standard deviations (in coefficient units, before dividing by the scale) of CKKS's noise sources
  * per slot, real part: encoding rounding, a rescale, a key switch at a level, a fresh encryption.
- * Shared by the slot-plan and feature-plan noise models.
+ * Shared by the slot-plan and feature-plan noise models. Encoding real slot values rounds
+ * antisymmetric coefficients (c_(N-k) = -c_k), so that error is real and keeps its whole variance
+ * N/12 (no REAL_PART); the others round or sample coefficients independently.
  */
 export function ckksNoiseTerms(
   parameters: HeParameters,
@@ -58,22 +70,27 @@ export function ckksNoiseTerms(
   const special = 2 ** parameters.coeffModulusBits[parameters.coeffModulusBits.length - 1]
   const maxPrime = Math.max(...primes)
   return {
-    rounding: REAL_PART * Math.sqrt(n / 12),
+    rounding: Math.sqrt(n / 12),
     rescaleNoise: REAL_PART * Math.sqrt((n / 12) * (1 + (2 * n) / 3)),
     keySwitchNoise: (level) =>
       REAL_PART * Math.sqrt((level + 1) * (n / 12)) * SIGMA * Math.sqrt(n) * (maxPrime / special),
-    freshNoise: REAL_PART * Math.sqrt(n * SIGMA * SIGMA + n / 12),
+    freshNoise: Math.sqrt(REAL_PART ** 2 * n * SIGMA * SIGMA + n / 12),
   }
 }
 
-/** @param primes data primes q0..q(L-1) as doubles (nominal 2^bits or a SEAL context's). */
+/**
+ * @param primes data primes q0..q(L-1) as doubles (nominal 2^bits or a SEAL context's).
+ * @param encoding plaintext encoding errors computed exactly or modelled as spread-out noise
+ *   (encoding-error.ts).
+ */
 export function createNoiseBackend(
   plan: HePlan,
   parameters: HeParameters,
   primes: readonly number[],
+  encoding: EncodingErrorMode = 'exact',
 ): NoiseBackend {
   const schedule = scheduleScales(plan, parameters, primes)
-  const { rounding, rescaleNoise, keySwitchNoise, freshNoise } = ckksNoiseTerms(parameters, primes)
+  const { rescaleNoise, keySwitchNoise, freshNoise } = ckksNoiseTerms(parameters, primes)
   /** deviation ← sqrt(deviation² + extra²) per slot. */
   const addIndependent = (deviation: Float64Array, extra: number) => {
     const extra2 = extra * extra
@@ -85,30 +102,43 @@ export function createNoiseBackend(
     encrypt(slots) {
       const scale = 2 ** parameters.scaleBits
       const deviation = new Float64Array(slots.length).fill(freshNoise / scale)
-      return { values: Float64Array.from(slots), deviation, level: plan.depth, scale }
+      const fixed = new Float64Array(slots.length)
+      return { values: Float64Array.from(slots), deviation, fixed, level: plan.depth, scale }
     },
     rotate(x, steps) {
       const deviation = rotate(x.deviation, steps)
       addIndependent(deviation, keySwitchNoise(x.level) / x.scale)
-      return { values: rotate(x.values, steps), deviation, level: x.level, scale: x.scale }
+      const { level, scale } = x
+      return {
+        values: rotate(x.values, steps),
+        deviation,
+        fixed: rotate(x.fixed, steps),
+        level,
+        scale,
+      }
     },
     multiplyPlain(x, id) {
       const p = plan.plaintexts[id]
       const plainScale = spec(id).scale
-      const values = new Float64Array(x.values.length)
-      const deviation = new Float64Array(x.values.length)
-      const relative = rounding / plainScale
-      for (let s = 0; s < values.length; s++) {
+      const encoded = encodingError(p, plainScale, encoding)
+      const size = x.values.length
+      const values = new Float64Array(size)
+      const deviation = new Float64Array(size)
+      const fixed = new Float64Array(size)
+      for (let s = 0; s < size; s++) {
+        const pError = encoded.fixed?.[s] ?? 0
         values[s] = x.values[s] * p[s]
-        const carried = p[s] * x.deviation[s]
-        const rounded = x.values[s] * relative
+        fixed[s] = p[s] * x.fixed[s] + (x.values[s] + x.fixed[s]) * pError
+        const carried = (p[s] + pError) * x.deviation[s]
+        const rounded = (x.values[s] + x.fixed[s]) * encoded.deviation
         deviation[s] = Math.sqrt(carried * carried + rounded * rounded)
       }
-      return { values, deviation, level: x.level, scale: x.scale * plainScale }
+      return { values, deviation, fixed, level: x.level, scale: x.scale * plainScale }
     },
     addInPlace(accumulator, x, correlated) {
       for (let s = 0; s < accumulator.values.length; s++) {
         accumulator.values[s] += x.values[s]
+        accumulator.fixed[s] += x.fixed[s]
       }
       for (let s = 0; s < accumulator.values.length; s++) {
         const a = accumulator.deviation[s]
@@ -118,13 +148,22 @@ export function createNoiseBackend(
     },
     addPlainInPlace(x, id) {
       const p = plan.plaintexts[id]
-      for (let s = 0; s < x.values.length; s++) x.values[s] += p[s]
-      addIndependent(x.deviation, rounding / x.scale)
+      const encoded = encodingError(p, spec(id)?.scale ?? x.scale, encoding)
+      for (let s = 0; s < x.values.length; s++) {
+        x.values[s] += p[s]
+        x.fixed[s] += encoded.fixed?.[s] ?? 0
+      }
+      addIndependent(x.deviation, encoded.deviation)
     },
     squareInPlace(x) {
       for (let s = 0; s < x.values.length; s++) {
-        x.deviation[s] = 2 * Math.abs(x.values[s]) * x.deviation[s] + x.deviation[s] ** 2
-        x.values[s] *= x.values[s]
+        const v = x.values[s]
+        const f = x.fixed[s]
+        const d = x.deviation[s]
+        // (v + f + e)² - v² = (2v + f)·f + 2(v + f)·e + e².
+        x.deviation[s] = 2 * Math.abs(v + f) * d + d * d
+        x.fixed[s] = (2 * v + f) * f
+        x.values[s] = v * v
       }
       x.scale *= x.scale
       addIndependent(x.deviation, keySwitchNoise(x.level) / x.scale)
@@ -133,10 +172,12 @@ export function createNoiseBackend(
       for (let s = 0; s < x.values.length; s++) {
         const a = accumulator.values[s]
         const b = x.values[s]
-        accumulator.deviation[s] =
-          Math.abs(b) * accumulator.deviation[s] +
-          Math.abs(a) * x.deviation[s] +
-          accumulator.deviation[s] * x.deviation[s]
+        const fa = accumulator.fixed[s]
+        const fb = x.fixed[s]
+        const da = accumulator.deviation[s]
+        const db = x.deviation[s]
+        accumulator.deviation[s] = Math.abs(b + fb) * da + Math.abs(a + fa) * db + da * db
+        accumulator.fixed[s] = a * fb + b * fa + fa * fb
         accumulator.values[s] = a * b
       }
       accumulator.scale *= x.scale
@@ -154,6 +195,7 @@ export function createNoiseBackend(
     clone: (x) => ({
       values: Float64Array.from(x.values),
       deviation: Float64Array.from(x.deviation),
+      fixed: Float64Array.from(x.fixed),
       level: x.level,
       scale: x.scale,
     }),

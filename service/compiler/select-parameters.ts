@@ -169,7 +169,11 @@ export function selectParameters(
   for (const { raised } of passes) {
     let misses = 0
     for (const candidate of fittingParameters(plan, ranges, polyModulusDegree, options, raised)) {
-      const tolerance = toleranceFor(candidate.parameters, plan, ranges)
+      // The exact encoding errors cost two FFTs per plaintext: only for a candidate the quick
+      // spread-out model does not already rule out (the two agree within a small factor).
+      const quick = toleranceFor(candidate.parameters, plan, ranges, undefined, 'spread')
+      const tolerance =
+        quick > QUICK_MARGIN * target ? quick : toleranceFor(candidate.parameters, plan, ranges)
       if (tolerance <= target) {
         const precision = options.outputPrecision ?? DEFAULT_OUTPUT_PRECISION
         candidate.reasons.push(
@@ -185,6 +189,9 @@ export function selectParameters(
   }
   return best === undefined ? { fits: false } : { fits: false, precision: best }
 }
+
+/** A candidate whose quick tolerance exceeds the target this many times is not checked exactly. */
+const QUICK_MARGIN = 2
 
 /** Relative precision required by default: error <= 1e-3 × max |output| (about 10 bits). */
 export const DEFAULT_OUTPUT_PRECISION = 1e-3

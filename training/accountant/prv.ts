@@ -38,7 +38,7 @@
  */
 import { PrivinferError } from '../../core/errors.ts'
 import { epsilonRdp } from './rdp.ts'
-import { fftInPlace, nextPowerOfTwo } from './fft.ts'
+import { fftInPlace, nextPowerOfTwo } from '../../core/math/fft.ts'
 import { normalCdfAndSf } from './special-functions.ts'
 import { checkDelta, checkNoiseMultiplier, checkSampleRate, checkSteps } from './validate.ts'
 

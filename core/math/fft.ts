@@ -2,8 +2,10 @@
  * An in-place iterative radix-2 Cooley-Tukey FFT on split real/imaginary Float64Arrays.
  *
  * Twiddle factors come from Math.cos/Math.sin per index (not from a recurrence), so their error
- * stays at one ulp whatever the size; the PRV accountant raises transformed values to powers in
- * the tens of thousands, which magnifies any error in them.
+ * stays at one ulp whatever the size; the PRV accountant (training/accountant/prv.ts) raises
+ * transformed values to powers in the tens of thousands, which magnifies any error in them. The
+ * compiler's encoding-error model (service/compiler/encoding-error.ts) uses it for CKKS's
+ * canonical embedding.
  */
 
 /** True for 1, 2, 4, 8, ... */
@@ -33,7 +35,7 @@ function twiddles(size: number): { cos: Float64Array; sin: Float64Array } {
       sin[k] = Math.sin(angle)
     }
     table = { cos, sin }
-    // Keep one table: the accountant works at one size at a time and the largest tables are 32 MB.
+    // Keep one table: each caller works at one size at a time and the accountant's tables reach 32 MB.
     twiddleCache.clear()
     twiddleCache.set(size, table)
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fftInPlace, isPowerOfTwo, nextPowerOfTwo } from '../../../training/accountant/fft.ts'
+import { fftInPlace, isPowerOfTwo, nextPowerOfTwo } from '../../../core/math/fft.ts'
 
 /** Direct O(N^2) DFT, the definition the FFT must reproduce. */
 function naiveDft(
