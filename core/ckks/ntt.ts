@@ -11,18 +11,7 @@
  *
  * BigInt arithmetic: about 53,000 modular products per prime at N = 8192, tens of milliseconds.
  */
-
-function powMod(base: bigint, exponent: bigint, q: bigint): bigint {
-  let result = 1n
-  let b = base % q
-  let e = exponent
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % q
-    b = (b * b) % q
-    e >>= 1n
-  }
-  return result
-}
+import { powMod } from '../math/pow-mod.ts'
 
 /** The smallest primitive `degree`-th root of unity mod the prime q (degree a power of two). */
 export function minimalPrimitiveRoot(degree: number, q: bigint): bigint {

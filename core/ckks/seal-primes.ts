@@ -1,26 +1,15 @@
 /**
  * The primes SEAL's CoeffModulus.Create picks for a ring and a list of bit sizes, without loading
- * SEAL: for each bit size b, the primes p ≡ 1 (mod 2N) below 2^b in descending order, handed out
- * in the order the sizes appear. The compiler's noise model (service/compiler/tolerance.ts) needs
+ * SEAL: for each bit size b, the largest primes p ≡ 1 (mod 2N) below 2^b, as many as the size
+ * appears, handed out smallest first in the order the sizes appear. The compiler's noise model (service/compiler/tolerance.ts) needs
  * the exact primes: the scale schedule derives every plaintext's scale from them, and the
  * rounding of a plaintext's coefficients depends on its exact scale. Checked against SEAL's
  * context in test/core/ckks/seal-primes.test.ts.
  */
+import { powMod } from '../math/pow-mod.ts'
 
 /** Witnesses that decide primality for every n < 3.3e24 (and so every 64-bit n). */
 const WITNESSES = [2n, 3n, 5n, 7n, 11n, 13n, 17n, 19n, 23n, 29n, 31n, 37n, 41n]
-
-function powMod(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n
-  let b = base % modulus
-  let e = exponent
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % modulus
-    b = (b * b) % modulus
-    e >>= 1n
-  }
-  return result
-}
 
 /** Deterministic Miller-Rabin for n < 2^64. */
 export function isPrime(n: bigint): boolean {

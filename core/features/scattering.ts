@@ -31,6 +31,7 @@
  * 1024-slot period: four images per N = 8192 ciphertext (docs/design.md, "Scattering features").
  */
 import { PrivinferError } from '../errors.ts'
+import { fftInPlace } from '../math/fft.ts'
 
 export const SCATTER28_V1 = 'scatter28-v1'
 export const SCATTER_IMAGE_SIZE = 28
@@ -52,73 +53,28 @@ function signedOffset(i: number): number {
   return i < CANVAS / 2 ? i : i - CANVAS
 }
 
-/** In-place radix-2 FFT of length 32 on (re, im) at stride `stride` from `start` (inverse: conjugate twiddles, no scaling). */
-const BIT_REVERSED = (() => {
-  const table = new Int32Array(CANVAS)
-  for (let i = 0; i < CANVAS; i++) {
-    let r = 0
-    for (let bit = 0, v = i; bit < 5; bit++, v >>= 1) r = (r << 1) | (v & 1)
-    table[i] = r
-  }
-  return table
-})()
-const TWIDDLE_RE = Float64Array.from({ length: CANVAS / 2 }, (_, k) =>
-  Math.cos((-2 * Math.PI * k) / CANVAS),
-)
-const TWIDDLE_IM = Float64Array.from({ length: CANVAS / 2 }, (_, k) =>
-  Math.sin((-2 * Math.PI * k) / CANVAS),
-)
-
-function fft32(
-  re: Float64Array,
-  im: Float64Array,
-  start: number,
-  stride: number,
-  inverse: boolean,
-): void {
-  for (let i = 0; i < CANVAS; i++) {
-    const j = BIT_REVERSED[i]
-    if (j > i) {
-      const a = start + i * stride
-      const b = start + j * stride
-      const tr = re[a]
-      re[a] = re[b]
-      re[b] = tr
-      const ti = im[a]
-      im[a] = im[b]
-      im[b] = ti
-    }
-  }
-  const sign = inverse ? -1 : 1
-  for (let size = 2; size <= CANVAS; size *= 2) {
-    const half = size / 2
-    const step = CANVAS / size
-    for (let begin = 0; begin < CANVAS; begin += size) {
-      for (let k = 0; k < half; k++) {
-        const wr = TWIDDLE_RE[k * step]
-        const wi = sign * TWIDDLE_IM[k * step]
-        const a = start + (begin + k) * stride
-        const b = start + (begin + k + half) * stride
-        const xr = re[b] * wr - im[b] * wi
-        const xi = re[b] * wi + im[b] * wr
-        re[b] = re[a] - xr
-        im[b] = im[a] - xi
-        re[a] += xr
-        im[a] += xi
-      }
-    }
-  }
-}
-
-/** 2-D FFT of a 32x32 complex array (row-major) in place; the inverse divides by 1024. */
+/**
+ * 2-D FFT of a 32x32 complex array (row-major) in place: rows, then columns, through
+ * core/math/fft.ts; the inverse divides by 1024 (32 per axis, exact in floating point).
+ */
 function fft2d(re: Float64Array, im: Float64Array, inverse: boolean): void {
-  for (let row = 0; row < CANVAS; row++) fft32(re, im, row * CANVAS, 1, inverse)
-  for (let col = 0; col < CANVAS; col++) fft32(re, im, col, CANVAS, inverse)
-  if (inverse) {
-    const scale = 1 / (CANVAS * CANVAS)
-    for (let i = 0; i < re.length; i++) {
-      re[i] *= scale
-      im[i] *= scale
+  const lineRe = new Float64Array(CANVAS)
+  const lineIm = new Float64Array(CANVAS)
+  // Rows (elements CANVAS·line + i), then columns (elements line + CANVAS·i).
+  for (const [lineStep, elementStep] of [
+    [CANVAS, 1],
+    [1, CANVAS],
+  ]) {
+    for (let line = 0; line < CANVAS; line++) {
+      for (let i = 0; i < CANVAS; i++) {
+        lineRe[i] = re[line * lineStep + i * elementStep]
+        lineIm[i] = im[line * lineStep + i * elementStep]
+      }
+      fftInPlace(lineRe, lineIm, inverse)
+      for (let i = 0; i < CANVAS; i++) {
+        re[line * lineStep + i * elementStep] = lineRe[i]
+        im[line * lineStep + i * elementStep] = lineIm[i]
+      }
     }
   }
 }

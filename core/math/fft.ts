@@ -5,7 +5,7 @@
  * stays at one ulp whatever the size; the PRV accountant (training/accountant/prv.ts) raises
  * transformed values to powers in the tens of thousands, which magnifies any error in them. The
  * compiler's encoding-error model (service/compiler/encoding-error.ts) uses it for CKKS's
- * canonical embedding.
+ * canonical embedding, the scattering transform (core/features/scattering.ts) on its 32x32 grid.
  */
 
 /** True for 1, 2, 4, 8, ... */
@@ -21,6 +21,8 @@ export function nextPowerOfTwo(size: number): number {
 }
 
 const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array }>()
+/** Sizes up to this one keep their table (1 MB at most). */
+const SMALL_TABLE = 2 ** 16
 
 /** cos and sin of 2 pi k / size for k < size / 2, cached per size (they are reused by every call). */
 function twiddles(size: number): { cos: Float64Array; sin: Float64Array } {
@@ -35,8 +37,11 @@ function twiddles(size: number): { cos: Float64Array; sin: Float64Array } {
       sin[k] = Math.sin(angle)
     }
     table = { cos, sin }
-    // Keep one table: each caller works at one size at a time and the accountant's tables reach 32 MB.
-    twiddleCache.clear()
+    // Small tables (the scattering transform's 32, the encoder model's N) stay; of the large ones
+    // (the accountant's reach 32 MB) only the last is kept.
+    if (size > SMALL_TABLE)
+      for (const cached of twiddleCache.keys())
+        if (cached > SMALL_TABLE) twiddleCache.delete(cached)
     twiddleCache.set(size, table)
   }
   return table
