@@ -555,7 +555,6 @@ Raw figures: docs/load.json.
 /** Where the time goes: server-side and client-side CPU per query, with the load averages. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function costSection(r: any): string {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const ms = (seconds: number, count: number) => ((seconds * 1000) / count).toFixed(1)
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const row = (name: string, count: number, c: any) =>
