@@ -23,8 +23,10 @@ export interface PhaseCost {
   wallSeconds: number
   /** CPU seconds of the whole service process (main thread + workers), from process_cpu_seconds_total. */
   serviceCpuSeconds: number
-  /** Seconds the HE workers spent in their engines (validation, plan, serialization). */
+  /** CPU seconds of the HE worker threads in their engines (validation, plan, serialization). */
   workerHeSeconds: number
+  /** Their busy wall time (includes being descheduled on a loaded machine). */
+  workerBusyWallSeconds: number
   /** The rest of the service's CPU: HTTP, multipart, key store, messages, key loading. */
   serviceOtherCpuSeconds: number
   /** CPU seconds of this (client / load generator) process. */
@@ -47,7 +49,11 @@ export async function withCost<T>(
   const cpu = process.cpuUsage(cpuBefore)
   const after = await scrape(url)
   const serviceCpuSeconds = after.process_cpu_seconds_total - before.process_cpu_seconds_total
+  // CPU time, not the workers' busy wall time: on a loaded machine that also counts the time
+  // other processes hold the cores (at load 18 it was 5x the service's whole CPU time).
   const workerHeSeconds =
+    after.privinfer_worker_cpu_seconds_total - before.privinfer_worker_cpu_seconds_total
+  const workerBusySeconds =
     after.privinfer_worker_busy_seconds_total - before.privinfer_worker_busy_seconds_total
   return {
     result,
@@ -55,6 +61,7 @@ export async function withCost<T>(
       wallSeconds: round(wallSeconds, 2),
       serviceCpuSeconds: round(serviceCpuSeconds, 2),
       workerHeSeconds: round(workerHeSeconds, 2),
+      workerBusyWallSeconds: round(workerBusySeconds, 2),
       serviceOtherCpuSeconds: round(serviceCpuSeconds - workerHeSeconds, 2),
       clientCpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
       loadAverage1m: { start: round(loadStart, 2), end: round(loadavg()[0], 2) },

@@ -84,6 +84,9 @@ class DeferredExecutor implements HeExecutor {
   workerBusySeconds(): number {
     return this.target?.workerBusySeconds?.() ?? 0
   }
+  workerCpuSeconds(): number {
+    return this.target?.workerCpuSeconds?.() ?? 0
+  }
   async close(): Promise<void> {
     await this.target?.close()
   }

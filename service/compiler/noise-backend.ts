@@ -13,7 +13,9 @@
  *   plaintext that encodes to zero loses its values), times x of the slot it multiplies; in
  *   `spread` mode, noise of sqrt(N/12) / plaintextScale instead;
  * - rescale: sqrt(N/12 · (1 + h)) / (scale after);
- * - key switching (rotation, relinearization): sqrt((ℓ + 1) N/12) · σ · sqrt(N) · q_max / P / scale;
+ * - key switching (rotation, relinearization): sqrt((ℓ + 1) N/12) · σ · sqrt(N) · q_max / P / scale,
+ *   plus an offset shared by the queries under one key set, large at the first slots
+ *   (ckksNoiseTerms' keySwitchOffset), counted as noise since it varies over key sets;
  * - products: x ⊙ p scales the deviation by |p|; x² by 2|x|; a ⊙ b by |b| σ_a + |a| σ_b (linear:
  *   the two may share an error source);
  * - additions of independent errors add variances; of correlated ones (a polynomial's terms, all
@@ -53,6 +55,12 @@ export interface NoiseBackend extends HeBackend<NoisyValue> {
 /**
  * Standard deviations (in coefficient units, before dividing by the scale) of CKKS's noise sources
  * per slot, real part: encoding rounding, a rescale, a key switch at a level, a fresh encryption.
+ * keySwitchOffset: SEAL decomposes the switched polynomial into its residues mod each q_j, in
+ * [0, q_j): their mean q_j/2 (the all-ones polynomial, whose embedding 2/(1 - ζ) is large at the
+ * roots near 1) times the key's own error e_j is an error that every query under one key set shares,
+ * of deviation (over key sets) (sqrt(Σ q_j²)/2/P)·σ·sqrt(N)/|sin(π·3^s/2N)| at slot s: 2N/π times the
+ * per-slot figure at slot 0, a third of that at slot 1, ..., noise-sized beyond slot 5 (measured
+ * over 16 key sets at N = 4096: 166k / 76k / 19k / 6k against 195k / 65k / 22k / 7k predicted).
  * Shared by the slot-plan and feature-plan noise models. Encoding real slot values rounds
  * antisymmetric coefficients (c_(N-k) = -c_k), so that error is real and keeps its whole variance
  * N/12 (no REAL_PART); the others round or sample coefficients independently.
@@ -64,12 +72,30 @@ export function ckksNoiseTerms(
   rounding: number
   rescaleNoise: number
   keySwitchNoise: (level: number) => number
+  keySwitchOffset: (level: number) => Float64Array
   freshNoise: number
 } {
   const n = parameters.polyModulusDegree
   const special = 2 ** parameters.coeffModulusBits[parameters.coeffModulusBits.length - 1]
   const maxPrime = Math.max(...primes)
+  const offsets = new Map<number, Float64Array>()
   return {
+    keySwitchOffset(level) {
+      let offset = offsets.get(level)
+      if (offset === undefined) {
+        let squares = 0
+        for (let j = 0; j <= level; j++) squares += primes[j] * primes[j]
+        const size = REAL_PART * (Math.sqrt(squares) / 2 / special) * SIGMA * Math.sqrt(n)
+        offset = new Float64Array(n / 2)
+        let position = 1
+        for (let s = 0; s < n / 2; s++) {
+          offset[s] = size / Math.abs(Math.sin((Math.PI * position) / (2 * n)))
+          position = (position * 3) % (2 * n)
+        }
+        offsets.set(level, offset)
+      }
+      return offset
+    },
     rounding: Math.sqrt(n / 12),
     rescaleNoise: REAL_PART * Math.sqrt((n / 12) * (1 + (2 * n) / 3)),
     keySwitchNoise: (level) =>
@@ -90,12 +116,24 @@ export function createNoiseBackend(
   encoding: EncodingErrorMode = 'exact',
 ): NoiseBackend {
   const schedule = scheduleScales(plan, parameters, primes)
-  const { rescaleNoise, keySwitchNoise, freshNoise } = ckksNoiseTerms(parameters, primes)
+  const { rescaleNoise, keySwitchNoise, keySwitchOffset, freshNoise } = ckksNoiseTerms(
+    parameters,
+    primes,
+  )
   /** deviation ← sqrt(deviation² + extra²) per slot. */
   const addIndependent = (deviation: Float64Array, extra: number) => {
     const extra2 = extra * extra
     for (let s = 0; s < deviation.length; s++)
       deviation[s] = Math.sqrt(deviation[s] * deviation[s] + extra2)
+  }
+  /** A key switch's noise and its key-fixed offset (ckksNoiseTerms), at `scale`. */
+  const addKeySwitch = (deviation: Float64Array, level: number, scale: number) => {
+    const noise2 = (keySwitchNoise(level) / scale) ** 2
+    const offset = keySwitchOffset(level)
+    for (let s = 0; s < deviation.length; s++) {
+      const fixed = offset[s] / scale
+      deviation[s] = Math.sqrt(deviation[s] * deviation[s] + noise2 + fixed * fixed)
+    }
   }
   const spec = (id: number) => schedule.plaintexts[id]
   return {
@@ -107,7 +145,7 @@ export function createNoiseBackend(
     },
     rotate(x, steps) {
       const deviation = rotate(x.deviation, steps)
-      addIndependent(deviation, keySwitchNoise(x.level) / x.scale)
+      addKeySwitch(deviation, x.level, x.scale)
       const { level, scale } = x
       return {
         values: rotate(x.values, steps),
@@ -166,7 +204,7 @@ export function createNoiseBackend(
         x.values[s] = v * v
       }
       x.scale *= x.scale
-      addIndependent(x.deviation, keySwitchNoise(x.level) / x.scale)
+      addKeySwitch(x.deviation, x.level, x.scale)
     },
     multiplyInPlace(accumulator, x) {
       for (let s = 0; s < x.values.length; s++) {
@@ -181,7 +219,7 @@ export function createNoiseBackend(
         accumulator.values[s] = a * b
       }
       accumulator.scale *= x.scale
-      addIndependent(accumulator.deviation, keySwitchNoise(accumulator.level) / accumulator.scale)
+      addKeySwitch(accumulator.deviation, accumulator.level, accumulator.scale)
     },
     levelOf: (x) => x.level,
     rescaleInPlace(x) {

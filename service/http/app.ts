@@ -29,6 +29,7 @@ export function createApp(deps: AppDeps): Express {
     registry,
     () => executor.queueSize(),
     () => executor.workerBusySeconds?.() ?? 0,
+    () => executor.workerCpuSeconds?.() ?? 0,
   )
   const app = express()
   app.disable('x-powered-by')

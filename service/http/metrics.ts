@@ -16,6 +16,7 @@ export function createHttpMetrics(
   registry: Registry,
   queueSize: () => number,
   workerBusySeconds: () => number = () => 0,
+  workerCpuSeconds: () => number = () => 0,
 ): HttpMetrics {
   collectDefaultMetrics({ register: registry })
   new Gauge({
@@ -24,6 +25,14 @@ export function createHttpMetrics(
     registers: [registry],
     collect() {
       this.set(workerBusySeconds())
+    },
+  })
+  new Gauge({
+    name: 'privinfer_worker_cpu_seconds_total',
+    help: 'CPU time of the HE worker threads on query tasks since start, seconds (all workers)',
+    registers: [registry],
+    collect() {
+      this.set(workerCpuSeconds())
     },
   })
   new Gauge({

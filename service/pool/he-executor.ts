@@ -41,6 +41,8 @@ export interface HeExecutor {
   queueSize(): number
   /** Seconds the workers spent running tasks since start (all workers; metrics). */
   workerBusySeconds?(): number
+  /** CPU seconds of the workers' threads on query tasks since start (metrics). */
+  workerCpuSeconds?(): number
   /** Finishes queued work, then stops the workers. */
   close(): Promise<void>
 }

@@ -77,6 +77,6 @@ export type WorkerResult =
   | { kind: 'ready'; threadId: number; models: string[] }
   | { kind: 'valid' }
   | { kind: 'need-keys' }
-  | { kind: 'output'; output: Uint8Array; ms: number }
-  | { kind: 'outputs'; outputs: Uint8Array[]; ms: number }
+  | { kind: 'output'; output: Uint8Array; ms: number; cpuMs: number }
+  | { kind: 'outputs'; outputs: Uint8Array[]; ms: number; cpuMs: number }
   | WorkerFailure

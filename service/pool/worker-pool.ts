@@ -44,6 +44,7 @@ export class WorkerPool implements HeExecutor {
   /** Single queries answered by a split (for tests and metrics). */
   splitQueries = 0
   #busyMs = 0
+  #cpuMs = 0
 
   private constructor(
     pool: Piscina<WorkerTask, WorkerResult>,
@@ -112,6 +113,11 @@ export class WorkerPool implements HeExecutor {
 
   workerBusySeconds(): number {
     return this.#busyMs / 1000
+  }
+
+  /** CPU time of the worker threads on query tasks, seconds (busy time minus being descheduled). */
+  workerCpuSeconds(): number {
+    return this.#cpuMs / 1000
   }
 
   async validateKeys(modelId: string, keys: EvaluationKeyBytes): Promise<void> {
@@ -270,7 +276,10 @@ export class WorkerPool implements HeExecutor {
     if (result.kind === 'error')
       throw new PrivinferError(result.code, result.message, result.details)
     // The engine's time of a query task (validation, plan, serialization; not the key loading).
-    if (result.kind === 'output' || result.kind === 'outputs') this.#busyMs += result.ms
+    if (result.kind === 'output' || result.kind === 'outputs') {
+      this.#busyMs += result.ms
+      this.#cpuMs += result.cpuMs
+    }
     return result
   }
 }

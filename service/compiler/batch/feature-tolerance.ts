@@ -63,13 +63,19 @@ function createNoiseFeatureBackend(
   primes: readonly number[],
 ): FeatureBackend<NoisyRegister> & { encrypt(values: Float64Array): NoisyRegister } {
   const schedule = scheduleFeatureScales(plan, parameters, primes)
-  const { rounding, rescaleNoise, keySwitchNoise, freshNoise } = ckksNoiseTerms(parameters, primes)
+  const { rounding, rescaleNoise, keySwitchNoise, keySwitchOffset, freshNoise } = ckksNoiseTerms(
+    parameters,
+    primes,
+  )
   const addIndependent = (deviation: Float64Array, extra: number) => {
     for (let s = 0; s < deviation.length; s++) deviation[s] = Math.hypot(deviation[s], extra)
   }
   const settle = (x: NoisyRegister) => {
     if (!x.pending) return
-    addIndependent(x.deviation, keySwitchNoise(x.level) / x.scale)
+    const noise = keySwitchNoise(x.level) / x.scale
+    const offset = keySwitchOffset(x.level)
+    for (let s = 0; s < x.deviation.length; s++)
+      x.deviation[s] = Math.hypot(x.deviation[s], noise, offset[s] / x.scale)
     x.pending = false
   }
   return {

@@ -146,9 +146,7 @@ describe(`noise flooding on ${MODEL} (λ = 2)`, () => {
         roundTrip.ctx.primes,
       )
       for (let j = 0; j < size; j++) {
-        // toleranceFor underestimates this model's 1001-term product (measured up to 5x over its
-        // 2,000 test digits: card.comparison), an open compiler item; the flood is checked below.
-        expect(Math.abs(before[offset + j] - expected[j])).toBeLessThan(5 * circuitTolerance)
+        expect(Math.abs(before[offset + j] - expected[j])).toBeLessThan(circuitTolerance)
         expect(Math.abs(after[offset + j] - expected[j])).toBeLessThan(flooding.outputTolerance)
       }
       // The digits are ones whose top-2 margin exceeds twice the flooded tolerance, so the
