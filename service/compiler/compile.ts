@@ -241,6 +241,120 @@ function tryRing(
 }
 
 /**
+ * A flooded result needs room above the output in q0 (flooding.ts): two more bits by default
+ * (headroom margin 8 instead of 2), enough for λ up to about 10 on the bundled models.
+ * @throws PrivinferError OPTION_INVALID for flooding with batch or split plans, whose results the
+ *   service does not flood.
+ */
+function withFloodingDefaults<
+  T extends Omit<CompileOptions, 'calibration' | 'polyModulusDegree' | 'parameters'>,
+>(requested: T): T {
+  if (requested.floodNoise === undefined) return requested
+  if (requested.batch !== undefined || requested.split !== undefined) {
+    throw new PrivinferError(
+      'OPTION_INVALID',
+      'floodNoise does not combine with batch or split plans: their results would not be flooded',
+    )
+  }
+  return requested.headroomMargin === undefined ? { ...requested, headroomMargin: 8 } : requested
+}
+
+/** What compileLayerModel settled on before the ring and rescale policy that fits. */
+interface CompileContext {
+  layerModel: LayerModel
+  approximated: ReturnType<typeof approximateActivations>
+  completed: CompletedSquares
+  calibration: ReadonlyArray<ArrayLike<number>>
+  generated: boolean
+  /** The rings and policies rejected before this one, as reasons. */
+  tried: string[]
+  rest: Omit<CompileOptions, 'calibration' | 'polyModulusDegree' | 'parameters'>
+  resolved: Omit<CompileOptions, 'calibration' | 'polyModulusDegree' | 'parameters'>
+  polyModulusDegree: number | undefined
+}
+
+/** The compiled model from the first fitting attempt: flooding, batch and split plans, reasons. */
+function assemble(
+  attempt: Extract<Attempt, { fits: true }>,
+  context: CompileContext,
+): CompiledModel {
+  const { layerModel, approximated, completed, calibration, generated, tried, rest, resolved } =
+    context
+  const { polyModulusDegree } = context
+  const approximatedModel = approximated.model
+  const { plan, reasons: lowerReasons } = attempt.lowered
+  const flooding =
+    rest.floodNoise === undefined
+      ? undefined
+      : planFlooding(attempt.choice.parameters, plan, attempt.ranges, rest.floodNoise)
+  const { batch: _batch, packing: _packing, split: _split, ...lowerOptions } = resolved
+  const batch = compileBatch(
+    {
+      steps: completed.steps,
+      lowerOptions,
+      parameters: attempt.choice.parameters,
+      calibration,
+      headroomMargin: rest.headroomMargin ?? 2,
+    },
+    { batch: rest.batch, packing: rest.packing },
+    packingCosts(),
+  )
+  const { split, splitReasons } =
+    rest.split === undefined
+      ? { split: undefined, splitReasons: [] }
+      : splitPlan(rest.split, {
+          steps: completed.steps,
+          lowerOptions,
+          single: plan,
+          parameters: attempt.choice.parameters,
+          calibration,
+          headroomMargin: rest.headroomMargin ?? 2,
+        })
+  const galoisSteps = [
+    ...new Set([
+      ...plan.galoisSteps,
+      ...batchGaloisSteps(batch),
+      ...(split?.parts.flatMap((part) => part.galoisSteps) ?? []),
+    ]),
+  ].sort((a, b) => a - b)
+  const reasons = [
+    generated
+      ? `no calibration given: ${calibration.length} random inputs in [0, 1] set the value ranges`
+      : `calibrated on ${calibration.length} inputs`,
+    ...tried.map((line) => `rejected ${line}`),
+    ...attempt.choice.reasons,
+    ...lowerReasons,
+    ...(batch?.reasons ?? []),
+    ...splitReasons,
+    `Galois steps ${galoisSteps.join(', ')}`,
+  ]
+  return {
+    formatVersion: 1,
+    layerModel,
+    approximatedModel,
+    approximations: approximated.approximations,
+    approximationCheck: checkApproximation(layerModel, approximatedModel, calibration),
+    plan,
+    parameters: attempt.choice.parameters,
+    inputLayout: plan.inputLayout,
+    outputLayout: plan.outputLayout,
+    galoisSteps,
+    depth: plan.depth,
+    reasons,
+    opCounts: countOps(plan),
+    ...(batch === undefined ? {} : { batch }),
+    ...(split === undefined ? {} : { split }),
+    options: { ...resolved, ...(polyModulusDegree === undefined ? {} : { polyModulusDegree }) },
+    calibration: {
+      inputs: calibration.length,
+      generated,
+      outputMaxAbs: attempt.ranges.outputMaxAbs,
+    },
+    ...(flooding === undefined ? {} : { flooding }),
+  }
+}
+
+/**
  * Compiles a LayerModel (no ONNX involved: used by tests and by compileModel).
  * @throws PrivinferError PLAN_INVALID (unsupported structure), NO_PARAMETERS_FIT (no ring fits),
  *   PRECISION_NOT_MET (chains fit, but none meets options.outputPrecision), INPUT_INVALID
@@ -256,22 +370,7 @@ export function compileLayerModel(
     parameters: pinned,
     ...requested
   } = options
-  // A flooded result needs room above the output in q0 (flooding.ts): two more bits by default
-  // (headroom margin 8 instead of 2), enough for λ up to about 10 on the bundled models.
-  const rest =
-    requested.floodNoise !== undefined && requested.headroomMargin === undefined
-      ? { ...requested, headroomMargin: 8 }
-      : requested
-  if (
-    requested.floodNoise !== undefined &&
-    (requested.batch !== undefined || requested.split !== undefined)
-  ) {
-    // The batch and split paths return results the service does not flood.
-    throw new PrivinferError(
-      'OPTION_INVALID',
-      'floodNoise does not combine with batch or split plans: their results would not be flooded',
-    )
-  }
+  const rest = withFloodingDefaults(requested)
   const polyModulusDegree = pinned?.polyModulusDegree ?? forcedRing
   const generated = given === undefined
   const calibration = calibrationOf(layerModel, given)
@@ -306,85 +405,17 @@ export function compileLayerModel(
           precisionMiss = attempt.precision
         continue
       }
-      const { plan, reasons: lowerReasons } = attempt.lowered
-      const flooding =
-        rest.floodNoise === undefined
-          ? undefined
-          : planFlooding(attempt.choice.parameters, plan, attempt.ranges, rest.floodNoise)
-      const { batch: _batch, packing: _packing, split: _split, ...lowerOptions } = resolved
-      const batch = compileBatch(
-        {
-          steps: completed.steps,
-          lowerOptions,
-          parameters: attempt.choice.parameters,
-          calibration,
-          headroomMargin: rest.headroomMargin ?? 2,
-        },
-        { batch: rest.batch, packing: rest.packing },
-        packingCosts(),
-      )
-      let split: CompiledSplit | undefined
-      const splitReasons: string[] = []
-      if (rest.split !== undefined) {
-        checkSplitParts(rest.split)
-        const attemptSplit = compileSplit(
-          {
-            steps: completed.steps,
-            lowerOptions,
-            single: plan,
-            parameters: attempt.choice.parameters,
-            calibration,
-            headroomMargin: rest.headroomMargin ?? 2,
-          },
-          rest.split,
-        )
-        if ('split' in attemptSplit) {
-          split = attemptSplit.split
-          splitReasons.push(...split.reasons)
-        } else splitReasons.push(attemptSplit.rejected)
-      }
-      const galoisSteps = [
-        ...new Set([
-          ...plan.galoisSteps,
-          ...batchGaloisSteps(batch),
-          ...(split?.parts.flatMap((part) => part.galoisSteps) ?? []),
-        ]),
-      ].sort((a, b) => a - b)
-      const reasons = [
-        generated
-          ? `no calibration given: ${calibration.length} random inputs in [0, 1] set the value ranges`
-          : `calibrated on ${calibration.length} inputs`,
-        ...tried.map((line) => `rejected ${line}`),
-        ...attempt.choice.reasons,
-        ...lowerReasons,
-        ...(batch?.reasons ?? []),
-        ...splitReasons,
-        `Galois steps ${galoisSteps.join(', ')}`,
-      ]
-      return {
-        formatVersion: 1,
+      return assemble(attempt, {
         layerModel,
-        approximatedModel,
-        approximations: approximated.approximations,
-        approximationCheck: checkApproximation(layerModel, approximatedModel, calibration),
-        plan,
-        parameters: attempt.choice.parameters,
-        inputLayout: plan.inputLayout,
-        outputLayout: plan.outputLayout,
-        galoisSteps,
-        depth: plan.depth,
-        reasons,
-        opCounts: countOps(plan),
-        ...(batch === undefined ? {} : { batch }),
-        ...(split === undefined ? {} : { split }),
-        options: { ...resolved, ...(polyModulusDegree === undefined ? {} : { polyModulusDegree }) },
-        calibration: {
-          inputs: calibration.length,
-          generated,
-          outputMaxAbs: attempt.ranges.outputMaxAbs,
-        },
-        ...(flooding === undefined ? {} : { flooding }),
-      }
+        approximated,
+        completed,
+        calibration,
+        generated,
+        tried,
+        rest,
+        resolved,
+        polyModulusDegree,
+      })
     }
   }
   if (precisionMiss !== undefined) {
@@ -399,6 +430,18 @@ export function compileLayerModel(
     `no CKKS parameters fit this model at 128-bit security: ${tried.join('; ')}`,
     { tried },
   )
+}
+
+/** The split plan asked for, or the reason it was not made (the single plan serves alone). */
+function splitPlan(
+  parts: number,
+  input: Parameters<typeof compileSplit>[0],
+): { split: CompiledSplit | undefined; splitReasons: string[] } {
+  checkSplitParts(parts)
+  const attempt = compileSplit(input, parts)
+  return 'split' in attempt
+    ? { split: attempt.split, splitReasons: [...attempt.split.reasons] }
+    : { split: undefined, splitReasons: [attempt.rejected] }
 }
 
 /** Rotation steps of a batch plan (none for the features packing). */
