@@ -10,8 +10,10 @@ import { PrivinferError } from '../../core/errors.ts'
 import {
   compileModel,
   defaultCalibration,
+  type CompiledModel,
   type CompileOptions,
 } from '../../service/compiler/compile.ts'
+import type { LayerModel } from '../../service/compiler/ir.ts'
 import { importOnnxGraph } from '../../service/compiler/onnx-import.ts'
 import { readOnnxModel } from '../../onnx/read.ts'
 import {
@@ -19,6 +21,7 @@ import {
   compareApproximationToPlain,
   compareBatchHeToPlain,
   compareHeToPlain,
+  type HeVsPlain,
 } from '../../service/models/compare-he.ts'
 import { approximationCardOf, withCompiledFields } from '../../service/models/he-card.ts'
 import {
@@ -232,6 +235,109 @@ function approximationLines(approximation: ModelCard['approximation']): string[]
   ]
 }
 
+interface ImportedModel {
+  id: string
+  onnxPath: string
+  layerModel: LayerModel
+  compiled: CompiledModel
+  check: HeVsPlain
+  batchCheck: { comparison: NonNullable<ModelCard['comparison']> } | undefined
+  approximation: ModelCard['approximation']
+  data: ModelCard['data'] | undefined
+}
+
+/**
+ * A fresh card: nothing of a replaced model's card (title, privacy, accuracy, preprocessing) may
+ * describe this ONNX file.
+ */
+async function importedCard(imported: ImportedModel): Promise<ModelCard> {
+  const { id, onnxPath, layerModel, compiled, check, batchCheck, approximation, data } = imported
+  const base: ModelCard = {
+    formatVersion: 1,
+    id,
+    title: id,
+    description: `imported from ${onnxPath}`,
+    nonPrivate: true,
+    onnxFile: 'model.onnx',
+    labels: Array.from({ length: layerModel.outputSize }, (_, i) => String(i)),
+    input: {
+      rawSize: layerModel.inputSize,
+      size: layerModel.inputSize,
+      preprocessing: { kind: 'none' },
+      layout: compiled.inputLayout,
+    },
+    output: { size: layerModel.outputSize, layout: compiled.outputLayout },
+    he: undefined as never,
+    privacy: null,
+    createdAt: new Date().toISOString(),
+  }
+  const compiledCard = withCompiledFields(
+    base,
+    compiled,
+    await encryptionParametersBase64Of(compiled.parameters),
+  )
+  return {
+    ...compiledCard,
+    ...(compiledCard.batch === undefined || batchCheck === undefined
+      ? {}
+      : { batch: { ...compiledCard.batch, comparison: batchCheck.comparison } }),
+    comparison: check.comparison,
+    ...(approximation ? { approximation } : {}),
+    ...(data ? { data } : {}),
+  }
+}
+
+/** What import prints: one JSON object (--json) or the reasons and the checks as text. */
+function report(
+  json: boolean,
+  imported: Pick<ImportedModel, 'id' | 'compiled' | 'check' | 'batchCheck' | 'approximation'> & {
+    dir: string
+    card: ModelCard
+  },
+): void {
+  const { id, dir, compiled, card, check, batchCheck, approximation } = imported
+  const { parameters } = compiled
+  emit(
+    json,
+    {
+      id,
+      dir,
+      polyModulusDegree: parameters.polyModulusDegree,
+      coeffModulusBits: parameters.coeffModulusBits,
+      scaleBits: parameters.scaleBits,
+      galoisSteps: compiled.galoisSteps,
+      depth: compiled.depth,
+      maxBatch: card.maxBatch ?? 1,
+      ...(card.batch === undefined ? {} : { packing: card.batch.packing }),
+      maxAbsError: check.comparison.maxAbsError,
+      tolerance: check.comparison.tolerance,
+      argmaxAgreement: check.comparison.argmaxAgreement,
+      precision: check.precision,
+      ...(card.output.postprocessing ? { postprocessing: card.output.postprocessing } : {}),
+      ...(approximation ? { approximation } : {}),
+      ...(batchCheck === undefined ? {} : { batchComparison: batchCheck.comparison }),
+      opCounts: compiled.opCounts,
+      reasons: card.he.reasons,
+    },
+    () =>
+      [
+        `imported ${id} into ${dir}`,
+        ...card.he.reasons.map((reason) => `  - ${reason}`),
+        ...approximationLines(approximation),
+        ...(card.output.postprocessing
+          ? [`post-processing after decryption (client): ${card.output.postprocessing}`]
+          : []),
+        `HE vs float64 plan on ${check.comparison.inputs} inputs: max |error| ${check.precision.maxAbsError.toExponential(2)} <= precision target ${check.precision.target.toExponential(2)}`,
+        `HE vs onnxruntime on ${check.comparison.inputs} inputs: max |error| ${check.comparison.maxAbsError.toExponential(2)} (tolerance ${check.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * check.comparison.argmaxAgreement).toFixed(1)}%`,
+        ...(batchCheck === undefined || card.batch === undefined
+          ? []
+          : [
+              `batch plan (${card.batch.packing}, up to ${card.batch.maxBatch} inputs per query) vs onnxruntime: max |error| ${batchCheck.comparison.maxAbsError.toExponential(2)} (tolerance ${batchCheck.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * batchCheck.comparison.argmaxAgreement).toFixed(1)}%`,
+            ]),
+      ].join('\n'),
+  )
+}
+
 export const command: Command = {
   name: 'import',
   summary: 'compile an ONNX model into an HE plan and model card',
@@ -310,84 +416,20 @@ export const command: Command = {
       compiled.batch === undefined
         ? undefined
         : await compareBatchHeToPlain(compiled, onnxBytes, calibration.slice(0, compareCount))
-    // A fresh card: nothing of a replaced model's card (title, privacy, accuracy, preprocessing) may
-    // describe this ONNX file.
-    const base: ModelCard = {
-      formatVersion: 1,
+    const card = await importedCard({
       id,
-      title: id,
-      description: `imported from ${onnxPath}`,
-      nonPrivate: true,
-      onnxFile: 'model.onnx',
-      labels: Array.from({ length: layerModel.outputSize }, (_, i) => String(i)),
-      input: {
-        rawSize: layerModel.inputSize,
-        size: layerModel.inputSize,
-        preprocessing: { kind: 'none' },
-        layout: compiled.inputLayout,
-      },
-      output: { size: layerModel.outputSize, layout: compiled.outputLayout },
-      he: undefined as never,
-      privacy: null,
-      createdAt: new Date().toISOString(),
-    }
-    const compiledCard = withCompiledFields(
-      base,
+      onnxPath,
+      layerModel,
       compiled,
-      await encryptionParametersBase64Of(compiled.parameters),
-    )
-    const card: ModelCard = {
-      ...compiledCard,
-      ...(compiledCard.batch === undefined || batchCheck === undefined
-        ? {}
-        : { batch: { ...compiledCard.batch, comparison: batchCheck.comparison } }),
-      comparison: check.comparison,
-      ...(approximation ? { approximation } : {}),
-      ...(data ? { data: data.card } : {}),
-    }
+      check,
+      batchCheck,
+      approximation,
+      data: data?.card,
+    })
     if (replaced) await removeModelFiles(dir)
     await writeModelDirectory(dir, { onnxBytes, card, compiled })
     if (data?.indicesText !== undefined)
       await writeFile(join(dir, TEST_INDICES_FILE), data.indicesText)
-    const { parameters } = compiled
-    emit(
-      Boolean(values.json),
-      {
-        id,
-        dir,
-        polyModulusDegree: parameters.polyModulusDegree,
-        coeffModulusBits: parameters.coeffModulusBits,
-        scaleBits: parameters.scaleBits,
-        galoisSteps: compiled.galoisSteps,
-        depth: compiled.depth,
-        maxBatch: card.maxBatch ?? 1,
-        ...(card.batch === undefined ? {} : { packing: card.batch.packing }),
-        maxAbsError: check.comparison.maxAbsError,
-        tolerance: check.comparison.tolerance,
-        argmaxAgreement: check.comparison.argmaxAgreement,
-        precision: check.precision,
-        ...(card.output.postprocessing ? { postprocessing: card.output.postprocessing } : {}),
-        ...(approximation ? { approximation } : {}),
-        ...(batchCheck === undefined ? {} : { batchComparison: batchCheck.comparison }),
-        opCounts: compiled.opCounts,
-        reasons: card.he.reasons,
-      },
-      () =>
-        [
-          `imported ${id} into ${dir}`,
-          ...card.he.reasons.map((reason) => `  - ${reason}`),
-          ...approximationLines(approximation),
-          ...(card.output.postprocessing
-            ? [`post-processing after decryption (client): ${card.output.postprocessing}`]
-            : []),
-          `HE vs float64 plan on ${check.comparison.inputs} inputs: max |error| ${check.precision.maxAbsError.toExponential(2)} <= precision target ${check.precision.target.toExponential(2)}`,
-          `HE vs onnxruntime on ${check.comparison.inputs} inputs: max |error| ${check.comparison.maxAbsError.toExponential(2)} (tolerance ${check.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * check.comparison.argmaxAgreement).toFixed(1)}%`,
-          ...(batchCheck === undefined || card.batch === undefined
-            ? []
-            : [
-                `batch plan (${card.batch.packing}, up to ${card.batch.maxBatch} inputs per query) vs onnxruntime: max |error| ${batchCheck.comparison.maxAbsError.toExponential(2)} (tolerance ${batchCheck.comparison.tolerance.toExponential(2)}), argmax agreement ${(100 * batchCheck.comparison.argmaxAgreement).toFixed(1)}%`,
-              ]),
-        ].join('\n'),
-    )
+    report(Boolean(values.json), { id, dir, compiled, card, check, batchCheck, approximation })
   },
 }
