@@ -44,7 +44,7 @@ export const TUNING_NOT_COUNTED =
 
 export function buildTrainingCard(inputs: CardInputs): TrainingCard {
   const { id, outcome } = inputs
-  const { config, privacy, result, splits } = outcome
+  const { config, privacy, splits } = outcome
   const nonPrivate = privacy === null
   const datasetTitle = config.dataset === 'mnist' ? 'MNIST digits' : 'Fashion-MNIST'
   const architecture = [outcome.train.inputSize, ...config.hidden, 10].join('-')
@@ -82,32 +82,7 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
       range: { min: 0, max: 1 },
     },
     output: { size: 10 },
-    privacy: privacy && {
-      epsilon: privacy.epsilonRdp,
-      delta: privacy.delta,
-      accountant: 'rdp',
-      epsilonRdp: privacy.epsilonRdp,
-      epsilonPrv: privacy.epsilonPrv,
-      noiseMultiplier: privacy.noiseMultiplier,
-      sampleRate: privacy.sampleRate,
-      steps: privacy.steps,
-      epochs: config.epochs,
-      clippingNorm: config.clippingNorm,
-      mechanism: `discrete Gaussian noise (Canonne, Kamath, Steinke 2020) on the gradient sum rounded to a grid of C 2^-${GRID_BITS}, sigma_Z = sigma (C/gamma + 2 sqrt(d)); ${privacy.sampleRate === 1 ? 'full batch (q = 1, no subsampling)' : 'Poisson subsampling'}`,
-      ...(config.nominalTrainSize === undefined
-        ? {}
-        : { nominalTrainSize: config.nominalTrainSize }),
-      ...(recordSet ? { recordSet } : {}),
-      notes: [
-        `Target epsilon ${config.privacy?.epsilon}; sigma calibrated with the RDP accountant (best order ${round(privacy.bestOrder, 2)}). Recompute: privinfer dp epsilon --sample-rate ${privacy.sampleRate} --noise-multiplier ${privacy.noiseMultiplier} --steps ${privacy.steps} --delta ${privacy.delta}.`,
-        privacy.sampleRate === 1
-          ? `At q = 1 the accountant composes ${privacy.steps} Gaussian mechanisms: Renyi DP alpha T / (2 sigma^2), which bounds the discrete Gaussian too (its Renyi divergence for integer shifts is at most the continuous one's). epsilonPrv (${Number.isNaN(privacy.epsilonPrv) ? 'n/a' : round(privacy.epsilonPrv, 3)}) is the PRV accountant for the continuous Gaussian (worse of add and remove), a reference only.`
-          : 'epsilonPrv is the PRV accountant (worse of add and remove) for the continuous subsampled Gaussian, reported beside.',
-        'Unit of privacy: one training example (add/remove adjacency). The sampling rate, steps and normalizer come from the published nominal training-set size, not from the data.',
-        'Noise comes from node:crypto (OS CSPRNG) through an exact integer sampler; initialization and data splits are seeded.',
-        scattering ? TUNING_ON_PROXY : TUNING_NOT_COUNTED,
-      ],
-    },
+    privacy: privacy && privacyOf(outcome, privacy, { scattering, recordSet }),
     data: {
       dataset: config.dataset,
       trainSize: outcome.train.count,
@@ -120,66 +95,123 @@ export function buildTrainingCard(inputs: CardInputs): TrainingCard {
       ...(inputs.nonPrivateTwin ? { nonPrivateTwin: inputs.nonPrivateTwin.accuracy } : {}),
       testExamples: outcome.evaluation.count,
     },
-    audit: inputs.servedAudit
-      ? { kind: 'canary one-run audit on the public proxy', ...inputs.servedAudit }
-      : {
-          description:
-            'Membership inference: members = training examples, non-members = held-out test examples, balanced. Score > threshold = "member". AUC 0.5 and TPR = FPR mean no measurable leakage by this attack.',
-          attacks: [outcome.audit, ...(inputs.extraAttacks ?? [])].filter(
-            (attack) => attack !== null,
-          ),
-          ...(inputs.twinAudit
-            ? { nonPrivateTwin: { id: inputs.nonPrivateTwin?.id, attacks: inputs.twinAudit } }
-            : {}),
-        },
-    training: {
-      command:
-        inputs.command ??
-        commandFor(id, config, (inputs.tuning as { file?: string } | undefined)?.file),
-      dataSource: splits.source,
-      architecture,
-      activation: config.activation,
-      activationCoefficients: outcome.model.activationOffsets.map((offset) => ({
-        a: outcome.model.params[offset],
-        b: outcome.model.params[offset + 1],
-      })),
-      inputNormalization: {
-        mean: outcome.model.shape.inputMean,
-        std: outcome.model.shape.inputStd,
-        foldedIntoFirstLayer: true,
-      },
-      optimizer: config.optimizer,
-      learningRate: config.learningRate,
-      schedule: config.schedule,
-      emaDecay: config.emaDecay ?? null,
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      expectedBatchSize: nonPrivate
-        ? undefined
-        : result.sampleRate * (config.nominalTrainSize ?? outcome.train.count),
-      // Realized batch sizes and the clipped fraction are exact statistics of the training records:
-      // released only for public record sets.
-      ...(privateRecords
-        ? {}
-        : { meanRealizedBatchSize: result.meanBatchSize, clippedFraction: result.clippedFraction }),
-      steps: result.steps,
-      clippingNorm: nonPrivate ? undefined : config.clippingNorm,
-      features: config.features ?? 'pixels',
-      seed: config.seed,
-      weightGain: config.weightGain,
-      trainSeconds: outcome.trainSeconds,
-      onnxCheck: {
-        runtime: 'onnxruntime-node',
-        maxAbsLogitError: outcome.onnx.maxAbsLogitError,
-        argmaxDisagreements: outcome.onnx.argmaxDisagreements,
-        trainerAccuracy: outcome.trainerAccuracy,
-      },
-      ...(scattering
-        ? { tuning: inputs.tuning ?? { file: 'training/tuning/scatter-linear-proxy.json' } }
-        : { tuning: inputs.tuning ?? null, tuningNotCountedInEpsilon: TUNING_NOT_COUNTED }),
-      machine: 'shared 2-core VM, Node 24, nice -n 10',
-    },
+    audit: auditOf(inputs),
+    training: trainingOf(inputs, { architecture, scattering, privateRecords }),
     createdAt: new Date().toISOString(),
+  }
+}
+
+/** The card's privacy block: what anyone needs to recompute epsilon, and what it covers. */
+function privacyOf(
+  outcome: TrainingOutcome,
+  privacy: NonNullable<TrainingOutcome['privacy']>,
+  {
+    scattering,
+    recordSet,
+  }: { scattering: boolean; recordSet: ReturnType<typeof recordSetBudget> | undefined },
+): NonNullable<TrainingCard['privacy']> {
+  const { config } = outcome
+  return {
+    epsilon: privacy.epsilonRdp,
+    delta: privacy.delta,
+    accountant: 'rdp',
+    epsilonRdp: privacy.epsilonRdp,
+    epsilonPrv: privacy.epsilonPrv,
+    noiseMultiplier: privacy.noiseMultiplier,
+    sampleRate: privacy.sampleRate,
+    steps: privacy.steps,
+    epochs: config.epochs,
+    clippingNorm: config.clippingNorm,
+    mechanism: `discrete Gaussian noise (Canonne, Kamath, Steinke 2020) on the gradient sum rounded to a grid of C 2^-${GRID_BITS}, sigma_Z = sigma (C/gamma + 2 sqrt(d)); ${privacy.sampleRate === 1 ? 'full batch (q = 1, no subsampling)' : 'Poisson subsampling'}`,
+    ...(config.nominalTrainSize === undefined ? {} : { nominalTrainSize: config.nominalTrainSize }),
+    ...(recordSet ? { recordSet } : {}),
+    notes: [
+      `Target epsilon ${config.privacy?.epsilon}; sigma calibrated with the RDP accountant (best order ${round(privacy.bestOrder, 2)}). Recompute: privinfer dp epsilon --sample-rate ${privacy.sampleRate} --noise-multiplier ${privacy.noiseMultiplier} --steps ${privacy.steps} --delta ${privacy.delta}.`,
+      privacy.sampleRate === 1
+        ? `At q = 1 the accountant composes ${privacy.steps} Gaussian mechanisms: Renyi DP alpha T / (2 sigma^2), which bounds the discrete Gaussian too (its Renyi divergence for integer shifts is at most the continuous one's). epsilonPrv (${Number.isNaN(privacy.epsilonPrv) ? 'n/a' : round(privacy.epsilonPrv, 3)}) is the PRV accountant for the continuous Gaussian (worse of add and remove), a reference only.`
+        : 'epsilonPrv is the PRV accountant (worse of add and remove) for the continuous subsampled Gaussian, reported beside.',
+      'Unit of privacy: one training example (add/remove adjacency). The sampling rate, steps and normalizer come from the published nominal training-set size, not from the data.',
+      'Noise comes from node:crypto (OS CSPRNG) through an exact integer sampler; initialization and data splits are seeded.',
+      scattering ? TUNING_ON_PROXY : TUNING_NOT_COUNTED,
+    ],
+  }
+}
+
+/** The served model's canary audit, or the membership-inference attacks for other models. */
+function auditOf(inputs: CardInputs): TrainingCard['audit'] {
+  const { outcome } = inputs
+  return inputs.servedAudit
+    ? { kind: 'canary one-run audit on the public proxy', ...inputs.servedAudit }
+    : {
+        description:
+          'Membership inference: members = training examples, non-members = held-out test examples, balanced. Score > threshold = "member". AUC 0.5 and TPR = FPR mean no measurable leakage by this attack.',
+        attacks: [outcome.audit, ...(inputs.extraAttacks ?? [])].filter(
+          (attack) => attack !== null,
+        ),
+        ...(inputs.twinAudit
+          ? { nonPrivateTwin: { id: inputs.nonPrivateTwin?.id, attacks: inputs.twinAudit } }
+          : {}),
+      }
+}
+
+/** How the model was trained: the reproducing command, the recipe and the checks. */
+function trainingOf(
+  inputs: CardInputs,
+  {
+    architecture,
+    scattering,
+    privateRecords,
+  }: { architecture: string; scattering: boolean; privateRecords: boolean },
+): TrainingCard['training'] {
+  const { id, outcome } = inputs
+  const { config, result, splits } = outcome
+  const nonPrivate = outcome.privacy === null
+  return {
+    command:
+      inputs.command ??
+      commandFor(id, config, (inputs.tuning as { file?: string } | undefined)?.file),
+    dataSource: splits.source,
+    architecture,
+    activation: config.activation,
+    activationCoefficients: outcome.model.activationOffsets.map((offset) => ({
+      a: outcome.model.params[offset],
+      b: outcome.model.params[offset + 1],
+    })),
+    inputNormalization: {
+      mean: outcome.model.shape.inputMean,
+      std: outcome.model.shape.inputStd,
+      foldedIntoFirstLayer: true,
+    },
+    optimizer: config.optimizer,
+    learningRate: config.learningRate,
+    schedule: config.schedule,
+    emaDecay: config.emaDecay ?? null,
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    expectedBatchSize: nonPrivate
+      ? undefined
+      : result.sampleRate * (config.nominalTrainSize ?? outcome.train.count),
+    // Realized batch sizes and the clipped fraction are exact statistics of the training records:
+    // released only for public record sets.
+    ...(privateRecords
+      ? {}
+      : { meanRealizedBatchSize: result.meanBatchSize, clippedFraction: result.clippedFraction }),
+    steps: result.steps,
+    clippingNorm: nonPrivate ? undefined : config.clippingNorm,
+    features: config.features ?? 'pixels',
+    seed: config.seed,
+    weightGain: config.weightGain,
+    trainSeconds: outcome.trainSeconds,
+    onnxCheck: {
+      runtime: 'onnxruntime-node',
+      maxAbsLogitError: outcome.onnx.maxAbsLogitError,
+      argmaxDisagreements: outcome.onnx.argmaxDisagreements,
+      trainerAccuracy: outcome.trainerAccuracy,
+    },
+    ...(scattering
+      ? { tuning: inputs.tuning ?? { file: 'training/tuning/scatter-linear-proxy.json' } }
+      : { tuning: inputs.tuning ?? null, tuningNotCountedInEpsilon: TUNING_NOT_COUNTED }),
+    machine: 'shared 2-core VM, Node 24, nice -n 10',
   }
 }
 
