@@ -113,44 +113,15 @@ export const command: Command = {
       recipeName !== undefined && outcome.privacy !== null && !values['no-audit']
         ? auditWithProgress(config, outcome.privacy)
         : undefined
-    // Read the twin's card last: it may be finishing in parallel.
-    const twinId = text('twin')
-    const twinCard = twinId ? readCard(join(modelsDir, twinId, 'card.json')) : undefined
-    const card = buildTrainingCard({
+    const merged = await cardOfRun(values, {
       id,
       outcome,
-      heAccuracy: he?.accuracy ?? Number.NaN,
-      nonPrivateTwin: twinCard?.accuracy
-        ? { id: twinId as string, accuracy: twinCard.accuracy.plaintext }
-        : undefined,
+      he,
       extraAttacks,
-      tuning:
-        text('tuning') === undefined
-          ? undefined
-          : {
-              file: text('tuning'),
-              ...(JSON.parse(readFileSync(text('tuning') as string, 'utf8')) as object),
-            },
-      twinAudit: (twinCard?.audit as { attacks?: never[] } | undefined)?.attacks,
       servedAudit,
-      command:
-        recipeName !== undefined
-          ? `nice -n 10 npx privinfer train --recipe ${recipeName}`
-          : undefined,
+      recipeName,
+      modelsDir,
     })
-    const merged = he ? he.mergeInto(card) : card
-    if (he && merged.accuracy)
-      merged.accuracy = {
-        ...merged.accuracy,
-        heTestExamples: he.evaluated,
-        hePlaintextAccuracy: he.plaintextAccuracy,
-      } as typeof merged.accuracy
-    if (he)
-      await writeModelDirectory(join(modelsDir, id), {
-        onnxBytes: outcome.onnxBytes,
-        card: merged as ModelCard,
-        compiled: he.compiled,
-      })
     const folder = writeModelFolder(modelsDir, {
       onnxBytes: outcome.onnxBytes,
       card: merged,
@@ -170,6 +141,65 @@ export const command: Command = {
       () => trainedModelReport(folder, outcome, he, [outcome.audit, ...extraAttacks]),
     )
   },
+}
+
+/**
+ * The trained model's card (HE accuracy merged in when it was evaluated), after writing the HE
+ * model folder (card + compile.json) when there is one.
+ */
+async function cardOfRun(
+  values: OptionValues,
+  run: {
+    id: string
+    outcome: Awaited<ReturnType<typeof trainWithProgress>>
+    he: Awaited<ReturnType<typeof evaluateHe>> | null
+    extraAttacks: AttackResult[]
+    servedAudit: ReturnType<typeof auditWithProgress> | undefined
+    recipeName: string | undefined
+    modelsDir: string
+  },
+): Promise<ReturnType<typeof buildTrainingCard>> {
+  const { id, outcome, he, extraAttacks, servedAudit, recipeName, modelsDir } = run
+  const text = (name: string): string | undefined => textOption(values, name)
+  // Read the twin's card last: it may be finishing in parallel.
+  const twinId = text('twin')
+  const twinCard = twinId ? readCard(join(modelsDir, twinId, 'card.json')) : undefined
+  const card = buildTrainingCard({
+    id,
+    outcome,
+    heAccuracy: he?.accuracy ?? Number.NaN,
+    nonPrivateTwin: twinCard?.accuracy
+      ? { id: twinId as string, accuracy: twinCard.accuracy.plaintext }
+      : undefined,
+    extraAttacks,
+    tuning:
+      text('tuning') === undefined
+        ? undefined
+        : {
+            file: text('tuning'),
+            ...(JSON.parse(readFileSync(text('tuning') as string, 'utf8')) as object),
+          },
+    twinAudit: (twinCard?.audit as { attacks?: never[] } | undefined)?.attacks,
+    servedAudit,
+    command:
+      recipeName !== undefined
+        ? `nice -n 10 npx privinfer train --recipe ${recipeName}`
+        : undefined,
+  })
+  const merged = he ? he.mergeInto(card) : card
+  if (he && merged.accuracy)
+    merged.accuracy = {
+      ...merged.accuracy,
+      heTestExamples: he.evaluated,
+      hePlaintextAccuracy: he.plaintextAccuracy,
+    } as typeof merged.accuracy
+  if (he)
+    await writeModelDirectory(join(modelsDir, id), {
+      onnxBytes: outcome.onnxBytes,
+      card: merged as ModelCard,
+      compiled: he.compiled,
+    })
+  return merged
 }
 
 type OptionValues = Record<string, string | boolean | undefined>
