@@ -17,7 +17,9 @@
  * Results: bench/results/scale-out.json and the marked section of docs/scale-out.md. Only loopback
  * addresses are contacted; the run is bounded in time (MAX_SECONDS) and queries (MAX_QUERIES).
  *
- * Options (env): SCALE_CLIENTS (default 4), SCALE_PHASE_SECONDS (default 20), SCALE_MODEL.
+ * Options (env): SCALE_CLIENTS (default 4), SCALE_PHASE_SECONDS (default 20), SCALE_MODEL (default
+ * mnist-dp, the model a default deployment serves; a NON-PRIVATE one is served with
+ * SERVE_NON_PRIVATE_MODELS=true).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -33,7 +35,7 @@ import { freeLoopbackPort, startTestRedis } from '../test/support/redis-server.t
 
 const CLIENTS = Number(process.env.SCALE_CLIENTS ?? 4)
 const PHASE_SECONDS = Number(process.env.SCALE_PHASE_SECONDS ?? 20)
-const MODEL = process.env.SCALE_MODEL ?? 'mnist-mlp'
+const MODEL = process.env.SCALE_MODEL ?? 'mnist-dp'
 const REPLICAS = 3
 const KILLED = 1 // index of the replica that is killed and restarted (the second one)
 const MAX_SECONDS = 300
@@ -46,6 +48,8 @@ if (!existsSync(join('models', MODEL, 'card.json'))) throw new Error(`no model $
 
 const root = await mkdtemp(join(tmpdir(), 'privinfer-scale-'))
 await cp(join('models', MODEL), join(root, 'models', MODEL), { recursive: true })
+const nonPrivate = JSON.parse(await readFile(join('models', MODEL, 'card.json'), 'utf8')).nonPrivate
+
 const startedAt = new Date()
 const loadAverageAtStart = loadavg()
 const children = new Set<ChildProcess>()
@@ -74,6 +78,11 @@ function startReplica(replica: Replica): void {
       WORKERS: '1',
       LOG_LEVEL: 'warn',
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      ...(nonPrivate === true ? { SERVE_NON_PRIVATE_MODELS: 'true' } : {}),
+      // The run measures fail-over, not the abuse limits: the clients share one token, and the
+      // served model answers in tens of milliseconds, past 600 requests a minute.
+      RATE_LIMIT_MAX: '0',
+      KEY_RATE_LIMIT_MAX: '0',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
@@ -89,10 +98,14 @@ async function isHealthy(port: number): Promise<boolean> {
   )
 }
 
-async function waitHealthy(port: number, seconds: number): Promise<void> {
+async function waitHealthy(replica: Replica, seconds: number): Promise<void> {
+  const { port } = replica
   const deadline = Date.now() + seconds * 1000
   while (Date.now() < deadline) {
     if (await isHealthy(port)) return
+    const code = replica.child?.exitCode
+    if (code !== null && code !== undefined)
+      throw new Error(`replica on port ${port} exited with code ${code} before it was healthy`)
     await sleep(250)
   }
   throw new Error(`replica on port ${port} not healthy within ${seconds} s`)
@@ -186,7 +199,7 @@ interface QueryRecord {
 
 try {
   for (const replica of replicas) startReplica(replica)
-  await Promise.all(replicas.map((replica) => waitHealthy(replica.port, 300)))
+  await Promise.all(replicas.map((replica) => waitHealthy(replica, 300)))
   const lbPort = await freeLoopbackPort()
   await startNginx(lbPort)
   const baseUrl = `http://127.0.0.1:${lbPort}`
@@ -275,7 +288,7 @@ try {
   killed.child?.kill('SIGKILL')
   await phase('2 replicas (one killed)', () => sleep(PHASE_SECONDS * 1000))
   startReplica(killed)
-  await phase('restarting (2 serving)', () => waitHealthy(killed.port, 300))
+  await phase('restarting (2 serving)', () => waitHealthy(killed, 300))
   await phase('3 replicas again', () => sleep(PHASE_SECONDS * 1000))
   stop = true
   await Promise.all(loops)
