@@ -127,7 +127,6 @@ export async function compareBatchHeToPlain(
 ): Promise<BatchHeVsPlain> {
   const batch = compiled.batch
   if (batch === undefined) throw new Error('the model has no batch plan')
-  const post = compiled.layerModel.postprocessing
   const plainOutputs = await runOnnx(onnxBytes, inputs)
   const planOutputs = inputs.map((x) => evaluateLayerModel(compiled.approximatedModel, x))
   const roundTrip = await createLocalRoundTrip(compiled)
@@ -148,14 +147,39 @@ export async function compareBatchHeToPlain(
   }
   const plan = batch.packing === 'lanes' ? batch.plan : compiled.plan
   const tolerance = toleranceFor(compiled.parameters, plan, measureRanges(plan, inputs))
+  return {
+    ...checked(compiled, { decrypted, plainOutputs, planOutputs, tolerance }),
+    serverMs,
+    queryInputs,
+  }
+}
+
+/**
+ * Decrypted outputs against onnxruntime and against the float64 plan: the comparison with its
+ * tolerance, the approximation's own difference and the precision target.
+ * @param tolerance the CKKS tolerance (toleranceFor) of the plan that ran, before post-processing
+ */
+function checked(
+  compiled: CompiledModel,
+  run: {
+    decrypted: Float64Array[]
+    plainOutputs: Float64Array[]
+    planOutputs: Float64Array[]
+    tolerance: number
+  },
+): Omit<BatchHeVsPlain, 'serverMs' | 'queryInputs'> {
+  const { decrypted, plainOutputs, planOutputs, tolerance } = run
+  const post = compiled.layerModel.postprocessing
   const heOutputs = decrypted.map((row) => applyPostprocessing(post, row))
   const approximatedOutputs = planOutputs.map((row) => applyPostprocessing(post, row))
   const vsPlain = differences(heOutputs, plainOutputs, post)
   const approximation = differences(approximatedOutputs, plainOutputs, post)
   return {
     comparison: {
-      inputs: inputs.length,
+      inputs: decrypted.length,
       maxAbsError: vsPlain.maxAbs,
+      // |HE − onnxruntime| <= |HE − plan| + |plan − onnxruntime|: the CKKS tolerance plus the
+      // approximation's measured difference on these inputs (0 up to float32 for polynomials).
       tolerance: postprocessedTolerance(tolerance, post) + approximation.maxAbs,
       argmaxAgreement: vsPlain.agreement,
     },
@@ -169,8 +193,6 @@ export async function compareBatchHeToPlain(
         (compiled.options.outputPrecision ?? DEFAULT_OUTPUT_PRECISION) *
         compiled.calibration.outputMaxAbs,
     },
-    serverMs,
-    queryInputs,
   }
 }
 
@@ -180,7 +202,6 @@ export async function compareHeToPlain(
   inputs: ReadonlyArray<ArrayLike<number>>,
   onProgress?: (done: number, last: QueryResult) => void,
 ): Promise<HeVsPlain> {
-  const post = compiled.layerModel.postprocessing
   const plainOutputs = await runOnnx(onnxBytes, inputs)
   const planOutputs = inputs.map((x) => evaluateLayerModel(compiled.approximatedModel, x))
   const roundTrip = await createLocalRoundTrip(compiled)
@@ -196,10 +217,6 @@ export async function compareHeToPlain(
   } finally {
     roundTrip.delete()
   }
-  const heOutputs = decrypted.map((row) => applyPostprocessing(post, row))
-  const approximatedOutputs = planOutputs.map((row) => applyPostprocessing(post, row))
-  const vsPlain = differences(heOutputs, plainOutputs, post)
-  const approximation = differences(approximatedOutputs, plainOutputs, post)
   // The tolerance covers the CKKS error; onnxruntime computes in float32, whose rounding
   // (~1e-7 relative per operation) is far below it for these sizes. With fitted activations
   // the comparison with onnxruntime also holds the approximation's own error (card.approximation).
@@ -208,24 +225,8 @@ export async function compareHeToPlain(
     compiled.plan,
     measureRanges(compiled.plan, inputs),
   )
-  const outputPrecision = compiled.options.outputPrecision ?? DEFAULT_OUTPUT_PRECISION
   return {
-    comparison: {
-      inputs: inputs.length,
-      maxAbsError: vsPlain.maxAbs,
-      // |HE − onnxruntime| <= |HE − plan| + |plan − onnxruntime|: the CKKS tolerance plus the
-      // approximation's measured difference on these inputs (0 up to float32 for polynomials).
-      tolerance: postprocessedTolerance(tolerance, post) + approximation.maxAbs,
-      argmaxAgreement: vsPlain.agreement,
-    },
-    heOutputs,
-    plainOutputs,
-    approximatedOutputs,
-    approximation: { agreement: approximation.agreement, maxAbsDifference: approximation.maxAbs },
-    precision: {
-      maxAbsError: differences(decrypted, planOutputs, post).maxAbs,
-      target: outputPrecision * compiled.calibration.outputMaxAbs,
-    },
+    ...checked(compiled, { decrypted, plainOutputs, planOutputs, tolerance }),
     serverMs: queries.map((query) => query.serverMs),
     queries,
   }
