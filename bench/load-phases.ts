@@ -15,6 +15,7 @@ import { argmax } from '../core/math/argmax.ts'
 import { compileModel } from '../service/compiler/compile.ts'
 import { withCompiledFields } from '../service/models/he-card.ts'
 import { loadModelDirectory, writeModelDirectory } from '../service/models/index.ts'
+import { quantile, round } from './stats.ts'
 
 /** Metric values the cost accounting reads from the service's /metrics. */
 export type Scrape = (url: string) => Promise<Record<string, number>>
@@ -196,15 +197,4 @@ export async function runBatchPhase(options: {
     argmaxAgreementWithOnnxruntime: round(agree / (queries * perQuery), 4),
     cost,
   }
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted.length === 0
-    ? 0
-    : round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
-}
-
-function round(value: number, digits = 0): number {
-  const factor = 10 ** digits
-  return Math.round(value * factor) / factor
 }

@@ -32,6 +32,7 @@ import { argmax } from '../core/math/argmax.ts'
 import { createPlainModel } from '../service/plain/onnx-runtime.ts'
 import { loadMnist } from '../training/data/mnist.ts'
 import { freeLoopbackPort, startTestRedis } from '../test/support/redis-server.ts'
+import { round } from './stats.ts'
 
 const CLIENTS = Number(process.env.SCALE_CLIENTS ?? 4)
 const PHASE_SECONDS = Number(process.env.SCALE_PHASE_SECONDS ?? 20)
@@ -354,11 +355,6 @@ try {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-function round(value: number, digits = 0): number {
-  const factor = 10 ** digits
-  return Math.round(value * factor) / factor
 }
 
 /** Replaces the text between the bench markers of `path` (the rest is written by hand). */
