@@ -1,20 +1,7 @@
 /**
- * A service process on loopback, for the benches that start one (bench/load.ts): a free port, the
- * wait for /v1/health, and the metrics scrape.
+ * A service process on loopback, for the benches that start one (bench/load.ts): the wait for
+ * /v1/health and the metrics scrape (free ports: test/support/redis-server.ts, as bench/scale-out.ts).
  */
-import { createServer } from 'node:net'
-
-/** A free TCP port on 127.0.0.1 (bound, then released for the service). */
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** Polls GET /v1/health every second until 200, at most `seconds` times. */
 export async function waitForHealth(url: string, seconds: number): Promise<void> {
